@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_atomically
 from .skeleton import H36M_17, POSELIFT
 
 FORMAT_VERSION = 1
@@ -134,17 +134,14 @@ def write_pose_file(path: str | os.PathLike, pose: PoseSequence) -> Path:
     if not path.parent.is_dir():
         raise PoseFileError(f"{path}: the folder {path.parent} does not exist.")
     fields = _to_fields(pose)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            if path.suffix.lower() == ".json":
-                out.write(json.dumps(_json_ready(fields)).encode())
-            else:
-                np.savez_compressed(out, **fields)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    def write(out) -> None:
+        if path.suffix.lower() == ".json":
+            out.write(json.dumps(_json_ready(fields)).encode())
+        else:
+            np.savez_compressed(out, **fields)
+
+    write_atomically(path, write)
     return path
 
 

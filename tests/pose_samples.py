@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+
 from poselift.core.posefile import PoseSequence, write_pose_file
 from poselift.core.skeleton import POSELIFT
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 from pose_samples import walking_sequence
+
 from poselift.core.posefile import read_pose_file, write_pose_file
 
 

@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 from pose_samples import walking_sequence
+
 from poselift.core.posefile import FORMAT_VERSION, PoseFileError, PoseSequence, read_pose_file, write_pose_file
 from poselift.core.skeleton import H36M_17
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from pose_samples import STANDING, standing_pose
+
 from poselift.core.skeleton import H36M_17, JOINT_SETS, MAPPINGS, POSELIFT, side_of, subset_parents
 
 
