@@ -76,3 +76,47 @@ def random_rotation_near_identity(rng: np.random.Generator, n: int, sigma: float
     """(n, 3, 3) rotations about uniformly random axes by angles ~ N(0, sigma) radians."""
     axis = normalize(rng.normal(size=(n, 3)))
     return axis_angle_matrix(axis, rng.normal(0.0, sigma, n))
+
+
+def quaternion_from_matrix(r: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) rotations -> (..., 4) unit quaternions (w, x, y, z) with w >= 0."""
+    m = r
+    trace = m[..., 0, 0] + m[..., 1, 1] + m[..., 2, 2]
+    # Each candidate is 4x one component's square; take the largest for a well-conditioned square root.
+    squares = np.stack(
+        [1 + trace, 1 + 2 * m[..., 0, 0] - trace, 1 + 2 * m[..., 1, 1] - trace, 1 + 2 * m[..., 2, 2] - trace], -1
+    )
+    k = np.argmax(squares, axis=-1)
+    big = np.sqrt(np.maximum(np.take_along_axis(squares, k[..., None], -1)[..., 0], _EPS)) / 2
+    w = np.stack([big, (m[..., 2, 1] - m[..., 1, 2]) / (4 * big), (m[..., 0, 2] - m[..., 2, 0]) / (4 * big),
+                  (m[..., 1, 0] - m[..., 0, 1]) / (4 * big)], -1)  # fmt: skip
+    x = np.stack([(m[..., 2, 1] - m[..., 1, 2]) / (4 * big), big, (m[..., 0, 1] + m[..., 1, 0]) / (4 * big),
+                  (m[..., 0, 2] + m[..., 2, 0]) / (4 * big)], -1)  # fmt: skip
+    y = np.stack([(m[..., 0, 2] - m[..., 2, 0]) / (4 * big), (m[..., 0, 1] + m[..., 1, 0]) / (4 * big), big,
+                  (m[..., 1, 2] + m[..., 2, 1]) / (4 * big)], -1)  # fmt: skip
+    z = np.stack([(m[..., 1, 0] - m[..., 0, 1]) / (4 * big), (m[..., 0, 2] + m[..., 2, 0]) / (4 * big),
+                  (m[..., 1, 2] + m[..., 2, 1]) / (4 * big), big], -1)  # fmt: skip
+    q = np.choose(k[..., None], [w, x, y, z])
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    return np.where(q[..., :1] < 0, -q, q)
+
+
+def quaternion_matrix(q: np.ndarray) -> np.ndarray:
+    """(..., 4) quaternions (w, x, y, z), normalised here as Blender does -> (..., 3, 3) rotations."""
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    w, x, y, z = np.moveaxis(q, -1, 0)
+    return np.stack(
+        [
+            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], axis=-1),
+            np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], axis=-1),
+            np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], axis=-1),
+        ],
+        axis=-2,
+    )
+
+
+def continuous_quaternions(q: np.ndarray) -> np.ndarray:
+    """(F, ..., 4) quaternions with signs flipped so consecutive frames lie in the same hemisphere."""
+    flips = np.einsum("f...i,f...i->f...", q[1:], q[:-1]) < 0
+    sign = np.concatenate([np.ones((1,) + flips.shape[1:]), np.where(np.cumsum(flips, axis=0) % 2, -1.0, 1.0)])
+    return q * sign[..., None]

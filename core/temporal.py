@@ -57,6 +57,17 @@ def remove_spikes(track: np.ndarray, window: int = 7, threshold: float = 5.0) ->
     return np.where(spikes[..., None], np.nan, track)
 
 
+def hold_nearest(values: np.ndarray) -> np.ndarray:
+    """(F, ...) with each frame holding a NaN replaced by the last complete frame before it, else the first
+    after it; all-NaN stays NaN."""
+    values = np.asarray(values)
+    complete = np.isfinite(values.reshape(len(values), -1)).all(axis=-1)
+    if not complete.any():
+        return values.copy()
+    last = np.maximum.accumulate(np.where(complete, np.arange(len(values)), -1))
+    return values[np.where(last < 0, np.argmax(complete), last)]
+
+
 def fill_gaps(track: np.ndarray, max_gap: int) -> np.ndarray:
     """(F, J, D) with runs of at most `max_gap` missing frames linearly interpolated; longer runs and the
     ends stay missing."""

@@ -2,8 +2,11 @@
 
 A role's bone points from its head joints to its tail joints (the mean of each group, joints of
 `core.skeleton.POSELIFT`). Its twist about that axis comes from `twist` joints: the bone turns so that
-their mean keeps the side of the bone it had. A role with no tail joints has no direction of its own
-and keeps its rest orientation under its parent (toes: our skeleton has the tip of the foot, no ball).
+their mean keeps the side of the bone it had at rest. Where the rig at rest does not show that side (a
+straight limb in a T-pose, no thumb bone), `rest_twist` names where it lies in the rig's own body frame:
+the way the elbow bends in a T-pose is forwards, the knee's backwards. A role with no tail joints has no
+direction of its own and keeps its rest orientation under its parent (toes: our skeleton has the tip of
+the foot, not its ball).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ class Role:
     head: tuple[str, ...]
     tail: tuple[str, ...]
     twist: tuple[str, ...]
+    rest_twist: str | None = None
 
 
 def _mirrored(role: Role) -> Role:
@@ -27,7 +31,7 @@ def _mirrored(role: Role) -> Role:
         return tuple(mirror_name(n) for n in names)
 
     parent = None if role.parent is None else mirror_name(role.parent)
-    return Role(mirror_name(role.name), parent, flip(role.head), flip(role.tail), flip(role.twist))
+    return Role(mirror_name(role.name), parent, flip(role.head), flip(role.tail), flip(role.twist), role.rest_twist)
 
 
 _CENTRE = (
@@ -36,16 +40,16 @@ _CENTRE = (
     Role("chest", "spine", ("spine",), ("thorax",), ("left_shoulder",)),
     Role("upper_chest", "chest", ("spine",), ("thorax",), ("left_shoulder",)),
     Role("neck", "upper_chest", ("thorax",), ("neck",), ("left_shoulder",)),
-    Role("head", "neck", ("neck",), ("head_top",), ("left_shoulder",)),
+    Role("head", "neck", ("neck",), ("head_top",), ("thorax",), "back"),
 )
 _LEFT = (
-    Role("left_shoulder", "upper_chest", ("thorax",), ("left_shoulder",), ("head_top",)),
-    Role("left_upper_arm", "left_shoulder", ("left_shoulder",), ("left_elbow",), ("left_wrist",)),
-    Role("left_forearm", "left_upper_arm", ("left_elbow",), ("left_wrist",), ("left_shoulder",)),
-    Role("left_hand", "left_forearm", ("left_wrist",), ("left_index", "left_pinky"), ("left_thumb",)),
-    Role("left_thigh", "hips", ("left_hip",), ("left_knee",), ("left_ankle",)),
-    Role("left_shin", "left_thigh", ("left_knee",), ("left_ankle",), ("left_hip",)),
-    Role("left_foot", "left_shin", ("left_ankle",), ("left_toe",), ("left_knee",)),
+    Role("left_shoulder", "upper_chest", ("thorax",), ("left_shoulder",), ("spine",), "down"),
+    Role("left_upper_arm", "left_shoulder", ("left_shoulder",), ("left_elbow",), ("left_wrist",), "forward"),
+    Role("left_forearm", "left_upper_arm", ("left_elbow",), ("left_wrist",), ("left_thumb",), "forward"),
+    Role("left_hand", "left_forearm", ("left_wrist",), ("left_index", "left_pinky"), ("left_thumb",), "forward"),
+    Role("left_thigh", "hips", ("left_hip",), ("left_knee",), ("left_ankle",), "back"),
+    Role("left_shin", "left_thigh", ("left_knee",), ("left_ankle",), ("left_toe",), "forward"),
+    Role("left_foot", "left_shin", ("left_ankle",), ("left_toe",), ("left_heel",), "down"),
     Role("left_toe", "left_foot", (), (), ()),
 )
 

@@ -1,0 +1,263 @@
+"""Retargeting maths: joint positions per frame -> a rig's local bone rotations and root motion.
+
+Each bone that plays a role (`rigs.roles`) is turned, in armature space, by the rotation that takes the role's
+segment at the rig's rest (between the joints the rig's own bones locate) onto the same segment in the
+pose, twisted so the role's twist joints keep their side of it. Shapes: joints (F, J, 3) metres in world
+space, Z up; rig rest matrices (B, 4, 4) in armature space, Blender's `bone.matrix_local` (Y along the bone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.rotations import (
+    axis_angle_matrix,
+    continuous_quaternions,
+    normalize,
+    quaternion_from_matrix,
+    quaternion_matrix,
+    rotation_between,
+)
+from ..core.temporal import hold_nearest
+from .roles import ROLES, Role
+
+LEG_JOINTS = (("left_hip", "left_knee", "left_ankle"), ("right_hip", "right_knee", "right_ankle"))
+FOOT_ROLES = ("left_foot", "right_foot", "left_toe", "right_toe", "left_shin", "right_shin")
+
+
+@dataclass(frozen=True)
+class RigRest:
+    """A rig at rest: B bones, parents before children; `matrix_world` (4, 4) is its object's world matrix."""
+
+    bone_names: tuple[str, ...]
+    parents: tuple[int, ...]
+    rest: np.ndarray
+    lengths: np.ndarray
+    matrix_world: np.ndarray
+
+    @property
+    def tails(self) -> np.ndarray:
+        """(B, 3) rest tails in armature space."""
+        return self.rest[:, :3, 3] + self.rest[:, :3, 1] * self.lengths[:, None]
+
+
+@dataclass(frozen=True)
+class Retarget:
+    """Channels to key: `rotation` (F, B, 4) local quaternions (w, x, y, z), `location` (F, B, 3) local
+    offsets in metres of armature space; `keyed` the bones to key, `roles` {role: bone index} driven."""
+
+    rotation: np.ndarray
+    location: np.ndarray
+    keyed: tuple[int, ...]
+    root_bone: int
+    roles: dict[str, int]
+
+
+def retarget(
+    joints: np.ndarray,
+    joint_names: tuple[str, ...],
+    rig: RigRest,
+    bones_by_role: dict[str, str],
+    root_bone: str | None = None,
+    *,
+    in_place: bool = False,
+    keep_above_floor: bool = True,
+) -> Retarget:
+    """Turn the rig's role bones to follow `joints` (F, J, 3, world metres, Z up, NaN where missing).
+
+    Root motion goes to `root_bone` (default: the hips bone): the pelvis trajectory scaled by the ratio of the
+    rig's leg length to the pose's, from the first frame (or height only, `in_place`), kept above the floor.
+    """
+    index = {name: b for b, name in enumerate(rig.bone_names)}
+    roles = {r.name: index[bones_by_role[r.name]] for r in ROLES if bones_by_role.get(r.name) in index}
+    if "hips" not in roles:
+        raise ValueError("the rig has no hips bone mapped")
+    world_to_arm = np.linalg.inv(rig.matrix_world)
+    source = _joints_by_name(joints, joint_names, world_to_arm)
+    rest_points = _rest_joints(rig, roles)
+    body = _rest_body_axes(rest_points, world_to_arm)
+    frames = len(joints)
+
+    turn: dict[str, np.ndarray] = {}
+    for role in ROLES:
+        if role.name not in roles:
+            continue
+        parent = _nearest(role, turn)
+        turn[role.name] = _role_turn(role, source, rest_points, body, parent, rig, roles[role.name], frames)
+
+    bone_turn = np.repeat(np.eye(3)[None, None], len(rig.bone_names), axis=1).repeat(frames, axis=0)
+    for b, p in enumerate(rig.parents):
+        if p >= 0:
+            bone_turn[:, b] = bone_turn[:, p]
+        for name, bone in roles.items():
+            if bone == b:
+                bone_turn[:, b] = turn[name]
+    rest_rot = rig.rest[:, :3, :3]
+    parent_turn = np.stack([bone_turn[:, p] if p >= 0 else np.eye(3)[None].repeat(frames, 0) for p in rig.parents], 1)
+    local = np.swapaxes(rest_rot, -1, -2) @ np.swapaxes(parent_turn, -1, -2) @ bone_turn @ rest_rot
+    rotation = continuous_quaternions(quaternion_from_matrix(local))
+
+    mover = index[root_bone] if root_bone in index else roles["hips"]
+    location = np.zeros((frames, len(rig.bone_names), 3))
+    location[:, mover] = _root_offsets(source, rig, roles, rest_points, body, world_to_arm, in_place) @ rest_rot[mover]
+    if keep_above_floor:
+        location[:, mover] += _lift_above_floor(rig, roles, rotation, location, rest_points, body) @ rest_rot[mover]
+    keyed = tuple(sorted(set(roles.values()) | {mover}))
+    return Retarget(rotation, location, keyed, mover, roles)
+
+
+def pose_matrices(rig: RigRest, rotation: np.ndarray, location: np.ndarray) -> np.ndarray:
+    """(F, B, 4, 4) pose matrices in armature space: pose = parent_pose @ inv(parent_rest) @ rest @ basis."""
+    frames, bones = rotation.shape[:2]
+    basis = np.zeros((frames, bones, 4, 4))
+    basis[..., :3, :3] = quaternion_matrix(rotation)
+    basis[..., :3, 3] = location
+    basis[..., 3, 3] = 1.0
+    pose = np.empty_like(basis)
+    for b, p in enumerate(rig.parents):
+        offset = rig.rest[b] if p < 0 else pose[:, p] @ np.linalg.inv(rig.rest[p]) @ rig.rest[b]
+        pose[:, b] = offset @ basis[:, b]
+    return pose
+
+
+def _joints_by_name(joints: np.ndarray, names: tuple[str, ...], world_to_arm: np.ndarray) -> dict[str, np.ndarray]:
+    """{joint: (F, 3) armature-space metres}, NaN where missing."""
+    p = np.asarray(joints, dtype=np.float64)
+    p = p @ world_to_arm[:3, :3].T + world_to_arm[:3, 3]
+    return {name: p[:, j] for j, name in enumerate(names)}
+
+
+def _rest_joints(rig: RigRest, roles: dict[str, int]) -> dict[str, np.ndarray]:
+    """Where the rig's role bones put our joints at rest: heads first, then the tails of single-joint roles."""
+    points: dict[str, np.ndarray] = {}
+    by_role = {r.name: r for r in ROLES}
+    for name, b in roles.items():
+        if len(by_role[name].head) == 1:
+            points.setdefault(by_role[name].head[0], rig.rest[b, :3, 3])
+    for name, b in roles.items():
+        if len(by_role[name].tail) == 1:
+            points.setdefault(by_role[name].tail[0], rig.tails[b])
+    return points
+
+
+def _rest_body_axes(points: dict[str, np.ndarray], world_to_arm: np.ndarray) -> dict[str, np.ndarray]:
+    """The rig's own up, forward and down at rest (armature space), from its hips and spine where it has them."""
+    up = world_to_arm[:3, :3] @ np.array([0.0, 0.0, 1.0])
+    forward = world_to_arm[:3, :3] @ np.array([0.0, -1.0, 0.0])
+    if {"pelvis", "thorax"} <= points.keys():
+        up = points["thorax"] - points["pelvis"]
+    up = normalize(up)
+    if {"left_hip", "right_hip"} <= points.keys():
+        forward = np.cross(points["left_hip"] - points["right_hip"], up)
+    forward = normalize(forward - (forward @ up) * up)
+    return {"up": up, "down": -up, "forward": forward, "back": -forward}
+
+
+def _mean(points: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray | None:
+    if not names or not all(n in points for n in names):
+        return None
+    return np.mean([points[n] for n in names], axis=0)
+
+
+def _nearest(role: Role, turn: dict[str, np.ndarray]) -> np.ndarray | None:
+    by_role = {r.name: r for r in ROLES}
+    parent = role.parent
+    while parent is not None and parent not in turn:
+        parent = by_role[parent].parent
+    return None if parent is None else turn[parent]
+
+
+def _perpendicular(v: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The part of v (..., 3) perpendicular to unit axis, normalised, and its share of |v| (0 when v is NaN)."""
+    perp = v - np.sum(v * axis, axis=-1, keepdims=True) * axis
+    share = np.linalg.norm(perp, axis=-1) / np.maximum(np.linalg.norm(v, axis=-1), 1e-12)
+    return normalize(perp), np.nan_to_num(share)
+
+
+def _role_turn(
+    role: Role,
+    source: dict[str, np.ndarray],
+    rest: dict[str, np.ndarray],
+    body: dict[str, np.ndarray],
+    parent: np.ndarray | None,
+    rig: RigRest,
+    bone: int,
+    frames: int,
+) -> np.ndarray:
+    """(F, 3, 3) the armature-space rotation of one role's bone from rest to each frame."""
+    inherited = np.repeat(np.eye(3)[None], frames, 0) if parent is None else parent
+    head0, tail0 = _mean(rest, role.head), _mean(rest, role.tail)
+    if head0 is None or not role.tail:
+        return inherited
+    if tail0 is None:
+        tail0 = rig.tails[bone]
+    head, tail = _mean(source, role.head), _mean(source, role.tail)
+    if head is None or tail is None or not np.isfinite(tail - head).all(axis=-1).any():
+        return inherited
+    d0 = normalize(tail0 - head0)
+    d = hold_nearest(normalize(tail - head))
+    swing = rotation_between(np.einsum("fij,j->fi", inherited, d0), d) @ inherited
+
+    twist0 = _mean(rest, role.twist)
+    r0, share0 = _perpendicular(twist0 - head0, d0) if twist0 is not None else (None, 0.0)
+    if share0 < 0.2 and role.rest_twist:
+        r0, share0 = _perpendicular(body[role.rest_twist], d0)
+    twist = _mean(source, role.twist)
+    if r0 is None or share0 < 0.2 or twist is None:
+        return swing
+    r, share = _perpendicular(hold_nearest(twist - head), d)
+    a = np.einsum("fij,j->fi", swing, r0)
+    angle = np.arctan2(np.sum(d * np.cross(a, r), -1), np.sum(a * r, -1))
+    weight = np.clip((share - 0.1) / 0.2, 0.0, 1.0)
+    return axis_angle_matrix(d, np.nan_to_num(angle) * weight) @ swing
+
+
+def _leg_length(points: dict[str, np.ndarray]) -> float | None:
+    lengths = []
+    for hip, knee, ankle in LEG_JOINTS:
+        if {hip, knee, ankle} <= points.keys():
+            p = [points[hip], points[knee], points[ankle]]
+            lengths.append(np.linalg.norm(p[1] - p[0], axis=-1) + np.linalg.norm(p[2] - p[1], axis=-1))
+    if not lengths:
+        return None
+    value = float(np.nanmedian(np.concatenate([np.atleast_1d(x) for x in lengths])))
+    return value if np.isfinite(value) and value > 0 else None
+
+
+def _root_offsets(source, rig, roles, rest, body, world_to_arm, in_place) -> np.ndarray:
+    """(F, 3) armature-space offsets of the hips head from rest that follow the pose's pelvis."""
+    pelvis = hold_nearest(source["pelvis"]) if "pelvis" in source else None
+    if pelvis is None or not np.isfinite(pelvis).all():
+        return np.zeros((len(next(iter(source.values()))), 3))
+    scale = (_leg_length(rest) or 1.0) / (_leg_length(source) or _leg_length(rest) or 1.0)
+    up = body["up"]
+    feet = [source[n] for n in ("left_ankle", "right_ankle", "left_toe", "right_toe", "left_heel", "right_heel")
+            if n in source]  # fmt: skip
+    floor = np.nanpercentile(np.min([f @ up for f in feet], axis=0), 5) if feet else np.nanmin(pelvis @ up)
+    rest_floor = _rest_floor(rig, roles, up)
+    hips = rig.rest[roles["hips"], :3, 3]
+    height = rest_floor + scale * (pelvis @ up - floor) - hips @ up
+    across = (pelvis - pelvis[:1]) * scale
+    across -= np.outer(across @ up, up)
+    return np.outer(height, up) + (0.0 if in_place else across)
+
+
+def _lift_above_floor(rig, roles, rotation, location, rest, body) -> np.ndarray:
+    """(F, 3) the upward shift that keeps every foot bone's head and tail at or above the rig's rest floor."""
+    feet = [roles[r] for r in FOOT_ROLES if r in roles]
+    if not feet:
+        return np.zeros((len(rotation), 3))
+    up = body["up"]
+    pose = pose_matrices(rig, rotation, location)[:, feet]
+    heads = pose[..., :3, 3]
+    tails = heads + pose[..., :3, 1] * rig.lengths[feet, None]
+    lowest = np.minimum((heads @ up).min(axis=1), (tails @ up).min(axis=1))
+    return np.outer(np.maximum(_rest_floor(rig, roles, up) - lowest, 0.0), up)
+
+
+def _rest_floor(rig: RigRest, roles: dict[str, int], up: np.ndarray) -> float:
+    """Height along `up` of the rig's lowest foot point at rest (of any bone's, for a rig with no feet)."""
+    feet = [roles[r] for r in FOOT_ROLES if r in roles] or list(range(len(rig.bone_names)))
+    return min(float(np.min(rig.rest[feet, :3, 3] @ up)), float(np.min(rig.tails[feet] @ up)))
