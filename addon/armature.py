@@ -1,0 +1,52 @@
+"""Armature objects from the rig maths: edit bones from rest matrices, pose-bone settings, removal."""
+
+from __future__ import annotations
+
+import bpy
+
+from ..rigs.joint_armature import JointArmature
+from . import conversion
+
+
+def create_armature(context: bpy.types.Context, name: str, rig: JointArmature) -> bpy.types.Object:
+    """A new armature object at the world origin in the active collection, its bones built from `rig`'s rest
+    matrices; it is left active and in Object Mode, and nothing else is changed."""
+    data = bpy.data.armatures.new(name)
+    obj = bpy.data.objects.new(name, data)
+    try:
+        context.collection.objects.link(obj)
+        context.view_layer.objects.active = obj
+        bpy.ops.object.mode_set(mode="EDIT")
+        try:
+            _edit_bones(data, rig)
+        finally:
+            bpy.ops.object.mode_set(mode="OBJECT")
+        for pose_bone in obj.pose.bones:
+            pose_bone.rotation_mode = "QUATERNION"
+    except BaseException:
+        remove_armature(obj)
+        raise
+    return obj
+
+
+def remove_armature(obj: bpy.types.Object) -> None:
+    """Remove an armature object made by `create_armature` and its armature data."""
+    data = obj.data
+    bpy.data.objects.remove(obj)
+    if data is not None and data.users == 0:
+        bpy.data.armatures.remove(data)
+
+
+def _edit_bones(data: bpy.types.Armature, rig: JointArmature) -> None:
+    bones = []
+    for b, name in enumerate(rig.bone_names):
+        bone = data.edit_bones.new(name)
+        bone.head = (0.0, 0.0, 0.0)
+        bone.tail = (0.0, float(rig.lengths[b]), 0.0)
+        bone.matrix = conversion.matrix(rig.rest[b])
+        parent = rig.bone_parents[b]
+        if parent >= 0:
+            bone.parent = bones[parent]
+            bone.use_connect = rig.is_connected(b)
+            bone.inherit_scale = "NONE"
+        bones.append(bone)

@@ -1,0 +1,150 @@
+"""Importing a pose file in Blender: an armature whose evaluated joints are the file's, one action, and a scene
+left exactly as it was when the file is bad."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pose_samples import bad_pose_files, walking_sequence
+from scene_checks import evaluated_joints, scene_snapshot, with_jittered_bones
+
+from poselift.core.posefile import PoseSequence, write_pose_file
+from poselift.core.skeleton import POSELIFT
+
+TOLERANCE = 1e-4  # metres
+
+
+def _import(bpy, path, **options):
+    assert bpy.ops.poselift.import_pose(filepath=str(path), **options) == {"FINISHED"}
+    return bpy.context.view_layer.objects.active
+
+
+def _max_error(bpy, obj, pose: PoseSequence, frame: int, person: int = 0) -> float:
+    got = evaluated_joints(bpy, obj, frame)
+    assert set(got) == set(pose.joint_names)
+    want = pose.joints3d[frame - 1, person]
+    return max(float(np.abs(got[name] - want[j]).max()) for j, name in enumerate(pose.joint_names))
+
+
+@pytest.mark.parametrize("bones", ["wobbling", "fixed"])
+def test_the_evaluated_joints_are_the_files_at_every_checked_frame(blender, scene, tmp_path, bones):
+    bpy = blender.bpy
+    pose = walking_sequence(48)
+    if bones == "wobbling":
+        pose = with_jittered_bones(pose, amount=0.08)
+        lengths = np.linalg.norm(pose.joints3d[:, 0, 2] - pose.joints3d[:, 0, 1], axis=-1)
+        assert lengths.max() - lengths.min() > 0.02, "the right thigh's length must vary by centimetres"
+    obj = _import(bpy, write_pose_file(tmp_path / "walk.npz", pose))
+    for frame in (1, 2, 13, 30, 48):
+        assert _max_error(bpy, obj, pose, frame) < TOLERANCE, f"frame {frame}"
+
+
+def test_a_bone_per_parent_child_pair_named_after_the_child_and_a_root_bone_at_the_pelvis(blender, scene, tmp_path):
+    bpy = blender.bpy
+    obj = _import(bpy, write_pose_file(tmp_path / "walk.npz", walking_sequence(4)))
+    bones = obj.data.bones
+    assert obj.type == "ARMATURE" and len(bones) == len(POSELIFT.joints)
+    assert bones["pelvis"].parent is None
+    for parent, child in POSELIFT.bones:
+        bone = bones[POSELIFT.joints[parent]]
+        assert bones[POSELIFT.joints[child]].parent == bone
+    assert bones["left_knee"].use_connect and not bones["left_hip"].use_connect
+    assert tuple(obj.location) == (0.0, 0.0, 0.0) and tuple(obj.rotation_euler) == (0.0, 0.0, 0.0)
+
+
+def test_one_action_keys_every_frame_and_the_scene_takes_the_files_frames_and_fps(blender, scene, tmp_path):
+    bpy = blender.bpy
+    keyframes = blender.module("addon.keyframes")
+    pose = walking_sequence(30)
+    pose.fps = 29.97
+    obj = _import(bpy, write_pose_file(tmp_path / "walk.npz", pose))
+    assert len(bpy.data.actions) == 1 and obj.animation_data.action == bpy.data.actions[0]
+    fcurves = keyframes.object_fcurves(obj)
+    assert len(fcurves) == 3 + 5 * (len(POSELIFT.joints) - 1), "root location; rotation and stretch of the rest"
+    for fcurve in fcurves:
+        np.testing.assert_array_equal(keyframes.keys(fcurve)[:, 0], np.arange(1, 31))
+    scene = bpy.context.scene
+    assert (scene.frame_start, scene.frame_end) == (1, 30)
+    assert scene.render.fps / scene.render.fps_base == pytest.approx(29.97)
+    assert bpy.context.view_layer.objects.active == obj
+    assert [o.name for o in bpy.context.view_layer.objects if o.select_get()] == [obj.name]
+
+
+def test_missing_frames_hold_the_previous_pose_and_a_joint_never_seen_gets_no_bone(blender, scene, tmp_path):
+    bpy = blender.bpy
+    pose = with_jittered_bones(walking_sequence(20))
+    joints = pose.joints3d[:, 0]
+    joints[5:8] = np.nan  # the person is lost for three frames
+    joints[10:14, POSELIFT.index("left_wrist")] = np.nan  # and a wrist for four
+    joints[:, POSELIFT.index("right_pinky")] = np.nan  # a joint the network never gives
+    obj = _import(bpy, write_pose_file(tmp_path / "gaps.npz", pose))
+    assert "right_pinky" not in obj.data.bones and "right_index" in obj.data.bones
+    held = evaluated_joints(bpy, obj, 8)
+    before = evaluated_joints(bpy, obj, 5)
+    for name, point in before.items():
+        np.testing.assert_allclose(held[name], point, atol=TOLERANCE)
+    wrist, elbow, hand = (POSELIFT.index(n) for n in ("left_wrist", "left_elbow", "left_index"))
+    at_12 = evaluated_joints(bpy, obj, 12)
+    np.testing.assert_allclose(at_12["left_elbow"], joints[11, elbow], atol=TOLERANCE)
+    np.testing.assert_allclose(at_12["left_index"], joints[11, hand], atol=TOLERANCE)
+    # The lost wrist keeps its last offset from the elbow, which still moves.
+    np.testing.assert_allclose(
+        at_12["left_wrist"] - at_12["left_elbow"], joints[9, wrist] - joints[9, elbow], atol=TOLERANCE
+    )
+
+
+def test_the_person_option_picks_a_person_and_a_missing_person_is_reported(blender, scene, tmp_path):
+    bpy = blender.bpy
+    one = walking_sequence(10).joints3d[:, 0]
+    two = one + np.array([1.5, 0.0, 0.0], dtype=np.float32)
+    pose = PoseSequence.from_joints3d(np.stack([one, two], axis=1), POSELIFT.joints, fps=24.0)
+    path = write_pose_file(tmp_path / "pair.json", pose)
+    obj = _import(bpy, path, person=1)
+    assert _max_error(bpy, obj, pose, 4, person=1) < TOLERANCE
+    before = scene_snapshot(bpy)
+    with pytest.raises(RuntimeError) as error:
+        bpy.ops.poselift.import_pose(filepath=str(path), person=2)
+    assert _error_lines(error.value) == [f"{path}: it holds 2 person slot(s), so there is no person 2."]
+    assert scene_snapshot(bpy) == before
+
+
+BAD = ["truncated", "wrong_version", "wrong_shapes", "all_nan", "unknown_joints", "not_npz", "bad_json"]
+
+
+@pytest.mark.parametrize("problem", [*BAD, "directory", "missing"])
+def test_a_bad_pose_file_gets_one_error_naming_it_and_leaves_the_scene_as_it_was(blender, scene, tmp_path, problem):
+    bpy = blender.bpy
+    _import(bpy, write_pose_file(tmp_path / "earlier.npz", walking_sequence(6)))
+    bpy.ops.object.empty_add()
+    scene.frame_end = 99
+    before = scene_snapshot(bpy)
+    path = bad_pose_files(tmp_path / "bad")[problem]
+    with pytest.raises(RuntimeError) as error:
+        bpy.ops.poselift.import_pose(filepath=str(path))
+    lines = _error_lines(error.value)
+    assert len(lines) == 1 and lines[0].startswith(str(path)), lines
+    assert scene_snapshot(bpy) == before
+
+
+def test_a_failure_after_the_armature_exists_removes_everything_it_made(blender, scene, tmp_path, monkeypatch):
+    bpy = blender.bpy
+    bpy.ops.object.empty_add()
+    before = scene_snapshot(bpy)
+
+    def disk_full(*args, **kwargs):
+        raise OSError("no space left on device")
+
+    # The failure is injected into the last step, after the armature and its bones exist.
+    monkeypatch.setattr(blender.module("addon.keyframes"), "new_action", disk_full)
+    path = write_pose_file(tmp_path / "walk.npz", walking_sequence(5))
+    with pytest.raises(RuntimeError) as error:
+        bpy.ops.poselift.import_pose(filepath=str(path))
+    assert _error_lines(error.value) == [
+        f"{path}: the import failed and was undone (OSError: no space left on device)."
+    ]
+    assert scene_snapshot(bpy) == before
+
+
+def _error_lines(error: RuntimeError) -> list[str]:
+    """The operator's ERROR reports, one per line, as bpy.ops raises them."""
+    return [line.removeprefix("Error: ") for line in str(error).splitlines() if line.strip()]
