@@ -1,0 +1,131 @@
+"""Feet and floor: a floor height, foot contacts, and foot locking by two-bone IK on the legs.
+
+Joints are (F, J, 3) metres, Z up, in a joint set that has hips, knees, ankles and (optionally) heels and
+toes by their `core.skeleton` names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .rotations import normalize
+
+SIDES = ("left", "right")
+
+
+@dataclass(frozen=True)
+class ContactSettings:
+    """Thresholds of foot contact: near the floor and nearly still, for a while."""
+
+    height_m: float = 0.06
+    speed_m_s: float = 0.35
+    min_frames: int = 3
+    blend_frames: int = 4
+
+
+def _foot_points(names: tuple[str, ...], side: str) -> list[int]:
+    return [names.index(f"{side}_{p}") for p in ("ankle", "heel", "toe") if f"{side}_{p}" in names]
+
+
+def floor_height(joints: np.ndarray, names: tuple[str, ...]) -> float:
+    """The floor's height in metres: a low percentile of the lowest foot point per frame (robust to a jump)."""
+    feet = [j for side in SIDES for j in _foot_points(names, side)]
+    lowest = np.nanmin(joints[:, feet, 2], axis=1)
+    return float(np.nanpercentile(lowest, 10))
+
+
+def foot_contacts(
+    joints: np.ndarray, names: tuple[str, ...], fps: float, floor: float, settings: ContactSettings = ContactSettings()
+) -> np.ndarray:
+    """(F, 2) bool, left then right: the foot's lowest point is near the floor and its ankle nearly still,
+    for at least `min_frames` frames in a row."""
+    out = np.zeros((len(joints), 2), dtype=bool)
+    for s, side in enumerate(SIDES):
+        points = _foot_points(names, side)
+        low = np.nanmin(joints[:, points, 2], axis=1) - floor < settings.height_m
+        ankle = joints[:, names.index(f"{side}_ankle")]
+        speed = np.linalg.norm(np.gradient(ankle[:, :2], axis=0), axis=-1) * fps
+        out[:, s] = _at_least(low & (np.nan_to_num(speed, nan=np.inf) < settings.speed_m_s), settings.min_frames)
+    return out
+
+
+def _at_least(mask: np.ndarray, frames: int) -> np.ndarray:
+    """The runs of True in `mask` that last at least `frames`."""
+    out = np.zeros_like(mask)
+    start = None
+    for f, value in enumerate(np.append(mask, False)):
+        if value and start is None:
+            start = f
+        elif not value and start is not None:
+            if f - start >= frames:
+                out[start:f] = True
+            start = None
+    return out
+
+
+def lock_feet(
+    joints: np.ndarray,
+    names: tuple[str, ...],
+    contacts: np.ndarray,
+    floor: float,
+    settings: ContactSettings = ContactSettings(),
+) -> np.ndarray:
+    """(F, J, 3) with each foot held in place during its contacts: its points keep their position at the
+    contact's middle frame (feet not below the floor), the knee bends by two-bone IK to reach it, and the
+    hold fades in and out over `blend_frames` so nothing pops. Leg bone lengths are kept."""
+    out = np.array(joints, dtype=np.float64)
+    for s, side in enumerate(SIDES):
+        points = _foot_points(names, side)
+        hip, knee, ankle = (names.index(f"{side}_{p}") for p in ("hip", "knee", "ankle"))
+        shift = np.zeros((len(out), 3))
+        weight = np.zeros(len(out))
+        for start, stop in _runs(contacts[:, s]):
+            middle = (start + stop) // 2
+            target = out[middle, ankle].copy()
+            lowest = np.nanmin(out[middle, points, 2])
+            target[2] += max(floor - lowest, 0.0)
+            lo, hi = max(start - settings.blend_frames, 0), min(stop + settings.blend_frames, len(out))
+            for f in range(lo, hi):
+                w = min(1.0, (f - start + settings.blend_frames + 1) / (settings.blend_frames + 1),
+                        (stop + settings.blend_frames - f) / (settings.blend_frames + 1))  # fmt: skip
+                if w > weight[f]:
+                    weight[f], shift[f] = w, target - out[f, ankle]
+        moved = weight > 0
+        if not moved.any():
+            continue
+        goal = out[moved, ankle] + weight[moved, None] * shift[moved]
+        new_knee, reached = two_bone_ik(out[moved, hip], out[moved, knee], out[moved, ankle], goal)
+        delta = reached - out[moved, ankle]
+        out[np.ix_(moved, points)] += delta[:, None]
+        out[moved, knee] = new_knee
+    return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(int), [0]])))
+    return list(zip(edges[::2], edges[1::2], strict=True))
+
+
+def two_bone_ik(
+    root: np.ndarray, middle: np.ndarray, end: np.ndarray, goal: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """New (middle, end) joints, (N, 3) each, so that root-middle-end reaches `goal` with both bone lengths
+    kept, bending in the plane the chain had (all (N, 3) metres). A goal out of reach is approached as far as
+    the chain goes."""
+    upper = np.linalg.norm(middle - root, axis=-1)
+    lower = np.linalg.norm(end - middle, axis=-1)
+    to_goal = goal - root
+    reach = np.clip(np.linalg.norm(to_goal, axis=-1), np.abs(upper - lower) + 1e-9, upper + lower - 1e-9)
+    axis = normalize(to_goal)
+    bend = (middle - root) - np.sum((middle - root) * axis, -1, keepdims=True) * axis
+    bend = normalize(np.where(np.linalg.norm(bend, axis=-1, keepdims=True) > 1e-9, bend, _any_perpendicular(axis)))
+    along = (upper**2 - lower**2 + reach**2) / (2 * reach)
+    across = np.sqrt(np.maximum(upper**2 - along**2, 0.0))
+    return root + along[:, None] * axis + across[:, None] * bend, root + reach[:, None] * axis
+
+
+def _any_perpendicular(axis: np.ndarray) -> np.ndarray:
+    other = np.where(np.abs(axis[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    return np.cross(axis, other)
