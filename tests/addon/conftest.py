@@ -9,7 +9,6 @@ missing bpy makes them fail, not skip.
 from __future__ import annotations
 
 import importlib
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -45,11 +44,8 @@ def extension_zip(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def blender(tmp_path_factory, extension_zip) -> Blender:
-    user = tmp_path_factory.mktemp("blender_user")
-    if "bpy" in sys.modules and os.environ.get("BLENDER_USER_RESOURCES") != str(user):
-        pytest.fail("bpy was imported before the add-on tests could point BLENDER_USER_RESOURCES at a temporary folder")
-    os.environ["BLENDER_USER_RESOURCES"] = str(user)
+def blender(blender_user, extension_zip) -> Blender:
+    user = blender_user
     import bpy
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
