@@ -7,9 +7,9 @@ reverse.
 
 from __future__ import annotations
 
-from . import menus, operators, panels
+from . import bone_mapping, mapping_operators, menus, operators, panels
 
-_modules = (operators, panels, menus)
+_modules = (bone_mapping, operators, mapping_operators, panels, menus)
 
 
 def register() -> None:

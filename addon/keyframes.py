@@ -31,6 +31,11 @@ def pose_bone_path(bone: str, prop: str) -> str:
     return f'pose.bones["{bpy.utils.escape_identifier(bone)}"].{prop}'
 
 
+def pose_bone_custom_path(bone: str, key: str) -> str:
+    """The data path of a pose bone's custom property, e.g. pose.bones["thigh_parent.L"]["IK_FK"]."""
+    return f'pose.bones["{bpy.utils.escape_identifier(bone)}"]["{bpy.utils.escape_identifier(key)}"]'
+
+
 def new_action(obj: bpy.types.Object, name: str, curves: Iterable[Curve], first_frame: int = 1) -> bpy.types.Action:
     """A new action for `obj` holding `curves`, keyed at frames first_frame, first_frame + 1, ..., with linear
     interpolation; assigned to `obj` (with its own slot where Blender has slots)."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import bpy
-from bpy.props import IntProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 from bpy_extras.io_utils import ImportHelper
 
+from . import bone_mapping
 from .pose_import import PoseImportError, import_pose
+from .retargeting import RetargetError, retarget_pose
 
 
 class POSELIFT_OT_import_pose(bpy.types.Operator, ImportHelper):
@@ -43,5 +45,51 @@ class POSELIFT_OT_import_pose(bpy.types.Operator, ImportHelper):
         return {"FINISHED"}
 
 
-classes = (POSELIFT_OT_import_pose,)
+class POSELIFT_OT_retarget_pose(bpy.types.Operator, ImportHelper):
+    """Retarget a PoseLift pose file onto the active armature as one new action"""
+
+    bl_idname = "poselift.retarget_pose"
+    bl_label = "Retarget Pose File"
+    bl_options = {"REGISTER", "UNDO"}
+
+    filename_ext = ".npz"
+    filter_glob: StringProperty(default="*.npz;*.json", options={"HIDDEN"})  # type: ignore[valid-type]
+    person: IntProperty(name="Person", description="Which person of the file (0 is the first)", default=0, min=0)  # type: ignore[valid-type]
+    preset: EnumProperty(name="Rig", description="Which bone plays which part", items=bone_mapping.preset_items())  # type: ignore[valid-type]
+    in_place: BoolProperty(name="In place", description="Keep the height, drop the travel across the floor")  # type: ignore[valid-type]
+    keep_above_floor: BoolProperty(  # type: ignore[valid-type]
+        name="Keep above floor", description="Lift the rig where a foot would sink below its rest floor", default=True
+    )
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        obj = context.active_object
+        if obj is None or obj.type != "ARMATURE":
+            cls.poll_message_set("Select an armature to retarget onto")
+            return False
+        if context.mode not in ("OBJECT", "POSE"):
+            cls.poll_message_set("Switch to Object or Pose Mode to retarget")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        obj = context.active_object
+        options = {"preset": self.preset, "in_place": self.in_place, "keep_above_floor": self.keep_above_floor}
+        try:
+            action, plan = retarget_pose(context, obj, self.filepath, self.person, **options)
+        except RetargetError as e:
+            self.report({"ERROR"}, str(e))
+            return {"CANCELLED"}
+        for note in plan.notes:
+            self.report({"WARNING"}, note)
+        roles = len(plan.result.roles)
+        self.report(
+            {"INFO"},
+            f"Retargeted {self.filepath} onto {obj.name} as {action.name}: {plan.found.preset.label}, {roles} bones, "
+            f"{plan.pose.frames} frames.",
+        )
+        return {"FINISHED"}
+
+
+classes = (POSELIFT_OT_import_pose, POSELIFT_OT_retarget_pose)
 register, unregister = bpy.utils.register_classes_factory(classes)

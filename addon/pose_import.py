@@ -11,6 +11,7 @@ import numpy as np
 from ..core.posefile import PoseFileError, PoseSequence, read_pose_file
 from ..rigs import joint_armature
 from . import armature, keyframes
+from .scene_state import SceneState, reason, set_timing
 
 
 class PoseImportError(Exception):
@@ -61,8 +62,8 @@ def import_pose(context: bpy.types.Context, path: str | Path, person: int = 0) -
     except PoseImportError:
         raise
     except Exception as e:
-        raise PoseImportError(f"{path}: cannot build an armature from it ({_reason(e)}).") from e
-    before = _SceneState.capture(context)
+        raise PoseImportError(f"{path}: cannot build an armature from it ({reason(e)}).") from e
+    before = SceneState.capture(context)
     created: list[bpy.types.ID] = []
     try:
         name = f"{path.stem}_person{person}" if plan.pose.people > 1 else path.stem
@@ -71,20 +72,12 @@ def import_pose(context: bpy.types.Context, path: str | Path, person: int = 0) -
         created.append(keyframes.new_action(obj, name, plan.curves))
         for other in context.view_layer.objects:
             other.select_set(other == obj)
-        _set_timing(context.scene, plan.pose)
+        set_timing(context.scene, plan.pose)
     except Exception as e:
         _remove(created)
         before.restore(context)
-        raise PoseImportError(f"{path}: the import failed and was undone ({_reason(e)}).") from e
+        raise PoseImportError(f"{path}: the import failed and was undone ({reason(e)}).") from e
     return obj
-
-
-def _set_timing(scene: bpy.types.Scene, pose: PoseSequence) -> None:
-    fps = max(1, round(pose.fps))
-    scene.render.fps = fps
-    scene.render.fps_base = fps / pose.fps
-    scene.frame_start = 1
-    scene.frame_end = pose.frames
 
 
 def _remove(created: list[bpy.types.ID]) -> None:
@@ -93,33 +86,3 @@ def _remove(created: list[bpy.types.ID]) -> None:
             bpy.data.actions.remove(block)
         else:
             armature.remove_armature(block)
-
-
-def _reason(e: Exception) -> str:
-    return f"{type(e).__name__}: {' '.join(str(e).split())}".rstrip(".")
-
-
-@dataclass
-class _SceneState:
-    """What an import changes in the scene besides adding its own data: selection, active object, timing."""
-
-    active: bpy.types.Object | None
-    selected: list[bpy.types.Object]
-    timing: tuple[int, float, int, int]
-
-    @classmethod
-    def capture(cls, context: bpy.types.Context) -> _SceneState:
-        scene = context.scene
-        return cls(
-            active=context.view_layer.objects.active,
-            selected=[o for o in context.view_layer.objects if o.select_get()],
-            timing=(scene.render.fps, scene.render.fps_base, scene.frame_start, scene.frame_end),
-        )
-
-    def restore(self, context: bpy.types.Context) -> None:
-        scene = context.scene
-        scene.render.fps, scene.render.fps_base, scene.frame_start, scene.frame_end = self.timing
-        context.view_layer.update()  # forget the bases of removed objects
-        for obj in context.view_layer.objects:
-            obj.select_set(obj in self.selected)
-        context.view_layer.objects.active = self.active

@@ -47,11 +47,12 @@ def _sided(centre: dict[str, str], left: dict[str, str], left_token: str, right_
     return bones
 
 
-_LIMBS = ("shoulder", "upper_arm", "forearm", "hand", "thigh", "shin", "foot", "toe")
+_LIMBS = ("shoulder", "upper_arm", "forearm", "hand", "thigh", "shin", "foot", "toe", "thumb")
 
 
 def _limbs(*names: str) -> dict[str, str]:
-    return dict(zip(_LIMBS, names, strict=True))
+    """Left limb bones in `_LIMBS` order; a rig without thumb bones leaves the last one out."""
+    return dict(zip(_LIMBS, names, strict=False))
 
 
 PRESETS: dict[str, RigPreset] = {
@@ -65,7 +66,7 @@ PRESETS: dict[str, RigPreset] = {
                 {"hips": "Hips", "spine": "Spine", "chest": "Spine1", "upper_chest": "Spine2", "neck": "Neck",
                  "head": "Head"},
                 _limbs("LeftShoulder", "LeftArm", "LeftForeArm", "LeftHand", "LeftUpLeg", "LeftLeg", "LeftFoot",
-                       "LeftToeBase"),
+                       "LeftToeBase", "LeftHandThumb1"),
                 "Left", "Right",
             ),
         ),
@@ -76,7 +77,8 @@ PRESETS: dict[str, RigPreset] = {
             _sided(
                 {"hips": "spine", "spine": "spine.001", "chest": "spine.002", "upper_chest": "spine.003",
                  "neck": "spine.004", "head": "spine.006"},
-                _limbs("shoulder.L", "upper_arm.L", "forearm.L", "hand.L", "thigh.L", "shin.L", "foot.L", "toe.L"),
+                _limbs("shoulder.L", "upper_arm.L", "forearm.L", "hand.L", "thigh.L", "shin.L", "foot.L", "toe.L",
+                       "thumb.01.L"),
                 ".L", ".R",
             ),
         ),
@@ -85,10 +87,10 @@ PRESETS: dict[str, RigPreset] = {
             "Rigify (generated rig, FK controls)",
             "T",
             _sided(
-                {"hips": "hips", "spine": "spine_fk.001", "chest": "spine_fk.002", "upper_chest": "spine_fk.003",
+                {"hips": "torso", "spine": "spine_fk.001", "chest": "spine_fk.002", "upper_chest": "spine_fk.003",
                  "neck": "neck", "head": "head"},
                 _limbs("shoulder.L", "upper_arm_fk.L", "forearm_fk.L", "hand_fk.L", "thigh_fk.L", "shin_fk.L",
-                       "foot_fk.L", "toe_fk.L"),
+                       "foot_fk.L", "toe_fk.L", "thumb.01.L"),
                 ".L", ".R",
             ),
             root_bone="torso",
@@ -100,7 +102,8 @@ PRESETS: dict[str, RigPreset] = {
             _sided(
                 {"hips": "pelvis", "spine": "spine_01", "chest": "spine_03", "upper_chest": "spine_05",
                  "neck": "neck_01", "head": "head"},
-                _limbs("clavicle_l", "upperarm_l", "lowerarm_l", "hand_l", "thigh_l", "calf_l", "foot_l", "ball_l"),
+                _limbs("clavicle_l", "upperarm_l", "lowerarm_l", "hand_l", "thigh_l", "calf_l", "foot_l", "ball_l",
+                       "thumb_01_l"),
                 "_l", "_r",
             ),
             root_bone="root",
@@ -112,7 +115,8 @@ PRESETS: dict[str, RigPreset] = {
             _sided(
                 {"hips": "pelvis", "spine": "spine_01", "chest": "spine_02", "upper_chest": "spine_03",
                  "neck": "neck_01", "head": "head"},
-                _limbs("clavicle_l", "upperarm_l", "lowerarm_l", "hand_l", "thigh_l", "calf_l", "foot_l", "ball_l"),
+                _limbs("clavicle_l", "upperarm_l", "lowerarm_l", "hand_l", "thigh_l", "calf_l", "foot_l", "ball_l",
+                       "thumb_01_l"),
                 "_l", "_r",
             ),
             root_bone="root",
@@ -136,7 +140,7 @@ PRESETS: dict[str, RigPreset] = {
                 {"hips": "pelvis", "spine": "spine1", "chest": "spine2", "upper_chest": "spine3", "neck": "neck",
                  "head": "head"},
                 _limbs("left_collar", "left_shoulder", "left_elbow", "left_wrist", "left_hip", "left_knee",
-                       "left_ankle", "left_foot"),
+                       "left_ankle", "left_foot", "left_thumb1"),
                 "left_", "right_",
             ),
         ),

@@ -25,6 +25,8 @@ from .roles import ROLES, Role
 
 LEG_JOINTS = (("left_hip", "left_knee", "left_ankle"), ("right_hip", "right_knee", "right_ankle"))
 FOOT_ROLES = ("left_foot", "right_foot", "left_toe", "right_toe", "left_shin", "right_shin")
+# Source joints that can touch the floor, and so set the pose's own floor and foot height.
+SOURCE_FEET = tuple(f"{side}_{j}" for side in ("left", "right") for j in ("knee", "ankle", "heel", "toe"))
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ class RigRest:
 @dataclass(frozen=True)
 class Retarget:
     """Channels to key: `rotation` (F, B, 4) local quaternions (w, x, y, z), `location` (F, B, 3) local
-    offsets in metres of armature space; `keyed` the bones to key, `roles` {role: bone index} driven."""
+    offsets in armature units (each bone's rest frame); `keyed` the bones to key, `root_bone` the one that
+    carries root motion, `roles` {role: bone index} driven."""
 
     rotation: np.ndarray
     location: np.ndarray
@@ -67,8 +70,9 @@ def retarget(
 ) -> Retarget:
     """Turn the rig's role bones to follow `joints` (F, J, 3, world metres, Z up, NaN where missing).
 
-    Root motion goes to `root_bone` (default: the hips bone): the pelvis trajectory scaled by the ratio of the
-    rig's leg length to the pose's, from the first frame (or height only, `in_place`), kept above the floor.
+    Root motion goes to `root_bone` (default: the hips bone), scaled by the ratio of the rig's leg length to
+    the pose's: travel follows the pelvis from the first frame (none `in_place`), height follows the feet
+    (see `_root_motion`), kept above the rig's rest floor with `keep_above_floor`.
     """
     index = {name: b for b, name in enumerate(rig.bone_names)}
     roles = {r.name: index[bones_by_role[r.name]] for r in ROLES if bones_by_role.get(r.name) in index}
@@ -87,39 +91,64 @@ def retarget(
         parent = _nearest(role, turn)
         turn[role.name] = _role_turn(role, source, rest_points, body, parent, rig, roles[role.name], frames)
 
-    bone_turn = np.repeat(np.eye(3)[None, None], len(rig.bone_names), axis=1).repeat(frames, axis=0)
-    for b, p in enumerate(rig.parents):
-        if p >= 0:
-            bone_turn[:, b] = bone_turn[:, p]
-        for name, bone in roles.items():
-            if bone == b:
-                bone_turn[:, b] = turn[name]
-    rest_rot = rig.rest[:, :3, :3]
-    parent_turn = np.stack([bone_turn[:, p] if p >= 0 else np.eye(3)[None].repeat(frames, 0) for p in rig.parents], 1)
-    local = np.swapaxes(rest_rot, -1, -2) @ np.swapaxes(parent_turn, -1, -2) @ bone_turn @ rest_rot
-    rotation = continuous_quaternions(quaternion_from_matrix(local))
-
     mover = index[root_bone] if root_bone in index else roles["hips"]
-    location = np.zeros((frames, len(rig.bone_names), 3))
-    location[:, mover] = _root_offsets(source, rig, roles, rest_points, body, world_to_arm, in_place) @ rest_rot[mover]
-    if keep_above_floor:
-        location[:, mover] += _lift_above_floor(rig, roles, rotation, location, rest_points, body) @ rest_rot[mover]
     keyed = tuple(sorted(set(roles.values()) | {mover}))
+    rotation = _local_rotations(rig, {bone: turn[name] for name, bone in roles.items()}, keyed, frames)
+    location = np.zeros((frames, len(rig.bone_names), 3))
+    offsets = _root_motion(source, rig, roles, rest_points, rotation, in_place, keep_above_floor)
+    location[:, mover] = offsets @ rig.rest[mover, :3, :3]
     return Retarget(rotation, location, keyed, mover, roles)
 
 
 def pose_matrices(rig: RigRest, rotation: np.ndarray, location: np.ndarray) -> np.ndarray:
     """(F, B, 4, 4) pose matrices in armature space: pose = parent_pose @ inv(parent_rest) @ rest @ basis."""
-    frames, bones = rotation.shape[:2]
-    basis = np.zeros((frames, bones, 4, 4))
-    basis[..., :3, :3] = quaternion_matrix(rotation)
-    basis[..., :3, 3] = location
-    basis[..., 3, 3] = 1.0
-    pose = np.empty_like(basis)
+    poses = _poses(rig, rotation, location, range(len(rig.bone_names)))
+    return np.stack([poses[b] for b in range(len(rig.bone_names))], axis=1)
+
+
+def _poses(rig: RigRest, rotation: np.ndarray, location: np.ndarray, wanted) -> dict[int, np.ndarray]:
+    """{bone: (F, 4, 4) pose matrix} for the `wanted` bones and their ancestors; a bone whose channels are
+    all at rest costs one matrix product."""
+    needed: set[int] = set()
+    for b in wanted:
+        while b >= 0 and b not in needed:
+            needed.add(b)
+            b = rig.parents[b]
+    frames = len(rotation)
+    identity = np.array([1.0, 0.0, 0.0, 0.0])
+    poses: dict[int, np.ndarray] = {}
+    for b in sorted(needed):
+        p = rig.parents[b]
+        offset = rig.rest[b] if p < 0 else np.linalg.inv(rig.rest[p]) @ rig.rest[b]
+        parent = np.broadcast_to(np.eye(4), (frames, 4, 4)) if p < 0 else poses[p]
+        pose = parent @ offset
+        if not (np.all(rotation[:, b] == identity) and not location[:, b].any()):
+            basis = np.zeros((frames, 4, 4))
+            basis[:, :3, :3] = quaternion_matrix(rotation[:, b])
+            basis[:, :3, 3] = location[:, b]
+            basis[:, 3, 3] = 1.0
+            pose = pose @ basis
+        poses[b] = pose
+    return poses
+
+
+def _local_rotations(rig: RigRest, turns: dict[int, np.ndarray], keyed: tuple[int, ...], frames: int) -> np.ndarray:
+    """(F, B, 4) local quaternions: each keyed bone's armature-space turn (F, 3, 3) relative to the turn it
+    inherits (its nearest turned ancestor's), in its rest frame; every other bone at rest."""
+    inherited: list[np.ndarray | None] = []
     for b, p in enumerate(rig.parents):
-        offset = rig.rest[b] if p < 0 else pose[:, p] @ np.linalg.inv(rig.rest[p]) @ rig.rest[b]
-        pose[:, b] = offset @ basis[:, b]
-    return pose
+        inherited.append(turns.get(b, inherited[p] if p >= 0 else None))
+    rotation = np.zeros((frames, len(rig.bone_names), 4))
+    rotation[..., 0] = 1.0
+    for b in keyed:
+        p = rig.parents[b]
+        own, above = inherited[b], inherited[p] if p >= 0 else None
+        if own is None:
+            continue
+        relative = own if above is None else np.swapaxes(above, -1, -2) @ own
+        rest = rig.rest[b, :3, :3]
+        rotation[:, b] = continuous_quaternions(quaternion_from_matrix(rest.T @ relative @ rest))
+    return rotation
 
 
 def _joints_by_name(joints: np.ndarray, names: tuple[str, ...], world_to_arm: np.ndarray) -> dict[str, np.ndarray]:
@@ -226,38 +255,52 @@ def _leg_length(points: dict[str, np.ndarray]) -> float | None:
     return value if np.isfinite(value) and value > 0 else None
 
 
-def _root_offsets(source, rig, roles, rest, body, world_to_arm, in_place) -> np.ndarray:
-    """(F, 3) armature-space offsets of the hips head from rest that follow the pose's pelvis."""
-    pelvis = hold_nearest(source["pelvis"]) if "pelvis" in source else None
-    if pelvis is None or not np.isfinite(pelvis).all():
-        return np.zeros((len(next(iter(source.values()))), 3))
+def _root_motion(source, rig, roles, rest, rotation, in_place, keep_above_floor) -> np.ndarray:
+    """(F, 3) armature-space offsets of the root-motion bone from rest, both parts scaled by leg length.
+
+    Travel across the floor follows the pose's pelvis from the first frame (none `in_place`). Height puts the
+    rig's lowest foot point as far above its rest floor as the pose's lowest foot point is above the pose's
+    floor (the 5th percentile of that point's height), never below it with `keep_above_floor`; a rig with no
+    feet keeps its hips at rest height, moved by the pose's pelvis height about its median. Heights are
+    world Z, so an object rotated or scaled keeps its floor.
+    """
+    frames = len(rotation)
+    m3 = rig.matrix_world[:3, :3]
+    raise_one = np.linalg.solve(m3, np.array([0.0, 0.0, 1.0]))  # armature-space step that raises world Z by 1
+
+    def height(p: np.ndarray) -> np.ndarray:
+        return p @ rig.matrix_world[2, :3] + rig.matrix_world[2, 3]
+
     scale = (_leg_length(rest) or 1.0) / (_leg_length(source) or _leg_length(rest) or 1.0)
-    up = body["up"]
-    feet = [source[n] for n in ("left_ankle", "right_ankle", "left_toe", "right_toe", "left_heel", "right_heel")
-            if n in source]  # fmt: skip
-    floor = np.nanpercentile(np.min([f @ up for f in feet], axis=0), 5) if feet else np.nanmin(pelvis @ up)
-    rest_floor = _rest_floor(rig, roles, up)
-    hips = rig.rest[roles["hips"], :3, 3]
-    height = rest_floor + scale * (pelvis @ up - floor) - hips @ up
-    across = (pelvis - pelvis[:1]) * scale
-    across -= np.outer(across @ up, up)
-    return np.outer(height, up) + (0.0 if in_place else across)
-
-
-def _lift_above_floor(rig, roles, rotation, location, rest, body) -> np.ndarray:
-    """(F, 3) the upward shift that keeps every foot bone's head and tail at or above the rig's rest floor."""
+    pelvis = hold_nearest(source["pelvis"]) if "pelvis" in source else np.full((frames, 3), np.nan)
+    travel = np.zeros((frames, 3))
+    if not in_place and np.isfinite(pelvis).all():
+        across = (pelvis - pelvis[:1]) @ m3.T * scale
+        across[:, 2] = 0.0
+        travel = np.linalg.solve(m3, across.T).T
     feet = [roles[r] for r in FOOT_ROLES if r in roles]
-    if not feet:
-        return np.zeros((len(rotation), 3))
-    up = body["up"]
-    pose = pose_matrices(rig, rotation, location)[:, feet]
-    heads = pose[..., :3, 3]
-    tails = heads + pose[..., :3, 1] * rig.lengths[feet, None]
-    lowest = np.minimum((heads @ up).min(axis=1), (tails @ up).min(axis=1))
-    return np.outer(np.maximum(_rest_floor(rig, roles, up) - lowest, 0.0), up)
+    source_low = _lowest(height, [source[n] for n in SOURCE_FEET if n in source])
+    if feet and source_low is not None:
+        posed = _poses(rig, rotation, np.zeros(rotation.shape[:2] + (3,)), feet)
+        pose = np.stack([posed[b] for b in feet], axis=1)
+        tails = pose[..., :3, 3] + pose[..., :3, 1] * rig.lengths[feet, None]
+        lowest = np.minimum(height(pose[..., :3, 3]).min(axis=1), height(tails).min(axis=1))
+        floor = min(float(height(rig.rest[feet, :3, 3]).min()), float(height(rig.tails[feet]).min()))
+        lift = scale * (source_low - np.percentile(source_low, 5))
+        target = floor + (np.maximum(lift, 0.0) if keep_above_floor else lift)
+        return travel + np.outer(target - lowest, raise_one)
+    if np.isfinite(pelvis).all():
+        return travel + np.outer(scale * (height(pelvis) - np.median(height(pelvis))), raise_one)
+    return travel
 
 
-def _rest_floor(rig: RigRest, roles: dict[str, int], up: np.ndarray) -> float:
-    """Height along `up` of the rig's lowest foot point at rest (of any bone's, for a rig with no feet)."""
-    feet = [roles[r] for r in FOOT_ROLES if r in roles] or list(range(len(rig.bone_names)))
-    return min(float(np.min(rig.rest[feet, :3, 3] @ up)), float(np.min(rig.tails[feet] @ up)))
+def _lowest(height, tracks: list[np.ndarray]) -> np.ndarray | None:
+    """(F,) the lowest world height among joint tracks (F, 3) per frame, frames with none held; None if none."""
+    if not tracks:
+        return None
+    heights = np.stack([height(t) for t in tracks], axis=1)
+    seen = np.isfinite(heights).any(axis=1)
+    if not seen.any():
+        return None
+    low = np.where(seen, np.min(np.where(np.isfinite(heights), heights, np.inf), axis=1), np.nan)
+    return hold_nearest(low)

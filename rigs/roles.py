@@ -6,7 +6,7 @@ their mean keeps the side of the bone it had at rest. Where the rig at rest does
 straight limb in a T-pose, no thumb bone), `rest_twist` names where it lies in the rig's own body frame:
 the way the elbow bends in a T-pose is forwards, the knee's backwards. A role with no tail joints has no
 direction of its own and keeps its rest orientation under its parent (toes: our skeleton has the tip of
-the foot, not its ball).
+the foot, not its ball); a thumb role only marks, by its bone's head, where the rig's thumb is at rest.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ _LEFT = (
     Role("left_shin", "left_thigh", ("left_knee",), ("left_ankle",), ("left_toe",), "forward"),
     Role("left_foot", "left_shin", ("left_ankle",), ("left_toe",), ("left_heel",), "down"),
     Role("left_toe", "left_foot", (), (), ()),
+    # A marker: where the rig's thumb starts tells which side of the forearm and hand the thumb is on at rest.
+    Role("left_thumb", "left_hand", ("left_thumb",), (), ()),
 )
 
 ROLES: tuple[Role, ...] = _CENTRE + _LEFT + tuple(_mirrored(r) for r in _LEFT)

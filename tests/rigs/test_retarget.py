@@ -168,3 +168,44 @@ def test_missing_joints_hold_the_nearest_frame():
     assert np.isfinite(result.rotation).all() and np.isfinite(result.location).all()
     forearm = pose_matrices(rig, result.rotation, result.location)[:, result.roles["left_forearm"], :3, 1]
     np.testing.assert_allclose(forearm[10:15], forearm[9:10].repeat(5, 0), atol=1e-9)
+
+
+def _lowest_foot_height(rig, result):
+    """(F,) world height of the lowest foot or toe point of the posed rig."""
+    pose = pose_matrices(rig, result.rotation, result.location)
+    feet = [result.roles[r] for r in ("left_foot", "right_foot", "left_toe", "right_toe")]
+    heads = pose[:, feet][..., :3, 3]
+    tails = heads + pose[:, feet][..., :3, 1] * rig.lengths[feet, None]
+    points = np.concatenate([heads, tails], axis=1) @ rig.matrix_world[:3, :3].T + rig.matrix_world[:3, 3]
+    return points[..., 2].min(axis=1)
+
+
+def _rest_floor(rig, result):
+    feet = [result.roles[r] for r in ("left_foot", "right_foot", "left_toe", "right_toe")]
+    points = np.concatenate([rig.rest[feet, :3, 3], rig.tails[feet]]) @ rig.matrix_world[:3, :3].T
+    return (points + rig.matrix_world[:3, 3])[:, 2].min()
+
+
+def test_a_jump_lifts_the_rigs_feet_by_the_jump_scaled_to_its_legs_and_standing_feet_touch_its_floor():
+    joints, names = _source(30)
+    joints[10:20] += np.array([0.0, 0.0, 0.3])
+    rig = build_rig("mixamo", 90.0)
+    rest = rig.rest.copy()
+    rest[:, :3, 3] *= 2
+    big = RigRest(rig.bone_names, rig.parents, rest, rig.lengths * 2, rig.matrix_world)
+    result = retarget(joints, names, big, PRESETS["mixamo"].bones)
+    lift = _lowest_foot_height(big, result) - _rest_floor(big, result)
+    source_lift = joints[:, [names.index(n) for n in ("left_toe", "right_toe", "left_heel", "right_heel")], 2].min(1)
+    source_lift -= np.percentile(source_lift, 5)
+    np.testing.assert_allclose(lift, np.maximum(2 * source_lift, 0.0), atol=1e-9)
+    assert lift[10:20].min() > 0.55 and np.isclose(lift.min(), 0.0)
+
+
+def test_the_floor_is_level_in_the_world_when_the_rig_object_is_tilted():
+    joints, names = _source()
+    m = np.eye(4)
+    m[:3, :3] = axis_angle_matrix(np.array([1.0, 0.0, 0.0]), np.radians(25.0)) * 1.5
+    rig = build_rig("mixamo", 90.0, matrix_world=m)
+    result = retarget(joints, names, rig, PRESETS["mixamo"].bones)
+    lift = _lowest_foot_height(rig, result) - _rest_floor(rig, result)
+    assert lift.min() > -1e-9 and np.isclose(np.percentile(lift, 5), 0.0, atol=1e-3)

@@ -1,0 +1,53 @@
+"""What an operator changes in the scene besides its own data (selection, active object, timing), captured
+before and restored after a failure; and the scene timing a pose file sets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import bpy
+
+from ..core.posefile import PoseSequence
+
+
+def set_timing(scene: bpy.types.Scene, pose: PoseSequence) -> None:
+    """The scene plays the pose file's frames at its fps: frames 1 to F."""
+    fps = max(1, round(pose.fps))
+    scene.render.fps = fps
+    scene.render.fps_base = fps / pose.fps
+    scene.frame_start = 1
+    scene.frame_end = pose.frames
+
+
+@dataclass
+class SceneState:
+    """Selection, active object, timing and current frame of the scene."""
+
+    active: bpy.types.Object | None
+    selected: list[bpy.types.Object]
+    timing: tuple[int, float, int, int]
+    frame: int
+
+    @classmethod
+    def capture(cls, context: bpy.types.Context) -> SceneState:
+        scene = context.scene
+        return cls(
+            active=context.view_layer.objects.active,
+            selected=[o for o in context.view_layer.objects if o.select_get()],
+            timing=(scene.render.fps, scene.render.fps_base, scene.frame_start, scene.frame_end),
+            frame=scene.frame_current,
+        )
+
+    def restore(self, context: bpy.types.Context) -> None:
+        scene = context.scene
+        scene.render.fps, scene.render.fps_base, scene.frame_start, scene.frame_end = self.timing
+        scene.frame_set(self.frame)
+        context.view_layer.update()  # forget the bases of removed objects
+        for obj in context.view_layer.objects:
+            obj.select_set(obj in self.selected)
+        context.view_layer.objects.active = self.active
+
+
+def reason(e: Exception) -> str:
+    """An exception as a clause: 'OSError: no space left on device'."""
+    return f"{type(e).__name__}: {' '.join(str(e).split())}".rstrip(".")
