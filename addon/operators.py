@@ -60,6 +60,9 @@ class POSELIFT_OT_retarget_pose(bpy.types.Operator, ImportHelper):
     keep_above_floor: BoolProperty(  # type: ignore[valid-type]
         name="Keep above floor", description="Lift the rig where a foot would sink below its rest floor", default=True
     )
+    lock_feet: BoolProperty(  # type: ignore[valid-type]
+        name="Lock feet", description="Hold feet still while they touch the floor (stops foot skating)"
+    )
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -74,7 +77,12 @@ class POSELIFT_OT_retarget_pose(bpy.types.Operator, ImportHelper):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         obj = context.active_object
-        options = {"preset": self.preset, "in_place": self.in_place, "keep_above_floor": self.keep_above_floor}
+        options = {
+            "preset": self.preset,
+            "in_place": self.in_place,
+            "keep_above_floor": self.keep_above_floor,
+            "lock_feet": self.lock_feet,
+        }
         try:
             action, plan = retarget_pose(context, obj, self.filepath, self.person, **options)
         except RetargetError as e:

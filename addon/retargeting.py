@@ -51,6 +51,7 @@ def plan_retarget(
     *,
     in_place: bool = False,
     keep_above_floor: bool = True,
+    lock_feet: bool = False,
 ) -> RetargetPlan:
     """Read the pose file and the armature, match its bones and compute the keys; touches no Blender data.
     Raises RetargetError (or RigError) with one sentence."""
@@ -64,7 +65,7 @@ def plan_retarget(
     joints = pose.joints3d[:, person].astype(np.float64)
     result = retarget(
         joints, pose.joint_names, rig, found.bones, _root_bone(found, rig),
-        in_place=in_place, keep_above_floor=keep_above_floor,
+        in_place=in_place, keep_above_floor=keep_above_floor, lock_feet=lock_feet, fps=pose.fps,
     )  # fmt: skip
     switches = _rigify_switches(obj)
     curves = _curves(rig, result, switches, pose.frames)

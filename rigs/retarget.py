@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core import contacts
 from ..core.rotations import (
     axis_angle_matrix,
     continuous_quaternions,
@@ -67,13 +68,18 @@ def retarget(
     *,
     in_place: bool = False,
     keep_above_floor: bool = True,
+    lock_feet: bool = False,
+    fps: float = 30.0,
 ) -> Retarget:
     """Turn the rig's role bones to follow `joints` (F, J, 3, world metres, Z up, NaN where missing).
 
     Root motion goes to `root_bone` (default: the hips bone), scaled by the ratio of the rig's leg length to
     the pose's: travel follows the pelvis from the first frame (none `in_place`), height follows the feet
-    (see `_root_motion`), kept above the rig's rest floor with `keep_above_floor`.
+    (see `_root_motion`), kept above the rig's rest floor with `keep_above_floor`. With `lock_feet`, feet that
+    touch the floor and barely move (`core.contacts`, at `fps`) are held still first.
     """
+    if lock_feet:
+        joints = _feet_locked(np.asarray(joints, dtype=np.float64), joint_names, fps)
     index = {name: b for b, name in enumerate(rig.bone_names)}
     roles = {r.name: index[bones_by_role[r.name]] for r in ROLES if bones_by_role.get(r.name) in index}
     if "hips" not in roles:
@@ -98,6 +104,15 @@ def retarget(
     offsets = _root_motion(source, rig, roles, rest_points, rotation, in_place, keep_above_floor)
     location[:, mover] = offsets @ rig.rest[mover, :3, :3]
     return Retarget(rotation, location, keyed, mover, roles)
+
+
+def _feet_locked(joints: np.ndarray, names: tuple[str, ...], fps: float) -> np.ndarray:
+    """(F, J, 3) with planted feet held still; unchanged when the pose lacks a leg."""
+    legs = {f"{side}_{j}" for side in ("left", "right") for j in ("hip", "knee", "ankle")}
+    if not legs <= set(names):
+        return joints
+    floor = contacts.floor_height(joints, names)
+    return contacts.lock_feet(joints, names, contacts.foot_contacts(joints, names, fps, floor), floor)
 
 
 def pose_matrices(rig: RigRest, rotation: np.ndarray, location: np.ndarray) -> np.ndarray:

@@ -42,11 +42,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--target", metavar="ARMATURE_OR_FILE", help="rig to retarget onto (see above)")
     parser.add_argument("--rig", default="auto", choices=PRESETS, help="bone preset of the target (default auto)")
     parser.add_argument("--in-place", action="store_true", help="retarget without travel across the floor")
+    parser.add_argument("--lock-feet", action="store_true", help="hold feet still while they touch the floor")
     args = parser.parse_args(argv)
     if args.output is None and args.export is None:
         parser.error("give -o OUT.blend, --export OUT.fbx|.bvh|.glb|.gltf, or both")
-    if args.target is None and (args.rig != "auto" or args.in_place):
-        parser.error("--rig and --in-place need --target")
+    if args.target is None and (args.rig != "auto" or args.in_place or args.lock_feet):
+        parser.error("--rig, --in-place and --lock-feet need --target")
     return args
 
 
@@ -94,7 +95,9 @@ def run(args: argparse.Namespace) -> list[Path]:
             bpy.ops.poselift.import_pose(filepath=posefile, person=args.person)
         else:
             preset = {"auto": "AUTO", "mapping": "MAPPING"}.get(args.rig, args.rig)
-            bpy.ops.poselift.retarget_pose(filepath=posefile, person=args.person, preset=preset, in_place=args.in_place)
+            bpy.ops.poselift.retarget_pose(
+                filepath=posefile, person=args.person, preset=preset, in_place=args.in_place, lock_feet=args.lock_feet
+            )
     except RuntimeError as e:
         raise ScriptError(_operator_error(e)) from None
     obj = bpy.context.view_layer.objects.active

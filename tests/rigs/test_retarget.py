@@ -209,3 +209,21 @@ def test_the_floor_is_level_in_the_world_when_the_rig_object_is_tilted():
     result = retarget(joints, names, rig, PRESETS["mixamo"].bones)
     lift = _lowest_foot_height(rig, result) - _rest_floor(rig, result)
     assert lift.min() > -1e-9 and np.isclose(np.percentile(lift, 5), 0.0, atol=1e-3)
+
+
+def test_locked_feet_hold_a_sliding_planted_foot_still_on_the_rig():
+    frames = 60
+    base = np.array([STANDING[n] for n in NAMES], dtype=np.float64)
+    joints = np.repeat(base[None], frames, axis=0)
+    foot = [NAMES.index(n) for n in ("left_ankle", "left_heel", "left_toe")]
+    joints[:, foot, 1] += 0.04 * np.sin(2 * np.pi * np.arange(frames) / frames)[:, None]
+    rig = build_rig("mixamo", 90.0)
+    ankle = rig.bone_names.index(PRESETS["mixamo"].bones["left_foot"])
+
+    def ankle_speed(**options):
+        result = retarget(joints, NAMES, rig, PRESETS["mixamo"].bones, fps=30.0, **options)
+        track = pose_matrices(rig, result.rotation, result.location)[:, ankle, :2, 3]
+        return np.linalg.norm(np.diff(track, axis=0), axis=-1).max() * 30.0
+
+    assert ankle_speed() > 0.1
+    assert ankle_speed(lock_feet=True) < 0.01
