@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 
-_SEPARATORS = re.compile(r"[\s_.\-]+")
+from ..core.mocap_names import normalise
 
 
 def bone_key(name: str) -> str:
     """A bone name reduced for comparison: 'mixamorig1:Left_Arm' -> 'leftarm', 'spine.001' -> 'spine001'."""
-    return _SEPARATORS.sub("", name.rsplit(":", 1)[-1]).lower()
+    return normalise(name)
 
 
 def shared_prefix(names: Iterable[str]) -> str:
