@@ -1,0 +1,60 @@
+"""Progress of a long job: a bar on stderr for people, or JSON lines on stdout for the add-on's worker.
+
+JSON lines, one object each: {"event": "progress", "done", "total", "rate", "eta_s", "message"},
+{"event": "done", "output": path}, {"event": "error", "message": sentence}.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import TextIO
+
+
+class Progress:
+    """Counts `total` steps of `unit` (frames, images); `mode` is "bar", "json" or "quiet"."""
+
+    def __init__(self, total: int, unit: str = "frames", mode: str = "bar", stream: TextIO | None = None):
+        if mode not in ("bar", "json", "quiet"):
+            raise ValueError(f"unknown progress mode {mode!r}")
+        self.total, self.unit, self.mode = max(int(total), 0), unit, mode
+        self.stream = stream or (sys.stdout if mode == "json" else sys.stderr)
+        self.start = time.monotonic()
+        self.done = 0
+
+    def update(self, done: int, message: str = "") -> None:
+        """`done` steps of `total` are finished."""
+        self.done = done
+        elapsed = max(time.monotonic() - self.start, 1e-9)
+        rate = done / elapsed
+        eta = (self.total - done) / rate if rate > 0 and self.total else None
+        if self.mode == "json":
+            event = {"event": "progress", "done": done, "total": self.total, "rate": round(rate, 3)}
+            event |= {"eta_s": None if eta is None else round(eta, 1), "message": message}
+            self._json(event)
+        elif self.mode == "bar":
+            width = 30
+            filled = int(width * done / self.total) if self.total else width
+            left = "" if eta is None else f", {eta:.0f} s left"
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} {self.unit} ({rate:.1f}/s{left}) "
+            )
+            self.stream.flush()
+
+    def finish(self, output: str) -> None:
+        """The job wrote `output`."""
+        if self.mode == "json":
+            self._json({"event": "done", "output": output})
+        elif self.mode == "bar":
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def error(self, message: str) -> None:
+        """The job failed, for the reason `message` (one sentence)."""
+        if self.mode == "json":
+            self._json({"event": "error", "message": message})
+
+    def _json(self, event: dict) -> None:
+        self.stream.write(json.dumps(event) + "\n")
+        self.stream.flush()
