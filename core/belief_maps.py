@@ -1,0 +1,52 @@
+"""Belief maps: rendering them at 2D points, reading points back, and fusing two sets (algorithm.md 1.6).
+
+Maps are (N, J, H, W) torch tensors in [0, 1] on any device; points are (N, J, 2) in map pixels (x right,
+y down, pixel centres at integers).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def render(points: torch.Tensor, size: tuple[int, int], sigma: float, visible: torch.Tensor | None = None):
+    """(N, J, H, W) Gaussian belief maps peaking at 1 on each point; zero maps where `visible` (N, J) is False
+    or the point is NaN. `sigma` in map pixels."""
+    h, w = size
+    ys = torch.arange(h, device=points.device, dtype=points.dtype)
+    xs = torch.arange(w, device=points.device, dtype=points.dtype)
+    finite = torch.isfinite(points).all(dim=-1)
+    keep = finite if visible is None else finite & visible.bool()
+    p = torch.where(keep[..., None], points, torch.zeros_like(points))
+    gx = torch.exp(-((xs - p[..., :1]) ** 2) / (2 * sigma**2))  # (N, J, W)
+    gy = torch.exp(-((ys - p[..., 1:]) ** 2) / (2 * sigma**2))  # (N, J, H)
+    maps = gy[..., :, None] * gx[..., None, :]
+    return maps * keep[..., None, None].to(maps.dtype)
+
+
+def read(maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, J, 2) points and (N, J) peak values: each map's maximum, refined to sub-pixel precision by a
+    parabola through the log of the peak and its two neighbours along each axis (exact for a Gaussian)."""
+    n, j, h, w = maps.shape
+    peak, index = maps.reshape(n, j, h * w).max(dim=-1)
+    cy = torch.div(index, w, rounding_mode="floor")
+    cx = index - cy * w
+
+    def at(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        flat = (y.clamp(0, h - 1) * w + x.clamp(0, w - 1)).unsqueeze(-1)
+        return torch.gather(maps.reshape(n, j, h * w), 2, flat).squeeze(-1).clamp(min=1e-12).log()
+
+    def offset(before: torch.Tensor, centre: torch.Tensor, after: torch.Tensor, inside: torch.Tensor):
+        curvature = before - 2 * centre + after
+        step = 0.5 * (before - after) / torch.where(curvature < -1e-12, curvature, -torch.ones_like(curvature))
+        return torch.where(inside & (curvature < -1e-12), step.clamp(-0.5, 0.5), torch.zeros_like(step))
+
+    centre = at(cy, cx)
+    dx = offset(at(cy, cx - 1), centre, at(cy, cx + 1), (cx > 0) & (cx < w - 1))
+    dy = offset(at(cy - 1, cx), centre, at(cy + 1, cx), (cy > 0) & (cy < h - 1))
+    return torch.stack([cx + dx, cy + dy], dim=-1).to(maps.dtype), peak
+
+
+def fuse(network: torch.Tensor, projected: torch.Tensor, weight: float | torch.Tensor) -> torch.Tensor:
+    """weight * network + (1 - weight) * projected: the 2D network's belief kept by `weight` in [0, 1]."""
+    return weight * network + (1 - weight) * projected
