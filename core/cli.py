@@ -1,4 +1,4 @@
-"""The `poselift` command line: pose files in, pose files out, no Blender.
+"""The `poselift` command line: photos to pose files (`image`), pose files checked and converted; no Blender.
 
 Every failure prints one sentence on stderr and exits with status 1 (2 for a usage error).
 """
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cli_image import add_image_command
 from .posefile import PoseFileError, PoseSequence, read_pose_file, write_pose_file
 
 
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("input", type=Path, metavar="IN")
     convert.add_argument("-o", "--output", type=Path, required=True, metavar="OUT")
     convert.set_defaults(run=_convert)
+    add_image_command(commands)
     return parser
 
 

