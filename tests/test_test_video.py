@@ -1,0 +1,138 @@
+"""The rendered test video (scripts/make_test_video.py): a real mocap clip on the CC0 anny body, with exact
+ground truth that OpenCV, our BlazePose detector, core/bvh_export.py and Blender all agree with.
+
+The video is made once (about a minute: Blender renders 90 frames) under .cache/test-video/ and reused.
+"""
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from make_test_video import _arguments, back_and_forth, cached_test_video, project
+
+from poselift.core.bvh import read_bvh
+from poselift.core.bvh_export import write_bvh
+from poselift.core.detector_net import INPUT_SIZE, Detections, blazepose_detector, decode, ssd_anchors, weighted_nms
+from poselift.core.mocap_names import pose_from_bvh
+from poselift.core.posefile import read_pose_file
+from poselift.core.rotations import normalize
+from poselift.core.skeleton import H36M_17, POSELIFT
+
+
+@pytest.fixture(scope="module")
+def made():
+    """(video path, its ground truth as a PoseSequence, its frames (F, H, W, 3) uint8 RGB as OpenCV decodes them)."""
+    video, pose_file = cached_test_video(seconds=3.0)
+    capture = cv2.VideoCapture(str(video))
+    frames = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    capture.release()
+    return video, read_pose_file(pose_file), np.array(frames)
+
+
+def at(pose, name: str) -> np.ndarray:
+    """(F, 3) metres: one ground-truth joint."""
+    return pose.joints3d[:, 0, POSELIFT.index(name)].astype(np.float64)
+
+
+def test_opencv_reads_as_many_frames_of_the_size_and_rate_the_pose_file_says(made):
+    video, pose, frames = made
+    capture = cv2.VideoCapture(str(video))
+    assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(pose.fps) == 30.0
+    capture.release()
+    assert frames.shape == (pose.frames, pose.image_size[1], pose.image_size[0], 3) == (90, 384, 512, 3)
+    assert pose.source == video.name and pose.people == 1 and np.all(pose.track_id == 0)
+
+
+def test_every_poselift_joint_is_known_in_every_frame_of_a_body_standing_on_the_floor(made):
+    _, pose, _ = made
+    assert pose.joint_names == POSELIFT.joints and np.isfinite(pose.joints3d).all() and np.all(pose.confidence == 1)
+    feet = np.stack([at(pose, n)[:, 2] for n in ("left_heel", "right_heel", "left_toe", "right_toe")], axis=1)
+    assert 0.0 < feet.min(axis=1).min() and feet.min(axis=1).max() < 0.05, "a foot on the floor (Z = 0) in every frame"
+    assert np.all(at(pose, "head_top")[:, 2] > at(pose, "pelvis")[:, 2] + 0.2), "Z up"
+    facing = np.cross(at(pose, "left_hip") - at(pose, "right_hip"), [0.0, 0.0, 1.0])[0]
+    assert facing[1] < -0.7 * np.linalg.norm(facing), "facing the camera (-Y) at the start"
+
+
+def test_the_2d_ground_truth_is_the_3d_seen_through_the_camera_in_its_metadata(made):
+    _, pose, _ = made
+    camera = pose.metadata["camera"]
+    assert camera["focal_px"] == pytest.approx(50 / 36 * 512) and camera["principal_point"] == [255.5, 191.5]
+    seen = project(pose.joints3d[:, 0].astype(np.float64), np.array(camera["location"]), camera["focal_px"], (512, 384))
+    assert np.abs(seen - pose.joints2d[:, 0]).max() < 1e-3
+    assert np.all(pose.joints3d[:, 0, :, 1] > camera["location"][1] + 1.0), "in front of the camera"
+    assert (pose.joints2d >= 0).all() and (pose.joints2d <= [511, 383]).all(), "inside the picture"
+
+
+def test_the_body_plays_the_mocap_clip_through_our_retargeting_on_its_own_rigid_bones(made, asset):
+    _, pose, _ = made
+    clip = pose_from_bvh(read_bvh(asset(pose.metadata["clip"]["asset"])))
+    source = clip.joints3d[pose.metadata["clip"]["frames"], 0].astype(np.float64)
+    for p, j in H36M_17.bones:
+        a, b = H36M_17.joints[p], H36M_17.joints[j]
+        ours = normalize(at(pose, b) - at(pose, a))
+        theirs = normalize(source[:, clip.joint_names.index(b)] - source[:, clip.joint_names.index(a)])
+        angle = np.degrees(np.arccos(np.clip(np.sum(ours * theirs, axis=-1), -1.0, 1.0)))
+        assert angle.mean() < 10.0, f"{a} -> {b} turns {angle.mean():.1f} degrees from the clip's on average"
+        length = np.linalg.norm(at(pose, b) - at(pose, a), axis=-1)
+        assert np.ptp(length) < 1e-4, f"{a} -> {b}: the rig's bone, not the clip's"
+
+
+@pytest.fixture(scope="module")
+def detector(asset):
+    return blazepose_detector(weights=asset("pose_detection.tflite"), device="cpu")
+
+
+@pytest.mark.parametrize("frame", [0, 45, 89])
+def test_our_blazepose_detector_finds_the_one_person_where_the_ground_truth_puts_them(made, detector, frame):
+    _, pose, frames = made
+    w, h = pose.image_size
+    scale = INPUT_SIZE / max(w, h)
+    small = cv2.resize(frames[frame], (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    top = (INPUT_SIZE - small.shape[0]) // 2
+    letterboxed = np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+    letterboxed[top : top + small.shape[0]] = small
+    with torch.inference_mode():
+        raw = detector(torch.from_numpy(letterboxed).permute(2, 0, 1)[None].float() / 127.5 - 1)
+    found = weighted_nms(Detections(*(t[0] for t in decode(raw, ssd_anchors()))))
+    assert len(found.scores) == 1 and found.scores[0] > 0.5
+    shoulders = (found.keypoints[0, 2].numpy() * INPUT_SIZE - [0, top]) / scale  # mid-shoulder keypoint, pixels
+    truth = pose.joints2d[frame, 0, [POSELIFT.index("left_shoulder"), POSELIFT.index("right_shoulder")]].mean(0)
+    height = np.ptp(pose.joints2d[frame, 0, :, 1])
+    assert np.linalg.norm(shoulders - truth) < 0.1 * height
+
+
+def test_the_ground_truth_exported_as_bvh_imports_into_blender_within_a_millimetre(made, tmp_path):
+    import bpy
+
+    _, pose, _ = made
+    joints = pose.joints3d[:, 0].astype(np.float64)
+    path = write_bvh(tmp_path / "truth.bvh", joints, pose.joint_names, pose.fps)
+    bpy.ops.wm.read_homefile(use_empty=True)
+    bpy.ops.import_anim.bvh(filepath=str(path), rotate_mode="NATIVE", use_fps_scale=False)
+    armature = bpy.context.object
+    worst = 0.0
+    for f in range(pose.frames):
+        bpy.context.scene.frame_set(f + 1)
+        evaluated = armature.evaluated_get(bpy.context.evaluated_depsgraph_get())
+        heads = np.array([evaluated.matrix_world @ evaluated.pose.bones[n].head for n in pose.joint_names])
+        worst = max(worst, float(np.abs(heads - joints[f]).max()))
+    assert worst < 1e-3
+
+
+def test_a_longer_video_plays_the_clip_back_and_forth():
+    assert back_and_forth(4, 2, 9).tolist() == [2, 3, 2, 1, 0, 1, 2, 3, 2]
+    assert back_and_forth(455, 90, 90).tolist() == list(range(90, 180))
+
+
+@pytest.mark.parametrize(
+    "argv", [["--out", "x", "--seconds", "0"], ["--out", "x", "--size", "512"], ["--seconds", "3"]]
+)
+def test_bad_arguments_stop_before_anything_is_made(argv, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        _arguments(argv)
+    assert stopped.value.code == 2 and "error:" in capsys.readouterr().err
