@@ -7,9 +7,9 @@ reverse.
 
 from __future__ import annotations
 
-from . import bone_mapping, mapping_operators, menus, operators, panels
+from . import bone_mapping, lift, mapping_operators, menus, operators, panels, preferences
 
-_modules = (bone_mapping, operators, mapping_operators, panels, menus)
+_modules = (preferences, bone_mapping, operators, lift, mapping_operators, panels, menus)
 
 
 def register() -> None:

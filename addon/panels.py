@@ -7,6 +7,7 @@ import bpy
 
 from ..rigs.roles import ROLE_NAMES
 from . import bone_mapping
+from .lift import POSELIFT_OT_lift_image
 from .mapping_operators import (
     POSELIFT_OT_mapping_clear,
     POSELIFT_OT_mapping_fill,
@@ -27,7 +28,9 @@ class POSELIFT_PT_lift(_SidebarPanel, bpy.types.Panel):
     bl_label = "Lift pose from image"
 
     def draw(self, context: bpy.types.Context) -> None:
-        self.layout.operator(POSELIFT_OT_import_pose.bl_idname, icon="IMPORT")
+        layout = self.layout
+        layout.operator(POSELIFT_OT_lift_image.bl_idname, icon="IMAGE_DATA")
+        layout.operator(POSELIFT_OT_import_pose.bl_idname, icon="IMPORT")
 
 
 def _armature(context: bpy.types.Context) -> bpy.types.Object | None:
