@@ -2,8 +2,11 @@
 
 Ranges of motion are the normal adult values of the American Academy of Orthopaedic Surgeons (Greene &
 Heckman, "The Clinical Measurement of Joint Motion", 1994), widened by `MARGIN_DEG` for the error of joint
-centres estimated from markers or images. Segment proportions are Drillis & Contini's fractions of body
-height (as tabulated in Winter, "Biomechanics and Motor Control of Human Movement").
+centres estimated from markers or images; knee flexion goes past AAOS's 135 degrees to the 150 reached in deep
+squats and kneeling (Hemmerich et al., "Hip, knee, and ankle kinematics of high range of motion activities of
+daily living", J Orthop Res 2006), which the development clip test_mocapbank.bvh shows too. Segment proportions
+are Drillis & Contini's fractions of body height (as tabulated in Winter, "Biomechanics and Motor Control of
+Human Movement").
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ RANGES_DEG: dict[str, tuple[float, float]] = {
     "neck_rotation": (-60.0, 60.0),
     "hip_flexion": (-30.0, 120.0),
     "hip_abduction": (-30.0, 45.0),
-    "knee_flexion": (0.0, 135.0),
+    "knee_flexion": (0.0, 150.0),
     "knee_rotation": (-45.0, 45.0),  # the hip's internal/external rotation, seen at the bent knee
     "shoulder_extension": (-90.0, 60.0),
     "shoulder_adduction": (-90.0, 45.0),

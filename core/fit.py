@@ -37,6 +37,7 @@ _SOLVE_BATCH = 4096  # systems per vectorised Cholesky: large enough to amortise
 class UprightFit:
     """Per-person results of `fit_upright`, on the fit's device; joints finite for every person."""
 
+    joint_names: tuple[str, ...]  # (J,) the model's joints: H36M_17's, or those and heels and toes
     joints3d: torch.Tensor  # (N, J, 3) metres: X image right, Y away from the camera, Z up; pelvis at the origin
     joints2d: torch.Tensor  # (N, J, 2) pixels, image y down: where the fitted pose projects in the image
     component: torch.Tensor  # (N,) int64, the chosen mixture component
@@ -48,8 +49,9 @@ class UprightFit:
 
 
 def stature(poses: torch.Tensor) -> torch.Tensor:
-    """(..., J, 3) H36M_17 poses -> (...,) standing height in the poses' unit, from bone lengths: the legs (mean of
-    the sides), pelvis to spine to thorax, thorax to head top, and the ankle's height above the floor."""
+    """(..., J, 3) poses whose first 17 joints are H36M_17's -> (...,) standing height in the poses' unit, from
+    bone lengths: the legs (mean of the sides), pelvis to spine to thorax, thorax to head top, and the ankle's
+    height above the floor."""
 
     def length(a: str, b: str) -> torch.Tensor:
         return (poses[..., JOINTS.index(a), :] - poses[..., JOINTS.index(b), :]).norm(dim=-1)
@@ -88,8 +90,9 @@ def fit_upright(
     dtype: torch.dtype = torch.float64,
     chunk: int = 128,
 ) -> UprightFit:
-    """Lift (N, J, 2) pixel joints (image y down; J = 17 in H36M_17 order) with (N, J) weights in [0, 1] (0 or NaN:
-    not seen) to 3D, each pose scaled to a stature of `height` metres (a scalar or (N,)).
+    """Lift (N, J, 2) pixel joints (image y down) with (N, J) weights in [0, 1] (0 or NaN: not seen) to 3D, each
+    pose scaled to a stature of `height` metres (a scalar or (N,)). The joints are the model's own, in its order
+    (`model.joint_names`: 17 or 21); `model_inputs` picks them out of any named joints, e.g. skeleton.POSELIFT's.
 
     `angles` (even) yaw grid points over 360 degrees; `fine_angles` (odd) over +-one grid step around each
     component's best. `tightening` multiplies the prior's inverse coefficient deviations (1: the model's own);
@@ -106,9 +109,10 @@ def fit_upright(
         device = joints2d.device if isinstance(joints2d, torch.Tensor) else torch.device("cpu")
     y = torch.as_tensor(joints2d, device=device).to(dtype)
     w = torch.as_tensor(weights, device=device).to(dtype)
-    if y.ndim != 3 or y.shape[1:] != (len(JOINTS), 2) or w.shape != y.shape[:2]:
+    j = len(model.joint_names)
+    if y.ndim != 3 or y.shape[1:] != (j, 2) or w.shape != y.shape[:2]:
         raise ValueError(
-            f"joints2d must be (N, {len(JOINTS)}, 2) and weights (N, {len(JOINTS)}), not {tuple(y.shape)} and "
+            f"joints2d must be (N, {j}, 2) and weights (N, {j}) on the model's joints, not {tuple(y.shape)} and "
             f"{tuple(w.shape)}"
         )
     prior = _Prior(model, device, dtype, tightening, noise_scale)
@@ -116,10 +120,23 @@ def fit_upright(
     height = torch.as_tensor(height, device=device, dtype=dtype).expand(len(y))
     if not len(y):
         none = y.new_zeros(0)
-        return UprightFit(y.new_zeros(0, len(JOINTS), 3), y, none.long(), none, none, none, none.bool())
+        return UprightFit(model.joint_names, y.new_zeros(0, j, 3), y, none.long(), none, none, none, none.bool())
     starts = range(0, len(y), chunk)
     parts = [_fit_chunk(prior, y[i : i + chunk], w[i : i + chunk], height[i : i + chunk], options) for i in starts]
-    return UprightFit(*(torch.cat(p) for p in zip(*parts, strict=True)))
+    return UprightFit(model.joint_names, *(torch.cat(p) for p in zip(*parts, strict=True)))
+
+
+def model_inputs(
+    model: MixturePPCA, joint_names: tuple[str, ...], joints2d: np.ndarray, confidence: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(..., J', 2) pixels and (..., J') confidences on `joint_names` (any set, e.g. skeleton.POSELIFT's) ->
+    (..., J, 2) and (..., J) on the model's joints, in its order: weight 0 (and NaN pixels) for a model joint the
+    input does not have, such as the pelvis, spine and neck of a 14-joint CPM skeleton."""
+    joints2d, confidence = np.asarray(joints2d), np.asarray(confidence)
+    have = [name in joint_names for name in model.joint_names]
+    take = [joint_names.index(name) if h else 0 for name, h in zip(model.joint_names, have, strict=True)]
+    points = np.where(np.array(have)[:, None], joints2d[..., take, :], np.nan)
+    return points, np.where(have, confidence[..., take], 0.0)
 
 
 class _Prior:

@@ -2,7 +2,8 @@
 
 MPJPE (protocol #1): mean Euclidean distance per joint, no alignment. PA-MPJPE (protocol #2): the same after
 the prediction is aligned to the ground truth by the similarity (rotation, uniform scale, translation) that
-minimises the squared error (Procrustes; Umeyama, 1991), reflections excluded.
+minimises the squared error (Procrustes; Umeyama, 1991), reflections excluded. Scaled MPJPE (N-MPJPE, Rhodin et
+al. 2018): root-relative poses, the prediction scaled by the least-squares factor, nothing else aligned.
 """
 
 from __future__ import annotations
@@ -45,3 +46,17 @@ def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
 def pa_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
     """Mean per-joint position error of (..., J, 3) poses after Procrustes alignment with scale."""
     return mpjpe(procrustes_align(pred, gt), gt)
+
+
+def scale_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """(..., J, 3) root-relative predictions (root at the origin, as gt's) scaled by the least-squares factor onto
+    (..., J, 3) root-relative ground truth; no rotation, no translation."""
+    pred, gt = _check(pred, gt)
+    scale = (pred * gt).sum(axis=(-2, -1)) / np.maximum((pred**2).sum(axis=(-2, -1)), 1e-300)
+    return scale[..., None, None] * pred
+
+
+def scaled_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Mean per-joint position error of (..., J, 3) root-relative poses after the prediction's scale alone is
+    fitted (N-MPJPE): errors of orientation and depth count, the size the fit cannot see does not."""
+    return mpjpe(scale_align(pred, gt), gt)

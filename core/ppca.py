@@ -3,7 +3,8 @@
 Every model lives in one frame and one unit, whatever it was trained or loaded from: the *canonical
 pose frame* (Z up, the subject facing +Y, +X the subject's right; the centroid of the joints at the origin)
 in *normalised units*, where a pose's root-sum-square of bone lengths (over `skeleton.H36M_17.bones`) is 1
-on average over the model. Poses are (J, 3) on the 17 joints of `skeleton.H36M_17`, in its order.
+on average over the model. Poses are (J, 3) on one of `JOINT_SETS`: the 17 joints of `skeleton.H36M_17` (the
+authors' model) or the 21 of `hierarchy.BODY` (the same 17 first, then heels and toes), in the set's order.
 
 Component k generates x = means[k] + sum_i b_i bases[k, i] + noise, b_i ~ N(0, stds[k, i]^2) and
 noise ~ N(0, noise[k]^2) per coordinate (Tipping & Bishop, 1999).
@@ -11,8 +12,11 @@ noise ~ N(0, noise[k]^2) per coordinate (Tipping & Bishop, 1999).
 
 from __future__ import annotations
 
+import io
+import json
 import os
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,19 +24,34 @@ import torch
 
 from . import skeleton
 from .atomic import write_atomically
+from .hierarchy import BODY
 
 FORMAT = "poselift-mppca"
 FORMAT_VERSION = 1
-JOINTS = skeleton.H36M_17
-BONES = np.array(JOINTS.bones)  # (16, 2) parent, child
+JOINTS = skeleton.H36M_17  # every model's first 17 joints, in this order
+JOINT_SETS = {len(s): s for s in (skeleton.H36M_17, BODY)}  # a model's joints, by count
+BONES = np.array(JOINTS.bones)  # (16, 2) parent, child: the bones that set the normalised unit
 # The joint order of the authors' .mat: Human3.6M's (algorithm.md 1.3). Which side is which was checked on the
 # data itself (tests/core/test_ppca.py): their mean poses face +Y with Z up, and these right joints lie at +X.
 AUTHORS_JOINTS = (
     "pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "spine", "thorax",
     "neck", "head_top", "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow", "right_wrist",
 )  # fmt: skip
-# Degrees of freedom of a centred pose: 3J coordinates less the 3 of the centroid.
-_CENTRED_DIM = 3 * len(JOINTS) - 3
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every member's timestamp, so that a model's file is a function of the model
+
+
+def centred_dim(joints: int) -> int:
+    """Degrees of freedom of a centred pose of `joints` joints: 3J coordinates less the 3 of the centroid."""
+    return 3 * joints - 3
+
+
+def joint_set(joints: int) -> skeleton.JointSet:
+    """The joint set of poses with `joints` joints (17 or 21); ValueError otherwise."""
+    try:
+        return JOINT_SETS[joints]
+    except KeyError:
+        sizes = " or ".join(f"(M, {j}, 3)" for j in JOINT_SETS)
+        raise ValueError(f"poses must be {sizes}, not on {joints} joints") from None
 
 
 class ModelFileError(ValueError):
@@ -43,18 +62,23 @@ class ModelFileError(ValueError):
 class MixturePPCA:
     """K components of probabilistic PCA with Q latent dimensions, in the canonical frame and normalised units."""
 
-    joint_names: tuple[str, ...]  # (J,) the names of skeleton.H36M_17, in its order
+    joint_names: tuple[str, ...]  # (J,) the names of one of JOINT_SETS, in its order
     means: np.ndarray  # (K, J, 3) mean poses, centroid 0
     bases: np.ndarray  # (K, Q, J, 3) orthonormal directions (as 3J vectors), each with centroid 0
     stds: np.ndarray  # (K, Q) standard deviations of the coefficients
     noise: np.ndarray  # (K,) isotropic noise standard deviation per coordinate
     weights: np.ndarray  # (K,) mixing proportions, summing to 1
     source: str = ""
+    metadata: dict = field(default_factory=dict)  # JSON-serialisable: how the model was made
 
     def __post_init__(self) -> None:
         problem = _problem(self)
         if problem:
             raise ValueError(f"pose model: {problem}")
+
+    @property
+    def joints(self) -> skeleton.JointSet:
+        return JOINT_SETS[len(self.joint_names)]
 
     @property
     def components(self) -> int:
@@ -92,11 +116,13 @@ class MixturePPCA:
         return torch.logsumexp(log_p, dim=0).numpy()
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write our .npz format atomically; returns the path."""
+        """Write our .npz format atomically; returns the path. The bytes depend on the model alone (no timestamps):
+        the same model gives the same file."""
         fields = {"format": np.array(FORMAT), "format_version": np.array(FORMAT_VERSION)}
         fields |= {"joint_names": np.array(self.joint_names), "source": np.array(self.source)}
         fields |= {name: getattr(self, name) for name in ("means", "bases", "stds", "noise", "weights")}
-        return write_atomically(Path(path), lambda out: np.savez(out, **fields))
+        fields["metadata"] = np.array(json.dumps(self.metadata, sort_keys=True))
+        return write_atomically(Path(path), lambda out: _write_npz(out, fields))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> MixturePPCA:
@@ -126,6 +152,7 @@ class MixturePPCA:
                 noise=fields["noise"].astype(np.float64),
                 weights=fields["weights"].astype(np.float64),
                 source=str(fields.get("source", "")),
+                metadata=json.loads(str(fields.get("metadata", "{}"))),
             )
         except (ValueError, TypeError) as e:
             raise ModelFileError(f"{path}: {e}.") from None
@@ -167,18 +194,32 @@ class MixturePPCA:
             raise ModelFileError(f"{path}: {e}.") from None
 
 
+def _write_npz(out, fields: dict[str, np.ndarray]) -> None:
+    """An .npz (uncompressed zip of .npy members) whose bytes depend on the arrays alone."""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        for name, value in fields.items():
+            member = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+            member.external_attr = 0o644 << 16
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asanyarray(value), allow_pickle=False)
+            z.writestr(member, buffer.getvalue())
+
+
 def _problem(m: MixturePPCA) -> str:
     """What is wrong with a model's parameters, or '' when nothing is."""
-    if tuple(m.joint_names) != JOINTS.joints:
-        return f"joints must be {JOINTS.name}'s {len(JOINTS)} in order"
+    names = tuple(m.joint_names)
+    if len(names) not in JOINT_SETS or names != JOINT_SETS[len(names)].joints:
+        return "joints must be " + " or ".join(f"{s.name}'s {len(s)}" for s in JOINT_SETS.values()) + " in order"
     arrays = (m.means, m.bases, m.stds, m.noise, m.weights)
     if any(not isinstance(a, np.ndarray) or not np.all(np.isfinite(a)) for a in arrays):
         return "parameters must be finite arrays"
+    if not isinstance(m.metadata, dict):
+        return "metadata must be a dict"
     k, j = m.means.shape[:2] if m.means.ndim == 3 else (0, 0)
     q = m.bases.shape[1] if m.bases.ndim == 4 else 0
-    if k < 1 or m.means.shape != (k, len(JOINTS), 3) or m.bases.shape != (k, q, j, 3):
-        return f"means {m.means.shape} and bases {m.bases.shape} are not (K, {len(JOINTS)}, 3) and (K, Q, J, 3)"
-    if not 1 <= q < _CENTRED_DIM or m.stds.shape != (k, q) or m.noise.shape != (k,) or m.weights.shape != (k,):
+    if k < 1 or m.means.shape != (k, len(names), 3) or m.bases.shape != (k, q, j, 3):
+        return f"means {m.means.shape} and bases {m.bases.shape} are not (K, {len(names)}, 3) and (K, Q, J, 3)"
+    if not 1 <= q < centred_dim(j) or m.stds.shape != (k, q) or m.noise.shape != (k,) or m.weights.shape != (k,):
         return f"stds {m.stds.shape}, noise {m.noise.shape}, weights {m.weights.shape} do not fit K={k}, Q={q}"
     if np.any(m.stds <= 0) or np.any(m.noise <= 0) or np.any(m.weights < 0) or abs(m.weights.sum() - 1) > 1e-6:
         return "deviations must be positive and weights a distribution"
@@ -197,14 +238,14 @@ def _mean_square_bone_length(means, bases, stds, noise, weights) -> float:
 
 
 def bone_vectors(poses: np.ndarray) -> np.ndarray:
-    """(..., J, 3) -> (..., 16, 3): child minus parent for each bone of H36M_17."""
+    """(..., J, 3) -> (..., 16, 3): child minus parent for each bone of H36M_17 (a model's first 17 joints)."""
     return poses[..., BONES[:, 1], :] - poses[..., BONES[:, 0], :]
 
 
 def canonical_poses(poses: np.ndarray) -> np.ndarray:
-    """(M, J, 3) poses, Z up, any yaw, position and unit -> (M, J, 3) canonical and normalised: centroid at the
-    origin, turned about Z so that the subject's right (hips and shoulders, left to right) points along +X and the
-    subject faces +Y, scaled to a root-sum-square bone length of 1."""
+    """(M, J, 3) poses (H36M_17's joints first), Z up, any yaw, position and unit -> (M, J, 3) canonical and
+    normalised: centroid at the origin, turned about Z so that the subject's right (hips and shoulders, left to
+    right) points along +X and the subject faces +Y, scaled to a root-sum-square bone length of 1 over H36M_17."""
     x = np.asarray(poses, dtype=np.float64)
     x = x - x.mean(axis=1, keepdims=True)
     across = sum(x[:, JOINTS.index(f"right_{p}")] - x[:, JOINTS.index(f"left_{p}")] for p in ("hip", "shoulder"))
@@ -218,23 +259,34 @@ def canonical_poses(poses: np.ndarray) -> np.ndarray:
 
 
 def mirrored(poses: np.ndarray) -> np.ndarray:
-    """(M, J, 3) canonical poses -> their mirror images: left and right swapped, X negated."""
-    return np.asarray(poses)[:, list(JOINTS.mirror)] * np.array([-1.0, 1.0, 1.0])
+    """(M, J, 3) canonical poses (J in JOINT_SETS) -> their mirror images: left and right swapped, X negated."""
+    poses = np.asarray(poses)
+    return poses[:, list(joint_set(poses.shape[1]).mirror)] * np.array([-1.0, 1.0, 1.0])
 
 
 def ppca_closed_form(points: torch.Tensor, latent_dim: int) -> tuple[torch.Tensor, ...]:
     """Tipping & Bishop's maximum-likelihood PPCA of (M, J, 3) centred poses: mean (J, 3), basis (Q, J, 3),
     coefficient stds (Q,) and the noise std, the mean of the discarded eigenvalues over the 3J - 3 dimensions a
-    centred pose has."""
+    centred pose has. The eigenvectors are sought inside those dimensions, so the basis has centroid 0 however
+    many of the pose's directions the poses leave flat."""
     m, j, _ = points.shape
     x = points.reshape(m, -1)
     mean = x.mean(0)
-    cov = (x - mean).T @ (x - mean) / m
-    eigval, eigvec = torch.linalg.eigh(cov)
-    eigval, eigvec = eigval.flip(0), eigvec.flip(1)
-    noise_var = eigval[latent_dim:_CENTRED_DIM].clamp_min(0).mean().clamp_min(1e-12)
+    centred = torch.kron(_helmert(j, x), torch.eye(3, dtype=x.dtype, device=x.device))  # (3J, 3J - 3)
+    y = (x - mean) @ centred
+    eigval, eigvec = torch.linalg.eigh(y.T @ y / m)
+    eigval, eigvec = eigval.flip(0), centred @ eigvec.flip(1)
+    noise_var = eigval[latent_dim:].clamp_min(0).mean().clamp_min(1e-12)
     stds = (eigval[:latent_dim] - noise_var).clamp_min(1e-12).sqrt()
     return mean.reshape(j, 3), eigvec[:, :latent_dim].T.reshape(latent_dim, j, 3), stds, noise_var.sqrt()
+
+
+def _helmert(j: int, like: torch.Tensor) -> torch.Tensor:
+    """(J, J - 1) orthonormal columns orthogonal to the ones vector (Helmert's contrasts)."""
+    k = torch.arange(1, j, dtype=like.dtype, device=like.device)  # column k - 1: k ones, then -k, then zeros
+    rows = torch.arange(j, dtype=like.dtype, device=like.device)[:, None]
+    h = torch.where(rows < k, 1.0, torch.where(rows == k, -k, 0.0))
+    return h / torch.sqrt(k * (k + 1))
 
 
 def kmeans(x: torch.Tensor, k: int, *, generator: torch.Generator, iterations: int = 100) -> torch.Tensor:
@@ -263,12 +315,17 @@ def train(
     seed: int = 0,
     device: str | torch.device | None = None,
     source: str = "",
+    metadata: dict | None = None,
 ) -> MixturePPCA:
-    """A mixture of PPCA from (M, J, 3) poses on H36M_17's joints (Z up; any yaw, position and unit): poses are
+    """A mixture of PPCA from (M, J, 3) poses on one of JOINT_SETS (Z up; any yaw, position and unit): poses are
     made canonical, doubled with their mirror images, clustered by k-means and given one PPCA per cluster."""
     poses = np.asarray(poses, dtype=np.float64)
-    if poses.ndim != 3 or poses.shape[1:] != (len(JOINTS), 3):
-        raise ValueError(f"training poses must be (M, {len(JOINTS)}, 3), not {poses.shape}")
+    if poses.ndim != 3 or poses.shape[1] not in JOINT_SETS or poses.shape[2] != 3:
+        sizes = " or ".join(f"(M, {j}, 3)" for j in JOINT_SETS)
+        raise ValueError(f"training poses must be {sizes}, not {poses.shape}")
+    joints = JOINT_SETS[poses.shape[1]]
+    if not 1 <= latent_dim < centred_dim(len(joints)):
+        raise ValueError(f"the latent size must be 1 to {centred_dim(len(joints)) - 1} on {len(joints)} joints")
     poses = poses[np.isfinite(poses).all(axis=(1, 2))]
     canon = canonical_poses(poses)
     canon = canon[np.isfinite(canon).all(axis=(1, 2))]
@@ -286,4 +343,4 @@ def train(
         parts.append([t.cpu().numpy() for t in ppca_closed_form(members, latent_dim)])
     means, bases, stds, noise = (np.stack(p) for p in zip(*parts, strict=True))
     weights = torch.bincount(labels, minlength=components).cpu().numpy() / len(x)
-    return MixturePPCA(JOINTS.joints, means, bases, stds, noise, weights, source)
+    return MixturePPCA(joints.joints, means, bases, stds, noise, weights, source, dict(metadata or {}))

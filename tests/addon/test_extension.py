@@ -25,13 +25,13 @@ def test_the_manifest_names_the_extension_and_its_version_is_the_package_version
     assert "network" not in manifest.get("permissions", {})
 
 
-def test_the_zip_holds_the_manifest_the_root_package_and_the_python_files_of_addon_core_and_rigs(extension_zip):
+def test_the_zip_holds_the_manifest_the_root_package_the_python_files_and_the_default_prior(extension_zip):
     assert extension_zip.name == f"poselift-{_toml(REPO / 'blender_manifest.toml')['version']}.zip"
     with zipfile.ZipFile(extension_zip) as z:
         names = set(z.namelist())
     sources = [path for package in ("addon", "core", "rigs") for path in (REPO / package).rglob("*.py")]
-    expected = {"blender_manifest.toml", "__init__.py"} | {path.relative_to(REPO).as_posix() for path in sources}
-    assert names == expected
+    expected = {"blender_manifest.toml", "__init__.py", "core/data/default_prior.npz"}
+    assert names == expected | {path.relative_to(REPO).as_posix() for path in sources}
 
 
 def test_building_without_bpy_says_so_in_one_sentence(tmp_path):

@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from poselift.core.fit import DEFAULT_HEIGHT, fit_upright, stature
+from poselift.core.evolution import EvolutionConfig, evolve
+from poselift.core.fit import DEFAULT_HEIGHT, fit_upright, model_inputs, stature
+from poselift.core.hierarchy import BODY
 from poselift.core.metrics import joint_errors, mpjpe, procrustes_align
 from poselift.core.ppca import JOINTS, MixturePPCA, train
+from poselift.core.skeleton import POSELIFT
 
 AUTHORS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "lftd_prob_model_params.mat"
 J = len(JOINTS)
@@ -216,3 +219,40 @@ def test_a_model_we_train_is_fitted_the_same_way(authors, tmp_path):
     errors = 1000 * joint_errors(procrustes_align(fit.joints3d.numpy(), truth), truth).mean(-1)
     assert errors.mean() < 70.0
     assert np.degrees(np.median(angle_error(fit.yaw.numpy(), yaw))) < 10.0
+
+
+@pytest.fixture(scope="module")
+def with_feet() -> MixturePPCA:
+    """A model on the 21 joints (the 17, heels and toes) trained on evolved poses."""
+    poses = evolve(EvolutionConfig(seed=11, initial=600, target=6000, batch=600))
+    return train(poses, components=2, latent_dim=30, seed=0)
+
+
+def test_a_model_with_heels_and_toes_takes_and_gives_its_21_joints(with_feet):
+    """The fit takes whichever joints the model has: the feet come back too, turned the way the 2D shows."""
+    camera, yaw, _ = drawn(with_feet, 100, seed=12)
+    fit = fit_upright(with_feet, photograph(camera), np.ones((100, 21)), noise_scale=0.01)
+    assert fit.joint_names == BODY.joints and fit.joints3d.shape == (100, 21, 3)
+    truth = in_metres(camera)
+    errors = 1000 * joint_errors(procrustes_align(fit.joints3d.numpy(), truth), truth)
+    assert errors.mean() < 5.0
+    feet = [BODY.index(n) for n in ("left_heel", "left_toe", "right_heel", "right_toe")]
+    assert errors[:, feet].mean() < 5.0
+    with pytest.raises(ValueError, match=r"joints2d must be \(N, 21, 2\) and weights \(N, 21\) on the model's joints"):
+        fit_upright(with_feet, photograph(camera)[:, :17], np.ones((100, 17)))
+
+
+def test_model_inputs_pick_the_models_joints_by_name_and_weigh_missing_ones_zero(authors, with_feet):
+    """From BlazePose's joints mapped onto our 27 (POSELIFT), or from a skeleton without a pelvis or spine."""
+    rng = np.random.default_rng(13)
+    points, confidence = rng.normal(size=(4, len(POSELIFT), 2)), rng.uniform(0.5, 1, (4, len(POSELIFT)))
+    picked, weights = model_inputs(with_feet, POSELIFT.joints, points, confidence)
+    assert np.array_equal(picked, points[:, :21]) and np.array_equal(weights, confidence[:, :21])
+    names = tuple(n for n in POSELIFT.joints if n not in ("pelvis", "spine"))
+    keep = [POSELIFT.index(n) for n in names]
+    picked, weights = model_inputs(authors, names, points[:, keep], confidence[:, keep])
+    assert picked.shape == (4, 17, 2) and weights.shape == (4, 17)
+    for name in ("pelvis", "spine"):
+        assert np.isnan(picked[:, JOINTS.index(name)]).all() and (weights[:, JOINTS.index(name)] == 0).all()
+    assert np.array_equal(picked[:, JOINTS.index("left_wrist")], points[:, POSELIFT.index("left_wrist")])
+    assert torch.isfinite(fit_upright(authors, picked, weights).joints3d).all()  # random points: no pose, no NaN

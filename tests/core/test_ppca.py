@@ -10,7 +10,9 @@ import pytest
 import torch
 
 from poselift.core import skeleton
+from poselift.core.evolution import EvolutionConfig, evolve
 from poselift.core.ppca import (
+    JOINT_SETS,
     JOINTS,
     MixturePPCA,
     ModelFileError,
@@ -218,5 +220,48 @@ def test_training_is_deterministic_and_gives_a_model_that_fits_its_own_kind_of_d
 def test_training_refuses_poses_of_the_wrong_shape_or_too_few():
     with pytest.raises(ValueError, match=r"training poses must be \(M, 17, 3\)"):
         train(np.zeros((10, 14, 3)), components=2, latent_dim=4)
+    with pytest.raises(ValueError, match="the latent size must be 1 to 47 on 17 joints"):
+        train(np.random.default_rng(8).normal(size=(500, 17, 3)), components=1, latent_dim=48)
     with pytest.raises(ValueError, match="too few"):
         train(np.random.default_rng(8).normal(size=(5, 17, 3)), components=3, latent_dim=10)
+
+
+def test_every_joint_set_a_model_may_have_starts_with_the_h36m_17_in_order():
+    for joints in JOINT_SETS.values():
+        assert joints.joints[: len(JOINTS)] == JOINTS.joints
+    assert JOINT_SETS[21].joints[17:] == ("right_heel", "right_toe", "left_heel", "left_toe")
+
+
+@pytest.fixture(scope="module")
+def with_feet() -> MixturePPCA:
+    """A small model on the 21 joints (heels and toes), trained on evolved poses."""
+    poses = evolve(EvolutionConfig(seed=2, initial=300, target=3000, batch=300))
+    return train(poses, components=2, latent_dim=16, seed=0, metadata={"note": "feet"})
+
+
+def test_a_model_with_heels_and_toes_trains_and_round_trips_with_its_metadata(with_feet, tmp_path):
+    assert with_feet.joint_names == JOINT_SETS[21].joints and with_feet.means.shape == (2, 21, 3)
+    again = MixturePPCA.load(with_feet.save(tmp_path / "feet.npz"))
+    assert np.array_equal(again.bases, with_feet.bases) and again.metadata == {"note": "feet"}
+    # Trained with mirror images too: each cluster holds both, so each mean is its own mirror image, feet included.
+    assert mirrored(with_feet.means) == pytest.approx(with_feet.means, abs=0.01)
+
+
+def test_the_mirror_of_a_pose_with_feet_swaps_the_heels_and_toes():
+    pose = np.random.default_rng(9).normal(size=(1, 21, 3))
+    image = mirrored(pose)
+    index = JOINT_SETS[21].index
+    assert image[0, index("left_heel")] == pytest.approx(pose[0, index("right_heel")] * [-1, 1, 1])
+    assert image[0, index("right_toe")] == pytest.approx(pose[0, index("left_toe")] * [-1, 1, 1])
+
+
+def test_a_model_saves_to_the_same_bytes_every_time(with_feet, tmp_path):
+    first = with_feet.save(tmp_path / "a.npz").read_bytes()
+    assert with_feet.save(tmp_path / "b.npz").read_bytes() == first
+
+
+def test_bases_have_centroid_zero_even_when_the_poses_leave_directions_flat():
+    """Rigid segments leave many directions with no variance; the basis stays inside the centred poses' space."""
+    poses = evolve(EvolutionConfig(seed=4, initial=300, target=600, batch=300))[:, :17]
+    model = train(poses, components=1, latent_dim=45, seed=0)  # 48 centred dimensions, many of them nearly flat
+    assert np.abs(model.bases.mean(axis=2)).max() < 1e-9
