@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bpy
-import numpy as np
 
-from ..core.posefile import PoseFileError, PoseSequence, read_pose_file
+from ..core.posefile import PoseFileError, PoseSequence, read_person
 from ..rigs import joint_armature
 from . import armature, keyframes
 from .scene_state import SceneState, reason, set_timing
@@ -29,16 +28,11 @@ class PosePlan:
 
 def plan_import(path: str | Path, person: int = 0) -> PosePlan:
     """Read the pose file and build the rig of one person; raises PoseImportError, touches no Blender data."""
-    path = Path(path)
     try:
-        pose = read_pose_file(path)
+        pose = read_person(Path(path), person)
     except PoseFileError as e:
         raise PoseImportError(str(e)) from None
-    if not 0 <= person < pose.people:
-        raise PoseImportError(f"{path}: it holds {pose.people} person slot(s), so there is no person {person}.")
     joints = pose.joints3d[:, person]
-    if not np.isfinite(joints).all(axis=-1).any():
-        raise PoseImportError(f"{path}: person {person} has no 3D joint in any frame.")
     rig = joint_armature.build_armature(joints, pose.joint_names)
     curves = rig_curves(rig, joint_armature.bone_channels(rig, joints))
     return PosePlan(pose=pose, rig=rig, curves=curves)

@@ -9,7 +9,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from ..core.posefile import PoseFileError, PoseSequence, read_pose_file
+from ..core.posefile import PoseFileError, PoseSequence, read_person
 from ..rigs.naming import find_bones
 from ..rigs.presets import RigMatch
 from ..rigs.retarget import Retarget, RigRest, pose_matrices, retarget
@@ -60,7 +60,10 @@ def plan_retarget(
     found = bone_mapping.best_match(obj, preset)
     if found is None:
         raise RigError(_unrecognised(obj, preset))
-    pose = _read_person(path, person)
+    try:
+        pose = read_person(path, person)
+    except PoseFileError as e:
+        raise RetargetError(str(e)) from None
     rig = read_rig(obj)
     joints = pose.joints3d[:, person].astype(np.float64)
     result = retarget(
@@ -103,18 +106,6 @@ def retarget_pose(
         before.restore(context)
         raise RetargetError(f"{path}: retargeting onto {obj.name} failed and was undone ({reason(e)}).") from e
     return action, plan
-
-
-def _read_person(path: Path, person: int) -> PoseSequence:
-    try:
-        pose = read_pose_file(path)
-    except PoseFileError as e:
-        raise RetargetError(str(e)) from None
-    if not 0 <= person < pose.people:
-        raise RetargetError(f"{path}: it holds {pose.people} person slot(s), so there is no person {person}.")
-    if not np.isfinite(pose.joints3d[:, person]).all(axis=-1).any():
-        raise RetargetError(f"{path}: person {person} has no 3D joint in any frame.")
-    return pose
 
 
 def _unrecognised(obj: bpy.types.Object, preset: str) -> str:

@@ -165,6 +165,16 @@ def read_pose_file(path: str | os.PathLike) -> PoseSequence:
         raise PoseFileError(f"{path}: cannot be read ({e.strerror or e}).") from None
 
 
+def read_person(path: str | os.PathLike, person: int) -> PoseSequence:
+    """Read a pose file that must hold 3D joints for `person`; PoseFileError with one sentence otherwise."""
+    pose = read_pose_file(path)
+    if not 0 <= person < pose.people:
+        raise PoseFileError(f"{path}: it holds {pose.people} person slot(s), so there is no person {person}.")
+    if not np.isfinite(pose.joints3d[:, person]).all(axis=-1).any():
+        raise PoseFileError(f"{path}: person {person} has no 3D joint in any frame.")
+    return pose
+
+
 def _sentence(e: Exception) -> str:
     text = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
     return text.strip().rstrip(".")
