@@ -30,15 +30,64 @@ from .tflite_torch import load_tflite_weights
 
 NUM_LANDMARKS = 39
 INPUT_SIZE = 256
+_MKLDNN = torch.ops.mkldnn  # oneDNN's fused CPU convolutions, the kernels torch.compile uses on the CPU
 
 
-def conv(inp: int, out: int, kernel: int = 1, stride: int = 1, *, groups: int = 1, relu: bool = False) -> nn.Module:
+class Conv(nn.Conv2d):
+    """A convolution with bias, then ReLU6 if `relu6`, then `+ residual` if one is given to forward.
+
+    Inference on the CPU (float32, gradients off) runs each as one oneDNN call, bias, ReLU6 and residual
+    included, with the weight packed once by `pack` (weights changed later need a new `pack`); elsewhere
+    (cuda, half, training) as PyTorch's own ops. Both give the same numbers. A copy or a pickle packs again.
+    """
+
+    def __init__(self, inp: int, out: int, kernel: int = 1, stride: int = 1, *, padding: int | None = None,
+                 groups: int = 1, relu6: bool = False):
+        super().__init__(inp, out, kernel, stride, kernel // 2 if padding is None else padding, groups=groups)
+        self.relu6 = relu6
+        self.packed: torch.Tensor | None = None  # the weight in oneDNN's layout (CPU only), see `pack`
+        self.packed_for: list[int] | None = None  # the input shape it was packed for
+
+    def forward(self, x: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
+        if self.packed is not None and x.device.type == "cpu" and x.dtype == torch.float32 \
+                and not torch.is_grad_enabled():
+            return self._onednn(x, residual)
+        y = super().forward(x)
+        if self.relu6:
+            y = F.relu6(y, inplace=True)
+        return y if residual is None else y + residual
+
+    def _onednn(self, x: torch.Tensor, residual: torch.Tensor | None) -> torch.Tensor:
+        geometry = (list(self.padding), list(self.stride), list(self.dilation), self.groups)
+        if residual is not None and not self.relu6:
+            return _MKLDNN._convolution_pointwise.binary(x, residual, self.packed, self.bias, *geometry, "add", 1.0,
+                                                         None, [], None)
+        y = _MKLDNN._convolution_pointwise(x, self.packed, self.bias, *geometry,
+                                           "hardtanh" if self.relu6 else "none", [0.0, 6.0] if self.relu6 else [], "")
+        return y if residual is None else y + residual
+
+    def pack(self, input_shape: torch.Size | list[int]) -> None:
+        """Packs the weight for oneDNN's CPU kernels, for inputs of `input_shape` (B, C, H, W)."""
+        self.packed_for = list(input_shape)
+        self.packed = _MKLDNN._reorder_convolution_weight(
+            self.weight.detach(), list(self.padding), list(self.stride), list(self.dilation), self.groups,
+            self.packed_for)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "packed": None}  # oneDNN's opaque tensors cannot be copied or pickled
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if self.packed_for is not None and self.weight.device.type == "cpu":
+            self.pack(self.packed_for)
+
+
+def conv(inp: int, out: int, kernel: int = 1, stride: int = 1, *, groups: int = 1, relu: bool = False) -> Conv:
     """A convolution with bias and symmetric padding kernel // 2, optionally followed by ReLU6."""
-    layer = nn.Conv2d(inp, out, kernel, stride, kernel // 2, groups=groups)
-    return nn.Sequential(layer, nn.ReLU6(inplace=True)) if relu else layer
+    return Conv(inp, out, kernel, stride, groups=groups, relu6=relu)
 
 
-def depthwise(channels: int, kernel: int = 3, stride: int = 1, *, relu: bool = True) -> nn.Module:
+def depthwise(channels: int, kernel: int = 3, stride: int = 1, *, relu: bool = True) -> Conv:
     return conv(channels, channels, kernel, stride, groups=channels, relu=relu)
 
 
@@ -67,8 +116,8 @@ class InvertedResidual(nn.Module):
         self.residual = stride == 1 and inp == out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.project(self.depthwise(self.expand(x)))
-        return x + y if self.residual else y
+        y = self.depthwise(self.expand(x))
+        return self.project(y, x) if self.residual else self.project(y)
 
 
 class Projection(nn.Module):
@@ -92,7 +141,7 @@ class ResidualBlock(nn.Module):
         self.project = conv(channels, channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu6(x + self.project(self.depthwise(x)), inplace=True)
+        return F.relu6(self.project(self.depthwise(x), x), inplace=True)
 
 
 class DownBlock(nn.Module):
@@ -105,7 +154,7 @@ class DownBlock(nn.Module):
     def __init__(self, inp: int, out: int):
         super().__init__()
         self.same_pad = nn.ZeroPad2d((0, 1, 0, 1))
-        self.depthwise = nn.Sequential(nn.Conv2d(inp, inp, 3, 2, 0, groups=inp), nn.ReLU6(inplace=True))
+        self.depthwise = Conv(inp, inp, 3, 2, padding=0, groups=inp, relu6=True)
         self.project = conv(inp, out)
         self.extra_channels = out - inp
 
@@ -113,7 +162,7 @@ class DownBlock(nn.Module):
         shortcut = F.max_pool2d(x, 2)
         if self.extra_channels:
             shortcut = F.pad(shortcut, (0, 0, 0, 0, 0, self.extra_channels))
-        return F.relu6(shortcut + self.project(self.depthwise(self.same_pad(x))), inplace=True)
+        return F.relu6(self.project(self.depthwise(self.same_pad(x)), shortcut), inplace=True)
 
 
 def upsample(x: torch.Tensor) -> torch.Tensor:
@@ -203,6 +252,7 @@ class BlazePoseLandmark(nn.Module):
             raise ValueError(f"unknown BlazePose variant {variant!r}; choose one of {', '.join(CONFIGS)}")
         cfg = CONFIGS[variant]
         self.variant = variant
+        self.input_size = INPUT_SIZE
         self.encoder = Encoder(cfg.stem, cfg.rows)
         c128, c64, c32, c16, c8 = self.encoder.channels
         d = cfg.decoder
@@ -229,9 +279,9 @@ class BlazePoseLandmark(nn.Module):
         for width, blocks in cfg.regression:
             self.regression.append(nn.Sequential(DownBlock(inp, width), *[ResidualBlock(width) for _ in range(blocks)]))
             inp = width
-        self.landmark_head = nn.Conv2d(inp, NUM_LANDMARKS * 5, 2)
-        self.presence_head = nn.Conv2d(inp, 1, 2)
-        self.world_head = nn.Conv2d(inp, NUM_LANDMARKS * 3, 2)
+        self.landmark_head = Conv(inp, NUM_LANDMARKS * 5, 2, padding=0)
+        self.presence_head = Conv(inp, 1, 2, padding=0)
+        self.world_head = Conv(inp, NUM_LANDMARKS * 3, 2, padding=0)
 
     def segment(self, decoded: torch.Tensor, f128: torch.Tensor) -> torch.Tensor:
         """(B, 256, 256) mask logits from the 64x64 decoder output and the stem's 128x128 features."""
@@ -289,9 +339,37 @@ def blazepose_landmark(
 def ready(net: nn.Module, device: str | torch.device | None, half: bool) -> nn.Module:
     """`net` in eval mode, channels-last, on `device` (None: cuda when available, else cpu), float32 or,
     with `half`, float16 (cuda only: CPU kernels for half convolutions are slow or missing); inputs must
-    then be float16 too. Run it under `torch.inference_mode()`."""
+    then be float16 too. On the CPU its convolutions are packed for oneDNN (`pack_for_cpu`). Run it under
+    `torch.inference_mode()`; `net.input_size` is the side of its square input, pixels."""
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if half and device.type != "cuda":
         raise ValueError(f"half precision needs a cuda device, not {device}")
     dtype = torch.float16 if half else torch.float32
-    return net.eval().to(device=device, dtype=dtype, memory_format=torch.channels_last)
+    net = net.eval().to(device=device, dtype=dtype, memory_format=torch.channels_last)
+    if device.type == "cpu" and onednn_available():
+        pack_for_cpu(net, net.input_size)
+    return net
+
+
+def onednn_available() -> bool:
+    """Whether this PyTorch has the oneDNN (mkldnn) CPU kernels that `Conv` fuses into."""
+    return torch.backends.mkldnn.is_available() and hasattr(_MKLDNN, "_convolution_pointwise")
+
+
+def pack_for_cpu(net: nn.Module, input_size: int) -> None:
+    """Packs the weight of every `Conv` of `net` (float32, CPU) for the input shape a (1, 3, input_size,
+    input_size) image gives it; other batch sizes run on the same packed weights."""
+    shapes: dict[Conv, torch.Size] = {}
+
+    def record(module: Conv, inputs: tuple) -> None:
+        shapes.setdefault(module, inputs[0].shape)
+
+    hooks = [m.register_forward_pre_hook(record) for m in net.modules() if isinstance(m, Conv)]
+    try:
+        with torch.inference_mode():
+            net(torch.zeros(1, 3, input_size, input_size).contiguous(memory_format=torch.channels_last))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    for module, shape in shapes.items():
+        module.pack(shape)

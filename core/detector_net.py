@@ -83,6 +83,7 @@ class BlazePoseDetector(nn.Module):
 
     def __init__(self):
         super().__init__()
+        self.input_size = INPUT_SIZE
         self.encoder = Encoder(16, ENCODER_ROWS)
         _, _, c28, c14, c7 = self.encoder.channels
         self.level14 = FeatureLevel(c7, c14, 192)

@@ -88,7 +88,7 @@ class PoseEstimator:
         device: str | torch.device | None = None,
         half: bool = False,
         max_people: int = MAX_PEOPLE,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         landmark_weights: str | Path | None = None,
         detector_weights: str | Path | None = None,
     ):
@@ -99,7 +99,8 @@ class PoseEstimator:
         self.dtype = next(self.landmark.parameters()).dtype
         self.anchors = ssd_anchors().to(self.device)
         self.max_people = max_people
-        self.batch_size = batch_size
+        # Images per network call: small chunks stay in the CPU's caches; a GPU wants big ones.
+        self.batch_size = batch_size or (8 if self.device.type == "cpu" else 32)
         self.variant = variant
 
     @torch.inference_mode()

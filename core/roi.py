@@ -93,7 +93,7 @@ class ImagePyramid:
 
     def __init__(self, image: torch.Tensor):
         self.levels = [image]
-        self._padded: dict[tuple[int, str], torch.Tensor] = {}
+        self._padded: dict[int, torch.Tensor] = {}
 
     @property
     def size(self) -> tuple[int, int]:
@@ -114,16 +114,23 @@ class ImagePyramid:
         detector letterbox). A crop that steps over fewer than `LARGEST_STEP` pixels per crop pixel samples
         the image itself, as MediaPipe does; a coarser crop samples a pooled level, so it does not alias.
         """
+        if border not in ("border", "zeros"):
+            raise ValueError(f"unknown border {border!r}; use 'border' or 'zeros'")
         step = torch.linalg.matrix_norm(affines[:, :, :2], ord=2)
         levels = torch.clamp(torch.floor(torch.log2(step / (LARGEST_STEP / 2))), min=0).long().tolist()
-        out = torch.empty((len(affines), self.levels[0].shape[0], crop_size, crop_size),
-                          device=affines.device, dtype=self.levels[0].dtype)
+        parts = []
         for k in sorted(set(levels)):
             rows = [i for i, level in enumerate(levels) if level == k]
             image, k = self.level(k)
-            if (k, border) not in self._padded:
-                self._padded[k, border] = pad_to_power_of_two(image, border)
-            out[rows] = sample(self._padded[k, border], _to_level(affines[rows], 2**k), crop_size, border)
+            if k not in self._padded:
+                self._padded[k] = pad_to_power_of_two(image)
+            size = image.shape[2], image.shape[1]
+            parts.append((rows, sample(self._padded[k], size, _to_level(affines[rows], 2**k), crop_size, border)))
+        if len(parts) == 1:
+            return parts[0][1]
+        out = torch.empty((len(affines), *parts[0][1].shape[1:]), device=affines.device, dtype=parts[0][1].dtype)
+        for rows, crops in parts:
+            out[rows] = crops
         return out
 
 
@@ -134,37 +141,40 @@ def _to_level(affines: torch.Tensor, factor: int) -> torch.Tensor:
     return scaled
 
 
-def pad_to_power_of_two(image: torch.Tensor, border: str) -> torch.Tensor:
-    """(C, H', W') with H', W' the powers of two at or above H, W: zeros or repeated edge pixels on the
-    bottom and right, as `border` says ("zeros" or "border")."""
-    if border not in ("border", "zeros"):
-        raise ValueError(f"unknown border {border!r}; use 'border' or 'zeros'")
+def pad_to_power_of_two(image: torch.Tensor) -> torch.Tensor:
+    """(C, H', W') with H', W' the powers of two at or above H, W, zeros on the bottom and right."""
     h, w = image.shape[1:]
     extra = (1 << (w - 1).bit_length()) - w, (1 << (h - 1).bit_length()) - h
     if not any(extra):
         return image
-    mode = "replicate" if border == "border" else "constant"
-    return F.pad(image[None], (0, extra[0], 0, extra[1]), mode=mode)[0]
+    return F.pad(image[None], (0, extra[0], 0, extra[1]))[0]
 
 
-def sample(padded: torch.Tensor, affines: torch.Tensor, crop_size: int, border: str) -> torch.Tensor:
-    """(N, C, S, S) bilinear samples of an image padded by `pad_to_power_of_two` at crop pixels (i, j) ->
-    affine @ (i, j, 1).
+def sample(padded: torch.Tensor, size: tuple[int, int], affines: torch.Tensor, crop_size: int,
+           border: str) -> torch.Tensor:
+    """(N, C, S, S) bilinear samples, at crop pixels (i, j) -> affine @ (i, j, 1), of an image of `size`
+    (w, h) pixels padded by `pad_to_power_of_two`.
 
     As OpenCV's warps compute them (and so MediaPipe's crops): positions rounded to 1/32 pixel, bilinear
     weights that are then exact multiples of 1/1024, the sample rounded to the nearest integer, ties up;
-    "border" repeats the edge pixels, "zeros" reads 0 outside the image. On a power-of-two grid, grid_sample's
-    float32 arithmetic is exact for such positions, so the crops equal OpenCV's bit for bit.
+    "border" repeats the edge pixels (positions clamped to the image: the same bilinear value), "zeros" reads
+    0 outside the image. On a power-of-two grid, grid_sample's float32 arithmetic is exact for such
+    positions, so the crops equal OpenCV's bit for bit.
     """
     channels, h2, w2 = padded.shape
-    a = affines.double()[:, None, None]  # (N, 1, 1, 2, 3)
+    a = affines.double() * SUBPIXELS  # (N, 2, 3) in 1/32 pixels: a power of two, so rounding is unchanged
     steps = torch.arange(crop_size, device=affines.device, dtype=torch.float64)
-    xy = a[..., 2] + steps[None, None, :, None] * a[..., 0] + steps[None, :, None, None] * a[..., 1]
-    xy = torch.round(xy * SUBPIXELS) / SUBPIXELS  # (N, S, S, 2) image pixels
-    # Far outside, clamping keeps the numbers small (and exact) without changing what is read there.
-    xy = torch.maximum(torch.minimum(xy, xy.new_tensor([w2 + 1.0, h2 + 1.0])), xy.new_tensor([-2.0, -2.0]))
-    grid = ((2 * xy + 1) / xy.new_tensor([w2, h2]) - 1).to(padded.dtype)
-    padding = "border" if border == "border" else "zeros"
+    columns = a[:, None, :, 2] + steps[None, :, None] * a[:, None, :, 0]  # (N, S, 2) at column i, row 0
+    rows = steps[None, :, None] * a[:, None, :, 1]  # (N, S, 2) from row 0 to row j
+    grid = torch.empty((len(affines), crop_size, crop_size, 2), device=affines.device, dtype=padded.dtype)
+    for axis, (extent, padded_extent) in enumerate(zip(size, (w2, h2), strict=True)):
+        subpixels = (columns[:, None, :, axis] + rows[:, :, None, axis]).round_()  # (N, S, S) integers
+        if border == "border":
+            subpixels.clamp_(0, SUBPIXELS * (extent - 1))
+        else:  # far outside, clamping keeps the numbers small (and exact) without changing what is read there
+            subpixels.clamp_(-2 * SUBPIXELS, SUBPIXELS * (padded_extent + 1))
+        # (2 x + 1) / w2 - 1 with x = subpixels / 32: exact, every factor a power of two.
+        grid[..., axis] = subpixels.mul_(2 / (SUBPIXELS * padded_extent)).add_(1 / padded_extent - 1)
     batch = padded[None].expand(len(affines), *padded.shape)
-    crops = F.grid_sample(batch, grid, mode="bilinear", padding_mode=padding, align_corners=False)
-    return torch.floor(crops + 0.5)
+    crops = F.grid_sample(batch, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return crops.add_(0.5).floor_()

@@ -4,7 +4,8 @@ A converted .tflite file names its tensors after fused TensorFlow ops ("re_lu_3/
 conv2d_15/Conv2D"), so weights cannot be found by a readable name. Instead, both graphs are reduced to
 their structural ops (convolutions with their weight shapes and strides, additions, resizes, pools,
 depth-to-space, concatenations, channel padding; activations, spatial padding and reshapes pass through)
-and aligned from the outputs back to the input. Each nn.Conv2d then gets the weights of the TFLite
+and aligned from the outputs back to the input (a convolution module that adds a residual in its forward
+counts as the convolution and the addition). Each nn.Conv2d then gets the weights of the TFLite
 convolution in the same place of the graph, as a state dict by the module's own parameter names, loaded
 with shape checks. A module whose dataflow differs from the file's is refused with an error naming the file.
 """
@@ -105,7 +106,7 @@ _FUNCTION_KINDS = {
 
 def _torch_graph(net: nn.Module) -> list[_Node]:
     """Structural nodes of `net`'s forward, one list entry per output (a tuple output is flattened)."""
-    graph = fx.Tracer().trace(net)
+    graph = _Tracer().trace(net)
     modules = dict(net.named_modules())
     nodes: dict[fx.Node, _Node | None] = {}
     outputs: list[_Node] = []
@@ -116,9 +117,19 @@ def _torch_graph(net: nn.Module) -> list[_Node]:
             outputs = [nodes[x] for x in _flatten(_unpack(n.args[0]))]
         elif n.op == "call_module" and isinstance(modules[n.target], nn.Conv2d):
             nodes[n] = _conv_node(modules[n.target], n.target, nodes[n.args[0]])
+            residual = n.args[1] if len(n.args) > 1 else n.kwargs.get("residual")
+            if residual is not None:  # a convolution that adds a residual in its forward: CONV then ADD
+                nodes[n] = _Node("ADD", (), [nodes[n], nodes[residual]])
         else:
             nodes[n] = _structural(n, nodes)
     return outputs
+
+
+class _Tracer(fx.Tracer):
+    """Keeps every convolution, also a subclass of nn.Conv2d that fuses more into its forward, as one node."""
+
+    def is_leaf_module(self, m: nn.Module, qualified_name: str) -> bool:
+        return isinstance(m, nn.Conv2d) or super().is_leaf_module(m, qualified_name)
 
 
 def _conv_node(conv: nn.Conv2d, name: str, source: _Node) -> _Node:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 import tflite_runtime.interpreter as tfl
 import torch
 from PIL import Image
 
-from poselift.core.blazepose_net import NUM_LANDMARKS, BlazePoseLandmark, blazepose_landmark
+from poselift.core.blazepose_net import NUM_LANDMARKS, BlazePoseLandmark, Conv, blazepose_landmark, onednn_available
 from poselift.core.tflite import TFLiteError
 
 VARIANTS = ["lite", "full", "heavy"]
@@ -113,3 +116,36 @@ def test_the_mask_branch_can_be_skipped_without_changing_the_rest(asset, crops):
     assert fast.segmentation is None
     for name in ("landmarks", "presence", "heatmaps", "world"):
         torch.testing.assert_close(getattr(fast, name), getattr(full, name), rtol=0, atol=0)
+
+
+def without_packed_weights(net: torch.nn.Module) -> torch.nn.Module:
+    """`net` with its convolutions run as PyTorch's own ops, not as the fused oneDNN calls."""
+    for module in net.modules():
+        if isinstance(module, Conv):
+            module.packed = None
+    return net
+
+
+@pytest.mark.skipif(not onednn_available(), reason="this PyTorch has no oneDNN CPU kernels to fuse into")
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_fused_cpu_convolutions_compute_what_pytorchs_own_ops_compute(asset, crops, variant):
+    net = blazepose_landmark(variant=variant, weights=asset(f"pose_landmark_{variant}.tflite"), device="cpu")
+    convs = [m for m in net.modules() if isinstance(m, Conv)]
+    assert convs and all(m.packed is not None for m in convs)  # every convolution takes the fused path
+    plain = without_packed_weights(blazepose_landmark(variant=variant, weights=asset(f"pose_landmark_{variant}.tflite"),
+                                                      device="cpu"))
+    images = as_input(np.concatenate([crops, crops[::-1], crops[:1]]))
+    with torch.inference_mode():
+        for batch in (images[:1], images):  # packed for batch 1, run at 1 and 5
+            fused, reference = net(batch), plain(batch)
+            torch.testing.assert_close(fused.landmarks, reference.landmarks, rtol=0, atol=1e-3)  # crop pixels
+            torch.testing.assert_close(fused.heatmaps, reference.heatmaps, rtol=1e-4, atol=1e-4)
+            torch.testing.assert_close(fused.world, reference.world, rtol=0, atol=1e-4)  # metres
+            torch.testing.assert_close(fused.presence, reference.presence, rtol=0, atol=1e-4)
+
+
+def test_a_copy_or_a_pickle_of_a_ready_network_computes_the_same(asset, crops):
+    net = blazepose_landmark(variant="lite", weights=asset("pose_landmark_lite.tflite"), device="cpu")
+    for other in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        with torch.inference_mode():
+            torch.testing.assert_close(other(as_input(crops)).heatmaps, net(as_input(crops)).heatmaps, rtol=0, atol=0)

@@ -8,6 +8,7 @@ import tflite_runtime.interpreter as tfl
 import torch
 from PIL import Image
 
+from poselift.core.blazepose_net import Conv, onednn_available
 from poselift.core.detector_net import (
     INPUT_SIZE,
     NUM_ANCHORS,
@@ -124,3 +125,16 @@ def test_every_weight_of_the_file_has_its_place(asset):
     convolutions = [op for op in model.operators if op.opcode.endswith("CONV_2D")]
     in_file = sum(model.tensors[i].data.size for op in convolutions for i in op.inputs[1:3])
     assert sum(p.numel() for p in BlazePoseDetector().parameters()) == in_file
+
+
+@pytest.mark.skipif(not onednn_available(), reason="this PyTorch has no oneDNN CPU kernels to fuse into")
+def test_fused_cpu_convolutions_compute_what_pytorchs_own_ops_compute(asset, detector):
+    plain = blazepose_detector(weights=asset("pose_detection.tflite"), device="cpu")
+    for module in plain.modules():
+        if isinstance(module, Conv):
+            assert module.packed is not None
+            module.packed = None
+    images = np.stack([letterbox(asset, name)[0] for name in PHOTOS] * 2)
+    fused, reference = run(detector, images), run(plain, images)
+    torch.testing.assert_close(fused.boxes, reference.boxes, rtol=0, atol=1e-3)  # 224-px units
+    torch.testing.assert_close(fused.scores, reference.scores, rtol=0, atol=1e-3)  # logits

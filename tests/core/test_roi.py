@@ -97,10 +97,12 @@ def test_outside_the_image_zeros_pads_and_border_repeats_the_edge():
 def test_crops_equal_opencvs_warp_as_mediapipe_calls_it(border):
     rng = np.random.default_rng(1)
     image = rng.integers(0, 256, (90, 120, 3)).astype(np.uint8)
-    rois = Rois(torch.tensor([[50.3, 40.7], [5.0, 80.0]]), torch.tensor([70.2, 55.0]), torch.tensor([0.4, -2.0]))
+    # Inside, over the left and bottom edges, over the bottom-right corner.
+    rois = Rois(torch.tensor([[50.3, 40.7], [5.0, 80.0], [112.3, 84.9]]), torch.tensor([70.2, 55.0, 58.0]),
+                torch.tensor([0.4, -2.0, 0.7]))
     ours = ImagePyramid(torch.from_numpy(image).permute(2, 0, 1).float()).crop(
         crop_to_image(rois, 64), 64, border=border)
-    for i in range(2):
+    for i in range(3):
         (cx, cy), side, angle = rois.centre[i].tolist(), rois.size[i].item(), rois.rotation[i].item()
         corners = cv2.boxPoints(((cx, cy), (side, side), math.degrees(angle)))
         matrix = cv2.getPerspectiveTransform(corners, np.float32([[0, 64], [0, 0], [64, 0], [64, 64]]))
