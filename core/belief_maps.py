@@ -1,4 +1,5 @@
-"""Belief maps: rendering them at 2D points, reading points back, and fusing two sets (algorithm.md 1.6).
+"""Belief maps: rendering them at 2D points, reading points back (anywhere, or near given points), and fusing two
+sets (algorithm.md 1.6).
 
 Maps are (N, J, H, W) torch tensors in [0, 1] on any device; points are (N, J, 2) in map pixels (x right,
 y down, pixel centres at integers).
@@ -45,6 +46,20 @@ def read(maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     dx = offset(at(cy, cx - 1), centre, at(cy, cx + 1), (cx > 0) & (cx < w - 1))
     dy = offset(at(cy - 1, cx), centre, at(cy + 1, cx), (cy > 0) & (cy < h - 1))
     return torch.stack([cx + dx, cy + dy], dim=-1).to(maps.dtype), peak
+
+
+def near(maps: torch.Tensor, points: torch.Tensor, radius: float) -> torch.Tensor:
+    """(N, J, H, W) maps kept within `radius` map pixels (a square window) of (N, J, 2) points, zero elsewhere:
+    what `read` then finds is the peak near each point, not a stronger one elsewhere. NaN points keep their map."""
+    h, w = maps.shape[-2:]
+    ys = torch.arange(h, device=maps.device, dtype=maps.dtype)
+    xs = torch.arange(w, device=maps.device, dtype=maps.dtype)
+    p = torch.nan_to_num(points.to(maps.dtype), nan=0.0)
+    inside_x = (xs - p[..., :1]).abs() <= radius  # (N, J, W)
+    inside_y = (ys - p[..., 1:]).abs() <= radius  # (N, J, H)
+    window = inside_y[..., :, None] & inside_x[..., None, :]
+    window = window | ~torch.isfinite(points).all(-1)[..., None, None]
+    return maps * window.to(maps.dtype)
 
 
 def fuse(network: torch.Tensor, projected: torch.Tensor, weight: float | torch.Tensor) -> torch.Tensor:

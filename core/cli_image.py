@@ -1,6 +1,8 @@
 """`poselift image PATH... -o OUT.npz`: photos in, a pose file out (and, with --overlay, the skeletons drawn).
 
-Every photo is checked before the networks load; a photo that cannot be read stops the run with one sentence
+BlazePose finds the people and their 2D; `lifting.Lifter` lifts them to 3D with the 3D pose prior (the default,
+or --prior FILE) through the seed's loop (--stages), scaled to a stature (--height). Every photo and the prior
+file are checked before the networks load; a photo that cannot be read stops the run with one sentence
 naming it. A photo with nobody in it becomes a frame with no person (said on stderr); when no photo has
 anybody, nothing is written. The pose file is written atomically at the end, each overlay atomically as soon
 as its photo is done, so an interrupted run leaves no partial file.
@@ -19,6 +21,8 @@ from .weights import DEFAULT_VARIANT, LANDMARK_FILES, WeightsNotFoundError
 
 PHOTOS_PER_BATCH = 16
 PIXELS_PER_BATCH = 64e6  # the working images of one batch (float32 on the device) stay within ~1 GB
+HEIGHTS = (0.5, 2.5)  # metres: the statures --height accepts
+MAX_STAGES = 10
 
 
 class CommandError(Exception):
@@ -34,6 +38,12 @@ def add_image_command(commands: argparse._SubParsersAction) -> None:
                        help=f"BlazePose landmark network (default {DEFAULT_VARIANT})")
     image.add_argument("--device", choices=("cpu", "cuda"), help="where the networks run (default: cuda if present)")
     image.add_argument("--max-people", type=int, default=10, metavar="N", help="most people per photo (default 10)")
+    image.add_argument("--stages", type=int, metavar="N",
+                       help="stages of the 2D-3D loop (1: one fit on the network's 2D; default: the lifter's)")
+    image.add_argument("--height", type=float, metavar="METRES",
+                       help="stature every person is scaled to, in metres (default: a human average)")
+    image.add_argument("--prior", type=Path, metavar="FILE",
+                       help="3D pose prior: our .npz or the authors' .mat (default: the shipped prior)")
     image.add_argument("--progress", choices=("bar", "json", "quiet"), default="quiet",
                        help="report progress as a bar on stderr, or as JSON lines on stdout (for the add-on)")
     image.set_defaults(run=run_image)
@@ -60,10 +70,11 @@ def _run(args: argparse.Namespace, progress: Progress) -> int:
     from .overlay import write_overlay
     from .photo_poses import people_in_photos, photo_pose_sequence
 
-    _check_output(args.output)
+    check_output(args.output)
     if args.max_people < 1:
         raise CommandError(f"poselift image: --max-people must be at least 1, not {args.max_people}.")
     sizes = [probe_image(path) for path in args.photos]
+    lifter = _lifter(args)
     if args.overlay is not None:
         _make_folder(args.overlay)
     estimator = _estimator(args)
@@ -71,7 +82,8 @@ def _run(args: argparse.Namespace, progress: Progress) -> int:
     overlays = _overlay_paths(args.photos, args.overlay)
     for start, stop in _batches(sizes):
         photos = [read_image(path) for path in args.photos[start:stop]]
-        batch = people_in_photos(photos, estimator.estimate([photo.pixels for photo in photos]))
+        people2d = estimator.estimate([photo.pixels for photo in photos])
+        batch = people_in_photos(photos, people2d, lifter.lift(people2d))
         for photo, people, overlay in zip(photos, batch, overlays[start:stop], strict=True):
             if overlay is not None:
                 write_overlay(overlay, photo.pixels, photo.to_pixels(people.joints2d), people.confidence)
@@ -84,11 +96,11 @@ def _run(args: argparse.Namespace, progress: Progress) -> int:
         raise CommandError(f"{where}, so no pose file was written.")
     for path in nobody:
         print(f"{path}: no person found; its frame is marked missing.", file=sys.stderr)
-    pose = photo_pose_sequence(found, model=args.model)
+    pose = photo_pose_sequence(found, model=args.model, lifting=lifter.description)
     write_pose_file(args.output, pose)
     progress.finish(str(args.output))
     print(f"wrote {args.output}: {pose.frames} photos, up to {pose.people} people each, "
-          f"{len(skeleton.POSELIFT)} joints (BlazePose {args.model})")
+          f"{len(skeleton.POSELIFT)} joints (BlazePose {args.model}, {lifter.description})")
     return 0
 
 
@@ -106,7 +118,8 @@ def _batches(sizes: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [*ranges, (start, len(sizes))]
 
 
-def _check_output(path: Path) -> None:
+def check_output(path: Path) -> None:
+    """Refuses, in one sentence, a pose-file path of the wrong kind or in a folder that is not there."""
     if path.suffix.lower() not in SUFFIXES:
         raise PoseFileError(f"{path}: a pose file must end in .npz or .json.")
     if not path.parent.is_dir():
@@ -126,6 +139,28 @@ def _overlay_paths(photos: list[Path], folder: Path | None) -> list[Path | None]
         return [None] * len(photos)
     stems = [p.stem for p in photos]
     return [folder / (f"{s}_pose.png" if stems.count(s) == 1 else f"{s}_{i}_pose.png") for i, s in enumerate(stems)]
+
+
+def _lifter(args: argparse.Namespace):
+    """The Lifter the options ask for; the prior file is read here, before the networks load."""
+    if args.stages is not None and not 1 <= args.stages <= MAX_STAGES:
+        raise CommandError(f"poselift image: --stages must be between 1 and {MAX_STAGES}, not {args.stages}.")
+    if args.height is not None and not HEIGHTS[0] <= args.height <= HEIGHTS[1]:
+        raise CommandError(
+            f"poselift image: --height is a stature in metres between {HEIGHTS[0]} and {HEIGHTS[1]}, not {args.height}."
+        )
+    if args.prior is not None and not args.prior.is_file():
+        raise CommandError(f"{args.prior}: no such prior file.")
+    try:
+        from .lifting import Lifter
+        from .ppca import ModelFileError
+    except ImportError as e:
+        raise CommandError(f"poselift image needs torch in this Python ({sys.executable}): {e}.") from None
+    options = {k: v for k, v in (("stages", args.stages), ("height", args.height)) if v is not None}
+    try:
+        return Lifter(args.prior, device=args.device, **options)
+    except ModelFileError as e:
+        raise CommandError(str(e)) from None
 
 
 def _estimator(args: argparse.Namespace):

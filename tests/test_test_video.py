@@ -17,21 +17,15 @@ from poselift.core.mocap_names import pose_from_bvh
 from poselift.core.posefile import read_pose_file
 from poselift.core.rotations import normalize
 from poselift.core.skeleton import H36M_17, POSELIFT
+from poselift.core.video_io import VideoFrames, probe_video
 
 
 @pytest.fixture(scope="module")
 def made():
     """(video path, its ground truth as a PoseSequence, its frames (F, H, W, 3) uint8 RGB as OpenCV decodes them)."""
     video, pose_file = cached_test_video(seconds=3.0)
-    capture = cv2.VideoCapture(str(video))
-    frames = []
-    while True:
-        ok, image = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-    capture.release()
-    return video, read_pose_file(pose_file), np.array(frames)
+    frames = np.concatenate([batch.pixels for batch in VideoFrames(probe_video(video))])
+    return video, read_pose_file(pose_file), frames
 
 
 def at(pose, name: str) -> np.ndarray:

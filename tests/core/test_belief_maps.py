@@ -1,8 +1,9 @@
-"""Belief maps: a rendered point reads back where it was, and fusion moves a wrong peak towards the 3D model's."""
+"""Belief maps: a rendered point reads back where it was, fusion moves a wrong peak towards the 3D model's, and a
+map read near a point finds the peak there, not a stronger one elsewhere."""
 
 import torch
 
-from poselift.core.belief_maps import fuse, read, render
+from poselift.core.belief_maps import fuse, near, read, render
 
 
 def test_a_rendered_point_reads_back_to_a_hundredth_of_a_pixel():
@@ -30,3 +31,13 @@ def test_fusing_with_the_models_projection_moves_a_wrong_peak():
     assert (read(wrong)[0] - torch.tensor([[[28.0, 30.0]]])).abs().max() < 0.5, "the network alone picks the decoy"
     fused = fuse(wrong, render(truth, (64, 64), 2.0), 0.5)
     assert (read(fused)[0] - truth).abs().max() < 0.5
+
+
+def test_reading_near_a_point_finds_the_peak_there_not_a_stronger_one_elsewhere():
+    weak, strong = torch.tensor([[[12.3, 40.6]]]), torch.tensor([[[45.0, 20.0]]])
+    maps = 0.5 * render(weak, (64, 64), 1.5) + render(strong, (64, 64), 1.5)
+    assert (read(maps)[0] - strong).abs().max() < 0.01
+    found, peak = read(near(maps, torch.tensor([[[14.0, 39.0]]]), radius=4))
+    assert (found - weak).abs().max() < 0.01 and abs(float(peak) - 0.5) < 0.05
+    assert torch.equal(near(maps, torch.tensor([[[float("nan"), 0.0]]]), radius=4), maps), "no point: the whole map"
+    assert near(maps, torch.tensor([[[30.0, 60.0]]]), radius=2).max() < 1e-3, "nothing near: (almost) empty"

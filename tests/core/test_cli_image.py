@@ -7,14 +7,20 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 from poselift.core import skeleton
+from poselift.core.fit import stature
 from poselift.core.image_io import read_image
+from poselift.core.lifting import Lifter
 from poselift.core.pose2d import PoseEstimator
 from poselift.core.posefile import read_pose_file
+
+AUTHORS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "lftd_prob_model_params.mat"
 
 
 def _poselift(*args, **options) -> subprocess.CompletedProcess:
@@ -31,12 +37,19 @@ def test_photos_become_one_frame_each_with_every_person_and_overlays(asset, tmp_
     assert (pose.frames, pose.people) == (3, 2) and pose.joint_names == skeleton.POSELIFT.joints
     assert pose.track_id.tolist() == [[0, -1], [0, 1], [-1, -1]]
     assert np.isnan(pose.joints2d[2]).all() and np.isnan(pose.joints3d[0, 1]).all()
-    assert pose.metadata["joints3d"] == "blazepose_world_landmarks" and pose.metadata["model"] == "blazepose_lite"
+    lifter = Lifter()
+    assert pose.metadata["joints3d"] == lifter.description and pose.metadata["model"] == "blazepose_lite"
+    assert lifter.description.startswith("lifted: default prior, ")
     assert [p["people"] for p in pose.metadata["photos"]] == [1, 2, 0]
-    # joints2d are the pipeline's landmarks mapped onto our skeleton, in the photo's pixels.
+    assert [p["lifted_ok"] for p in pose.metadata["photos"]] == [[True], [True, True], []]
+    # joints2d and joints3d are the lifting loop's on the pipeline's people, in the photo's pixels.
     people = PoseEstimator(variant="lite", device="cpu").estimate([read_image(photos[0]).pixels])
-    expected = skeleton.mapping("blazepose33", "poselift").apply(people.keypoints[0].numpy())
-    np.testing.assert_allclose(pose.joints2d[0, 0], expected, atol=0.05)
+    lifted = lifter.lift(people)
+    np.testing.assert_allclose(pose.joints2d[0, 0], lifted.joints2d[0], atol=0.05)
+    np.testing.assert_allclose(pose.joints3d[0, 0], lifted.joints3d[0], atol=1e-4)
+    network = skeleton.mapping("blazepose33", "poselift").apply(people.keypoints[0].numpy())
+    moved = np.linalg.norm(pose.joints2d[0, 0] - network, axis=-1)
+    assert np.median(moved) < 3 and moved.max() < 40, "the loop re-reads the 2D near where the network put it"
     # joints3d: metres, Z up, feet on the floor, head above the hips.
     names = pose.joint_names
     body = pose.joints3d[1, 0]
@@ -52,6 +65,22 @@ def test_the_json_mirror_and_a_heavy_model_work_too(asset, tmp_path):
     assert run.returncode == 0, run.stderr
     pose = read_pose_file(tmp_path / "messi.json")
     assert pose.frames == 1 and pose.image_size == (548, 342) and pose.source == "messi5.jpg"
+
+
+def test_stages_height_and_the_authors_prior_are_options(asset, tmp_path):
+    out = tmp_path / "messi.npz"
+    run = _poselift("image", asset("messi5.jpg"), "-o", out, "--model", "lite", "--stages", "1", "--height", "1.9",
+                    "--prior", AUTHORS)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    pose = read_pose_file(out)
+    assert pose.metadata["joints3d"] == "lifted: lftd_prob_model_params.mat, 1 stage"
+    assert "lftd_prob_model_params.mat, 1 stage" in run.stdout
+    body = torch.from_numpy(pose.joints3d[0, 0, :17].astype(np.float64))
+    assert abs(float(stature(body)) - 1.9) < 1e-3
+    # One stage keeps the network's 2D as it is.
+    people = PoseEstimator(variant="lite", device="cpu").estimate([read_image(asset("messi5.jpg")).pixels])
+    network = skeleton.mapping("blazepose33", "poselift").apply(people.keypoints[0].numpy())
+    np.testing.assert_allclose(pose.joints2d[0, 0], network, atol=0.05)
 
 
 def _fails_with_one_sentence(run: subprocess.CompletedProcess, *words: str) -> None:
@@ -75,7 +104,14 @@ def test_every_bad_input_is_one_sentence_and_writes_nothing(asset, tmp_path):
     _fails_with_one_sentence(_poselift("image", photo, "-o", tmp_path / "out.txt"), "out.txt", ".npz")
     _fails_with_one_sentence(_poselift("image", photo, "-o", tmp_path / "no" / "out.npz"), "does not exist")
     _fails_with_one_sentence(_poselift("image", asset("home.jpg"), "-o", out), "home.jpg", "no person")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["half.jpg", "noise.png"]
+    not_a_prior = tmp_path / "prior.npz"
+    not_a_prior.write_bytes(b"no zip here")
+    _fails_with_one_sentence(_poselift("image", photo, "-o", out, "--prior", not_a_prior), str(not_a_prior))
+    _fails_with_one_sentence(_poselift("image", photo, "-o", out, "--prior", tmp_path / "gone.mat"), "gone.mat",
+                             "no such")  # fmt: skip
+    _fails_with_one_sentence(_poselift("image", photo, "-o", out, "--stages", "0"), "--stages")
+    _fails_with_one_sentence(_poselift("image", photo, "-o", out, "--height", "175"), "--height", "metres")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["half.jpg", "noise.png", "prior.npz"]
 
 
 def test_an_interrupted_run_leaves_no_pose_file_and_no_partial_file(asset, tmp_path):
