@@ -6,6 +6,7 @@ toes by their `core.skeleton` names.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,24 +30,46 @@ def _foot_points(names: tuple[str, ...], side: str) -> list[int]:
     return [names.index(f"{side}_{p}") for p in ("ankle", "heel", "toe") if f"{side}_{p}" in names]
 
 
-def floor_height(joints: np.ndarray, names: tuple[str, ...]) -> float:
-    """The floor's height in metres: a low percentile of the lowest foot point per frame (robust to a jump)."""
+def floor_height(joints: np.ndarray, names: tuple[str, ...], percentile: float = 10.0) -> float:
+    """The floor's height in metres: a percentile over frames of the lowest foot point (0 when no foot is seen).
+    The default, a low one, is robust to jumps in clean motion; the median (50) also to noise in either
+    direction, which biases a low percentile downwards, as long as a foot is down in most frames."""
     feet = [j for side in SIDES for j in _foot_points(names, side)]
-    lowest = np.nanmin(joints[:, feet, 2], axis=1)
-    return float(np.nanpercentile(lowest, 10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lowest = np.nanmin(joints[:, feet, 2], axis=1)
+    return float(np.nanpercentile(lowest, percentile)) if np.isfinite(lowest).any() else 0.0
 
 
 def foot_contacts(
-    joints: np.ndarray, names: tuple[str, ...], fps: float, floor: float, settings: ContactSettings = ContactSettings()
+    joints: np.ndarray,
+    names: tuple[str, ...],
+    fps: float,
+    floor: float,
+    settings: ContactSettings = ContactSettings(),
+    *,
+    image: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """(F, 2) bool, left then right: the foot's lowest point is near the floor and its ankle nearly still,
-    for at least `min_frames` frames in a row."""
+    for at least `min_frames` frames in a row.
+
+    Still is judged in 3D, or with `image` = ((F, J, 2) pixels of the same joints, (F,) metres per pixel at the
+    person's distance) by the ankle's speed in the picture: a still camera sees a planted foot still, and 2D
+    joints are surer than a monocular lift's depth."""
     out = np.zeros((len(joints), 2), dtype=bool)
+    if len(joints) < 2:
+        return out
     for s, side in enumerate(SIDES):
         points = _foot_points(names, side)
-        low = np.nanmin(joints[:, points, 2], axis=1) - floor < settings.height_m
-        ankle = joints[:, names.index(f"{side}_ankle")]
-        speed = np.linalg.norm(np.gradient(ankle[:, :2], axis=0), axis=-1) * fps
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            low = np.nanmin(joints[:, points, 2], axis=1) - floor < settings.height_m
+        ankle = names.index(f"{side}_ankle")
+        if image is None:
+            speed = np.linalg.norm(np.gradient(joints[:, ankle, :2], axis=0), axis=-1) * fps
+        else:
+            pixels, metres_per_pixel = image
+            speed = np.linalg.norm(np.gradient(pixels[:, ankle], axis=0), axis=-1) * fps * metres_per_pixel
         out[:, s] = _at_least(low & (np.nan_to_num(speed, nan=np.inf) < settings.speed_m_s), settings.min_frames)
     return out
 
@@ -101,6 +124,31 @@ def lock_feet(
         out[np.ix_(moved, points)] += delta[:, None]
         out[moved, knee] = new_knee
     return out
+
+
+def anchor_shift(joints: np.ndarray, names: tuple[str, ...], contacts: np.ndarray) -> np.ndarray:
+    """(F, 3) metres: the horizontal shift of the whole body each frame that keeps every planted ankle where it
+    was planted (Z untouched). A planted foot anchors the body: where it drifts, the body's estimated position
+    drifted (a monocular root is surest across the picture, least sure in depth). Between contacts the shift holds
+    its last value, so the body never jumps; two planted feet share the correction. NaN frames keep the shift."""
+    ankles = [names.index(f"{side}_ankle") for side in SIDES]
+    shift = np.zeros((len(joints), 3))
+    current = np.zeros(2)
+    anchors: list[np.ndarray | None] = [None, None]
+    for f in range(len(joints)):
+        pulls = []
+        for s, ankle in enumerate(ankles):
+            foot = joints[f, ankle, :2]
+            if not contacts[f, s] or not np.isfinite(foot).all():
+                anchors[s] = None
+                continue
+            if anchors[s] is None:
+                anchors[s] = foot + current
+            pulls.append(anchors[s] - foot)
+        if pulls:
+            current = np.mean(pulls, axis=0)
+        shift[f, :2] = current
+    return shift
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

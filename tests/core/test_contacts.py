@@ -1,9 +1,17 @@
-"""Feet: the floor is found, planted feet are detected, and locking holds them without stretching legs."""
+"""Feet: the floor is found, planted feet are detected (in 3D or in the picture), the body is anchored to them,
+and locking holds them without stretching legs."""
 
 import numpy as np
 from pose_samples import standing_pose
 
-from poselift.core.contacts import ContactSettings, floor_height, foot_contacts, lock_feet, two_bone_ik
+from poselift.core.contacts import (
+    ContactSettings,
+    anchor_shift,
+    floor_height,
+    foot_contacts,
+    lock_feet,
+    two_bone_ik,
+)
 from poselift.core.skeleton import POSELIFT
 
 FPS = 30.0
@@ -75,3 +83,31 @@ def test_two_bone_ik_reaches_a_goal_in_reach_and_stretches_towards_one_out_of_re
     assert knee[0, 1] > -0.15, "bends the way the chain bent"
     _, far = two_bone_ik(root, middle, end, np.array([[0.0, 0.0, -2.0]]))
     assert np.linalg.norm(far - root) <= np.linalg.norm(middle - root) + np.linalg.norm(end - middle) + 1e-9
+
+
+def test_a_foot_still_in_the_picture_is_planted_though_its_depth_wobbles():
+    joints, swing = _stepping()
+    floor = floor_height(joints, NAMES)
+    wobbly = joints.copy()
+    wobbly[:, :, 1] += 0.05 * np.sin(np.arange(len(joints)) * 2.0)[:, None]  # a monocular depth, 1 m/s of wobble
+    assert foot_contacts(wobbly, NAMES, FPS, floor)[:, 1].mean() < 0.5, "in 3D the wobble hides the planted foot"
+    metres_per_pixel = np.full(len(joints), 0.005)
+    pixels = joints[:, :, [0, 2]] * [1, -1] / metres_per_pixel[0]  # what a camera along Y sees, v down
+    contacts = foot_contacts(wobbly, NAMES, FPS, floor, image=(pixels, metres_per_pixel))
+    assert contacts[:, 1].mean() > 0.9 and not contacts[swing, 0].any()
+
+
+def test_the_body_is_shifted_so_that_planted_feet_stay_where_they_landed():
+    joints, swing = _stepping()
+    drift = np.zeros_like(joints)
+    drift[:, :, 1] = np.linspace(0.0, 0.4, len(joints))[:, None]  # the whole body drifts 40 cm away in depth
+    drifting = joints + drift
+    contacts = np.zeros((len(joints), 2), bool)
+    contacts[:, 1] = True
+    contacts[:35, 0] = contacts[60:, 0] = True
+    shift = anchor_shift(drifting, NAMES, contacts)
+    anchored = drifting + shift[:, None]
+    right_ankle = anchored[:, NAMES.index("right_ankle")]
+    np.testing.assert_allclose(right_ankle, right_ankle[:1].repeat(len(joints), 0), atol=0.03)
+    assert np.all(shift[:, 2] == 0), "heights are left alone"
+    assert np.abs(np.diff(shift, axis=0)).max() < 0.03, "no jump when a foot lifts or lands"

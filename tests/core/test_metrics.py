@@ -1,11 +1,11 @@
-"""MPJPE and PA-MPJPE on hand-made poses whose errors are known."""
+"""MPJPE, PA-MPJPE and scaled MPJPE on hand-made poses whose errors are known."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from poselift.core.metrics import joint_errors, mpjpe, pa_mpjpe, procrustes_align
+from poselift.core.metrics import joint_errors, mpjpe, pa_mpjpe, procrustes_align, scale_align, scaled_mpjpe
 
 
 def rotation(axis: np.ndarray, angle: float) -> np.ndarray:
@@ -70,3 +70,32 @@ def test_shapes_that_do_not_match_are_refused(pred, gt):
         mpjpe(np.zeros(pred), np.zeros(gt))
     with pytest.raises(ValueError, match="poses must both be"):
         pa_mpjpe(np.zeros(pred), np.zeros(gt))
+
+
+def test_scale_align_fits_only_the_size(pose):
+    root_relative = pose - pose[:1]
+    np.testing.assert_allclose(scale_align(0.4 * root_relative, root_relative), root_relative, atol=1e-12)
+    assert scaled_mpjpe(3.0 * root_relative, root_relative) == pytest.approx(0.0, abs=1e-12)
+    turned = root_relative @ rotation(np.array([0.0, 0.0, 1.0]), 0.5).T
+    assert scaled_mpjpe(turned, root_relative) > 0.1, "a turn is an error N-MPJPE keeps"
+    assert scaled_mpjpe(turned, root_relative) < mpjpe(2.0 * turned, root_relative)
+
+
+def test_the_fitted_scale_is_the_least_squares_one(pose):
+    root_relative = pose - pose[:1]
+    bent = root_relative.copy()
+    bent[4] += [0.3, -0.2, 0.5]
+    best = scaled_mpjpe(bent, root_relative)
+    factor = (bent * root_relative).sum() / (bent**2).sum()
+    np.testing.assert_allclose(scale_align(bent, root_relative), factor * bent, atol=1e-12)
+    squared = [(joint_errors(s * factor * bent, root_relative) ** 2).sum() for s in (0.95, 1.0, 1.05)]
+    assert squared[1] < min(squared[0], squared[2])
+    assert best == pytest.approx(mpjpe(factor * bent, root_relative))
+
+
+def test_scale_align_scales_each_pose_of_a_batch_on_its_own(pose):
+    truth = np.stack([pose - pose[:1], 2 * (pose - pose[:1])])
+    pred = np.stack([0.5 * truth[0], 4 * truth[1]])
+    np.testing.assert_allclose(scale_align(pred, truth), truth, atol=1e-12)
+    with pytest.raises(ValueError, match="poses must both be"):
+        scaled_mpjpe(np.zeros((17, 3)), np.zeros((16, 3)))
