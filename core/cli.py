@@ -1,4 +1,5 @@
-"""The `poselift` command line: photos to pose files (`image`), pose files checked and converted; no Blender.
+"""The `poselift` command line: photos and videos to pose files (`image`, `video`), pose files checked and
+converted; no Blender.
 
 Every failure prints one sentence on stderr and exits with status 1 (2 for a usage error).
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .cli_image import add_image_command
+from .cli_video import add_video_command
 from .posefile import PoseFileError, PoseSequence, read_pose_file, write_pose_file
 
 
@@ -51,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("-o", "--output", type=Path, required=True, metavar="OUT")
     convert.set_defaults(run=_convert)
     add_image_command(commands)
+    add_video_command(commands)
     return parser
 
 

@@ -11,6 +11,10 @@ graph does for one person:
      MediaPipe's RefineLandmarksFromHeatmapCalculator), maps them to image pixels, and turns the world
      landmarks by the region's rotation into the image's axes.
 People whose pose presence is below `MIN_PRESENCE` are dropped, as MediaPipe drops them.
+
+For video, the steps are there one by one (`pyramids`, `detect_regions`, `estimate_in_regions`, and
+`next_regions`, the region a person's landmarks give for the next frame): `tracking.PoseTracker` runs the
+landmark network on those regions and the detector only where it must, as MediaPipe's video mode does.
 """
 
 from __future__ import annotations
@@ -77,6 +81,12 @@ class People2D(NamedTuple):
         """The people picked by a boolean mask or an index tensor."""
         return People2D(*(Rois(*(t[keep] for t in f)) if isinstance(f, Rois) else f[keep] for f in self))
 
+    @classmethod
+    def cat(cls, parts: Sequence[People2D]) -> People2D:
+        """The people of `parts` (at least one) one after the other."""
+        return cls(*(Rois(*(torch.cat(t) for t in zip(*f, strict=True))) if isinstance(f[0], Rois)
+                     else torch.cat(f) for f in zip(*parts, strict=True)))
+
 
 class PoseEstimator:
     """BlazePose detector + landmark network of one variant on one device, ready to run on batches of images."""
@@ -106,21 +116,40 @@ class PoseEstimator:
     @torch.inference_mode()
     def estimate(self, images: Sequence[np.ndarray]) -> People2D:
         """Everybody in `images`, (H, W, 3) uint8 RGB arrays; see `People2D`."""
-        pyramids = [ImagePyramid(self._upload(image)) for image in images]
-        if not pyramids:
-            raise ValueError("no images to estimate poses in")
-        index, keypoints, scores = self.detect(pyramids)
+        pyramids = self.pyramids(images)
+        index, rois, scores = self.detect_regions(pyramids)
         if len(index) == 0:
             return People2D.nobody(self.device)
-        rois = body_rois(keypoints[:, 0], keypoints[:, 1])
+        people = self.estimate_in_regions(pyramids, index, rois, scores)
+        return people.select(people.pose_presence >= MIN_PRESENCE)
+
+    def pyramids(self, images: Sequence[np.ndarray]) -> list[ImagePyramid]:
+        """(H, W, 3) uint8 RGB images on the device, ready to crop."""
+        if not len(images):
+            raise ValueError("no images to estimate poses in")
+        return [ImagePyramid(self._upload(image)) for image in images]
+
+    @torch.inference_mode()
+    def detect_regions(self, pyramids: list[ImagePyramid]) -> tuple[torch.Tensor, Rois, torch.Tensor]:
+        """Every person the detector finds, best first per image: image index (N,), BlazePose's region of
+        interest, detector score (N,)."""
+        index, keypoints, scores = self.detect(pyramids)
+        return index, body_rois(keypoints[:, 0], keypoints[:, 1]), scores
+
+    @torch.inference_mode()
+    def estimate_in_regions(self, pyramids: list[ImagePyramid], index: torch.Tensor, rois: Rois,
+                            scores: torch.Tensor) -> People2D:
+        """The landmark network on given regions (N of them, region n in image `index[n]`), all in one batch:
+        the tracked path of a video, where each region comes from the previous frame (`next_regions`).
+        Nobody is dropped here: the caller reads `pose_presence`."""
+        if len(index) == 0:
+            return People2D.nobody(self.device)
         affines = crop_to_image(rois, CROP_SIZE)
         crops = torch.empty((len(index), 3, CROP_SIZE, CROP_SIZE), device=self.device)
-        for i, pyramid in enumerate(pyramids):
+        for i in index.unique().tolist():
             rows = (index == i).nonzero()[:, 0]
-            if len(rows):
-                crops[rows] = pyramid.crop(affines[rows], CROP_SIZE, border="border")
-        people = self.landmarks(crops / 255, index, rois, affines, scores)
-        return people.select(people.pose_presence >= MIN_PRESENCE)
+            crops[rows] = pyramids[i].crop(affines[rows], CROP_SIZE, border="border")
+        return self.landmarks(crops / 255, index, rois, affines, scores)
 
     def detect(self, pyramids: list[ImagePyramid]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """For all detections of all images, best first per image: image index (N,), the 4 keypoints
@@ -175,6 +204,12 @@ class PoseEstimator:
         inputs = inputs.to(self.dtype).contiguous(memory_format=torch.channels_last)
         outs = [net(inputs[i : i + self.batch_size]) for i in range(0, len(inputs), self.batch_size)]
         return type(outs[0])(*(None if o[0] is None else torch.cat(o).float() for o in zip(*outs, strict=True)))
+
+
+def next_regions(people: People2D) -> Rois:
+    """The region of interest of each person in the next video frame, from this frame's hip centre and scale
+    point (BlazePose's tracking: no detector while the person stays in view)."""
+    return body_rois(people.auxiliary[:, 0], people.auxiliary[:, 1])
 
 
 def refine_from_heatmaps(points: torch.Tensor, heatmaps: torch.Tensor, *, kernel: int = REFINE_KERNEL,

@@ -145,3 +145,26 @@ def test_a_12000_by_8000_photo_gives_landmarks_in_its_own_pixels(asset, estimato
     # Up- and down-sampling blur the photo a little, which moves landmarks by a pixel or two; a wrong scale
     # or offset between the reduced and the full-resolution image would move them by tens.
     assert np.linalg.norm(error, axis=-1).mean() < 4.0 and np.linalg.norm(error.mean(0)) < 2.0
+
+
+def test_the_region_a_frames_landmarks_give_finds_the_person_in_the_next_frame_as_detection_does(asset, estimators):
+    from make_test_video import cached_test_video
+
+    from poselift.core.pose2d import People2D, next_regions
+    from poselift.core.video_io import VideoFrames, probe_video
+
+    video, _ = cached_test_video(seconds=3.0)
+    frames = next(iter(VideoFrames(probe_video(video), batch_frames=6))).pixels
+    estimator = estimators["full"]
+    first = estimator.estimate([frames[0]])
+    detected = estimator.estimate([frames[5]])
+    pyramids = estimator.pyramids([frames[5]])
+    tracked = estimator.estimate_in_regions(pyramids, first.image_index, next_regions(first), first.score)
+    assert tracked.pose_presence[0] > 0.9
+    difference = torch.linalg.vector_norm(tracked.keypoints[0] - detected.keypoints[0], dim=-1)
+    assert difference[detected.visibility[0] > 0.5].mean() < 3.0  # pixels, on a person 262 px tall
+    both = People2D.cat([first, tracked])
+    assert len(both.score) == 2 and torch.equal(both.rois.size, torch.cat([first.rois.size, tracked.rois.size]))
+    empty = People2D.nobody(estimator.device)
+    nobody = estimator.estimate_in_regions(pyramids, empty.image_index, empty.rois, empty.score)
+    assert nobody.keypoints.shape == (0, 33, 2)

@@ -1,0 +1,167 @@
+"""A video to one person's motion: frames streamed, everybody tracked and lifted batch by batch, one track animated.
+
+`track_video` decodes the video in batches (`video_io.VideoFrames`), follows everybody (`tracking.PoseTracker`)
+and lifts every person of a batch to 3D in one call (`lifting.Lifter`), keeping per track only its per-frame
+joints (2D in the video's full-resolution pixels, confidence, the per-frame 3D): belief maps and frames are let go
+batch by batch, so memory does not grow with the video's length beyond these few numbers per frame.
+`video_pose_sequence` then picks a track (the longest unless one is asked for), makes it a motion
+(`motion.animate_track`: spikes, gaps, smoothing, bone lengths, floor, feet, root trajectory) and returns the
+pose file: one person slot, frame f = the f-th frame read from the range, NaN and track id -1 where the person
+is missing (frames interpolated over a short gap keep the id and are listed in the metadata).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import skeleton
+from .posefile import PoseSequence
+from .video_io import VideoFrames, VideoInfo, frame_rate
+
+J = len(skeleton.POSELIFT)
+
+
+class VideoPoseError(ValueError):
+    """A video that gives no pose file (nobody in it, no such track); the message is one sentence."""
+
+
+@dataclass
+class TrackRecord:
+    """One person's per-frame lifts, appended batch by batch (n frames in all, in frame order)."""
+
+    frames: list[np.ndarray] = field(default_factory=list)  # (n,) int64 positions in the range read
+    joints2d: list[np.ndarray] = field(default_factory=list)  # (n, J, 2) float32 full-resolution pixels
+    confidence: list[np.ndarray] = field(default_factory=list)  # (n, J) float32 in [0, 1]
+    joints3d: list[np.ndarray] = field(default_factory=list)  # (n, J, 3) float32 metres, pose frame, per frame
+    ok: list[np.ndarray] = field(default_factory=list)  # (n,) bool: lifted
+
+    @property
+    def length(self) -> int:
+        return sum(len(f) for f in self.frames)
+
+    def arrays(self, frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(F, J, 3), (F, J, 2), (F, J), (F,) over all `frames` read: joints3d, joints2d, confidence, found
+        (NaN, 0 and False where the person was not seen or not lifted)."""
+        joints3d = np.full((frames, J, 3), np.nan, np.float32)
+        joints2d = np.full((frames, J, 2), np.nan, np.float32)
+        confidence = np.zeros((frames, J), np.float32)
+        found = np.zeros(frames, bool)
+        if self.frames:
+            at, ok = np.concatenate(self.frames), np.concatenate(self.ok)
+            joints3d[at], joints2d[at] = np.concatenate(self.joints3d), np.concatenate(self.joints2d)
+            confidence[at], found[at] = np.concatenate(self.confidence), ok
+            joints3d[at[~ok]] = np.nan
+        return joints3d, joints2d, confidence, found
+
+
+@dataclass
+class TrackedVideo:
+    """Everybody in a range of a video: F frames read, each track's record."""
+
+    times: np.ndarray  # (F,) float64 seconds, the container's time of each frame read
+    index: np.ndarray  # (F,) int64 frame numbers in the file
+    people: np.ndarray  # (F,) int32 people found in each frame
+    tracks: dict[int, TrackRecord]
+    truncated: bool
+
+    @property
+    def frames(self) -> int:
+        return len(self.times)
+
+
+def track_video(frames: VideoFrames, tracker, lifter, *, height: float | None = None,
+                on_batch: Callable[[int, int], None] | None = None) -> TrackedVideo:
+    """Everybody in `frames`, tracked by `tracker` (`tracking.PoseTracker`) and lifted by `lifter`
+    (`lifting.Lifter`, `height` metres); `on_batch(frames done, people in the batch)` after each batch."""
+    times, index, people, tracks = [], [], [], {}
+    done = 0
+    for batch in frames:
+        found = tracker.track(list(batch.pixels))
+        times.append(batch.time)
+        index.append(batch.index)
+        people.append(np.bincount(found.frame, minlength=len(batch.index)).astype(np.int32))
+        if len(found.frame):
+            lifted = lifter.lift(found.people, height)
+            for track in np.unique(found.track):
+                mine = found.track == track
+                record = tracks.setdefault(int(track), TrackRecord())
+                record.frames.append(done + found.frame[mine])
+                record.joints2d.append(batch.to_full(lifted.joints2d[mine]))
+                record.confidence.append(lifted.confidence[mine])
+                record.joints3d.append(lifted.joints3d[mine])
+                record.ok.append(lifted.ok[mine].astype(bool))
+        done += len(batch.index)
+        if on_batch is not None:
+            on_batch(done, int(len(found.frame)))
+    empty = [np.zeros(0)]
+    return TrackedVideo(np.concatenate(times or empty).astype(np.float64), np.concatenate(index or empty).astype(
+        np.int64), np.concatenate(people or empty).astype(np.int32), tracks, frames.truncated)
+
+
+def choose_track(tracked: TrackedVideo, track: int | None, source: str) -> int:
+    """The id of the track asked for, or of the longest (most frames; the first found on a tie)."""
+    if not tracked.tracks:
+        raise VideoPoseError(f"{source}: no person found in any of its {tracked.frames} frames, "
+                             "so no pose file was written.")
+    if track is None:
+        return max(tracked.tracks, key=lambda t: (tracked.tracks[t].length, -t))
+    if track not in tracked.tracks:
+        known = ", ".join(f"{t} ({r.length} frames)" for t, r in sorted(tracked.tracks.items()))
+        raise VideoPoseError(f"{source}: there is no track {track}; its tracks are {known}.")
+    return track
+
+
+def video_pose_sequence(tracked: TrackedVideo, track: int, *, info: VideoInfo, nominal_fps: float, model: str,
+                        lifted_with: str, height: float, focal_px: float | None, start: float,
+                        end: float | None) -> PoseSequence:
+    """The pose file of track `track` of `tracked`, read from the video `info` describes."""
+    from .motion import animate_track
+
+    joints3d, joints2d, confidence, found = tracked.tracks[track].arrays(tracked.frames)
+    if not found.any():
+        raise VideoPoseError(f"{info.path}: track {track} could not be lifted to 3D in any frame, "
+                             "so no pose file was written.")
+    fps, variable = frame_rate(tracked.times, nominal_fps)
+    motion = animate_track(joints3d, joints2d, confidence, found, fps=fps, image_size=info.size,
+                           focal_px=focal_px, height=height)
+    present = ~motion.missing
+    joints2d[~found], confidence[~found] = np.nan, 0.0
+    metadata = {
+        "model": f"blazepose_{model}",
+        "joints2d": f"blazepose_{model} landmarks fused in the 3D loop, full-resolution pixels of the video",
+        "joints3d": f"{lifted_with}; animated: temporal model, fixed bones, floor, foot locking, root trajectory",
+        "track": track,
+        "tracks": [{"id": t, "frames": r.length} for t, r in sorted(tracked.tracks.items())],
+        "video": {"file": str(info.path), "size": list(info.size), "codec": info.codec, "nominal_fps": nominal_fps,
+                  "frames_in_header": info.frames, "frames_read": tracked.frames, "start_s": start, "end_s": end,
+                  "variable_frame_rate": variable, "truncated": tracked.truncated},
+        "frame_times_s": np.round(tracked.times, 5).tolist(),
+        "frame_index": tracked.index.tolist(),
+        "nobody": _runs(tracked.people == 0),
+        "missing": _runs(motion.missing),
+        "filled": _runs(motion.filled),
+        "contacts": {"left": _runs(motion.contacts[:, 0]), "right": _runs(motion.contacts[:, 1])},
+        "height_m": height,
+        "focal_px": focal_px,
+    }
+    return PoseSequence(
+        joint_names=skeleton.POSELIFT.joints,
+        joints3d=motion.joints3d[:, None],
+        joints2d=joints2d[:, None],
+        confidence=np.clip(confidence, 0, 1)[:, None],
+        track_id=np.where(present, track, -1).astype(np.int32)[:, None],
+        fps=fps,
+        image_size=info.size,
+        source=info.path.name,
+        root=motion.root[:, None],
+        metadata=metadata,
+    )
+
+
+def _runs(mask: np.ndarray) -> list[list[int]]:
+    """[[first, last], ...] frame ranges (inclusive) where `mask` (F,) is True."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], np.asarray(mask, np.int8), [0]])))
+    return [[int(a), int(b) - 1] for a, b in zip(edges[::2], edges[1::2], strict=True)]
