@@ -1,5 +1,8 @@
-"""Lift a pose from an image: the worker runs the core on the image, then the pose file becomes an armature
-(or poses the active armature). Modal with progress and Esc to cancel; synchronous in background mode."""
+"""Lift a pose from an image, or a motion from a video: the worker runs the core (`poselift image` or `poselift
+video`), then the pose file becomes an armature (or is retargeted onto the active armature), animated over the
+video's frames. Modal with progress and Esc to cancel; synchronous in background mode. A cancelled or failed
+run leaves the scene as it was: the worker writes its pose file atomically into a temporary folder that is
+removed either way, and the import is undone whole on failure."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import bpy
-from bpy.props import EnumProperty, IntProperty, StringProperty
+from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
 from bpy_extras.io_utils import ImportHelper
 
 from .pose_import import PoseImportError, import_pose
@@ -21,22 +24,21 @@ TARGETS = [
     ("ACTIVE", "Active armature", "Pose the active armature (retargeted)"),
 ]
 IMAGES = "*.jpg;*.jpeg;*.png;*.bmp;*.tif;*.tiff;*.webp"
+VIDEOS = "*.mp4;*.m4v;*.mov;*.avi;*.mkv;*.webm;*.mpg;*.mpeg;*.wmv"
 
 
-class POSELIFT_OT_lift_image(bpy.types.Operator, ImportHelper):
-    """Find the person in an image, lift their pose to 3D and show it on an armature"""
+class _WorkerLift(ImportHelper):
+    """What both lifts share: the worker run, its progress and cancel, the import of its pose file."""
 
-    bl_idname = "poselift.lift_image"
-    bl_label = "Lift Pose from Image"
     bl_options = {"REGISTER", "UNDO"}
 
-    filter_glob: StringProperty(default=IMAGES, options={"HIDDEN"})  # type: ignore[valid-type]
-    person: IntProperty(name="Person", description="Which person (0 is the first found)", default=0, min=0)  # type: ignore[valid-type]
     target: EnumProperty(name="Show on", items=TARGETS, default="NEW")  # type: ignore[valid-type]
 
     _run: WorkerRun | None = None
     _folder: str = ""
     _timer = None
+    command = ""  # the core's command ("image" or "video")
+    person = 0  # the pose file's person slot to show
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -44,6 +46,10 @@ class POSELIFT_OT_lift_image(bpy.types.Operator, ImportHelper):
             cls.poll_message_set("Switch to Object Mode to lift a pose")
             return False
         return True
+
+    def command_options(self) -> list[str]:
+        """The command's own options, after the input and the output."""
+        return []
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
@@ -78,10 +84,10 @@ class POSELIFT_OT_lift_image(bpy.types.Operator, ImportHelper):
     def _start(self, context: bpy.types.Context) -> None:
         prefs = preferences(context)
         python, model, device = (prefs.python, prefs.model, prefs.device) if prefs else ("", "full", "auto")
-        image = Path(bpy_path(self.filepath))
+        source = Path(bpy_path(self.filepath))
         self._folder = tempfile.mkdtemp(prefix="poselift-")
-        out = Path(self._folder) / f"{image.stem}.npz"
-        arguments = ["image", str(image), "-o", str(out), "--model", model]
+        out = Path(self._folder) / f"{source.stem}.npz"
+        arguments = [self.command, str(source), "-o", str(out), "--model", model, *self.command_options()]
         if device != "auto":
             arguments += ["--device", device]
         try:
@@ -118,5 +124,44 @@ class POSELIFT_OT_lift_image(bpy.types.Operator, ImportHelper):
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
-classes = (POSELIFT_OT_lift_image,)
+class POSELIFT_OT_lift_image(_WorkerLift, bpy.types.Operator):
+    """Find the person in an image, lift their pose to 3D and show it on an armature"""
+
+    bl_idname = "poselift.lift_image"
+    bl_label = "Lift Pose from Image"
+    command = "image"
+
+    filter_glob: StringProperty(default=IMAGES, options={"HIDDEN"})  # type: ignore[valid-type]
+    person: IntProperty(name="Person", description="Which person (0 is the first found)", default=0, min=0)  # type: ignore[valid-type]
+
+
+class POSELIFT_OT_lift_video(_WorkerLift, bpy.types.Operator):
+    """Track a person through a video, lift their motion to 3D and animate an armature with it"""
+
+    bl_idname = "poselift.lift_video"
+    bl_label = "Animate from Video"
+    command = "video"
+
+    filter_glob: StringProperty(default=VIDEOS, options={"HIDDEN"})  # type: ignore[valid-type]
+    track: IntProperty(  # type: ignore[valid-type]
+        name="Person", description="Track id of the person to animate (-1: the one seen longest)", default=-1, min=-1
+    )
+    start: FloatProperty(  # type: ignore[valid-type]
+        name="Start", description="First second of the video to read", default=0.0, min=0.0, unit="TIME_ABSOLUTE"
+    )
+    end: FloatProperty(  # type: ignore[valid-type]
+        name="End", description="Second to stop reading at (0: the end of the video)", default=0.0, min=0.0,
+        unit="TIME_ABSOLUTE",
+    )
+
+    def command_options(self) -> list[str]:
+        options = ["--start", f"{self.start:g}"]
+        if self.end > 0:
+            options += ["--end", f"{self.end:g}"]
+        if self.track >= 0:
+            options += ["--track", str(self.track)]
+        return options
+
+
+classes = (POSELIFT_OT_lift_image, POSELIFT_OT_lift_video)
 register, unregister = bpy.utils.register_classes_factory(classes)

@@ -7,7 +7,7 @@ import bpy
 
 from ..rigs.roles import ROLE_NAMES
 from . import bone_mapping
-from .lift import POSELIFT_OT_lift_image
+from .lift import POSELIFT_OT_lift_image, POSELIFT_OT_lift_video
 from .mapping_operators import (
     POSELIFT_OT_mapping_clear,
     POSELIFT_OT_mapping_fill,
@@ -30,6 +30,7 @@ class POSELIFT_PT_lift(_SidebarPanel, bpy.types.Panel):
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         layout.operator(POSELIFT_OT_lift_image.bl_idname, icon="IMAGE_DATA")
+        layout.operator(POSELIFT_OT_lift_video.bl_idname, icon="FILE_MOVIE")
         layout.operator(POSELIFT_OT_import_pose.bl_idname, icon="IMPORT")
 
 

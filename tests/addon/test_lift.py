@@ -1,13 +1,17 @@
-"""Lift pose from image: the worker (a Python with torch) runs the core on a real photo, and the pose appears
-on an armature; a bad photo or a missing worker is one report and leaves the scene as it was."""
+"""Lift pose from image and animate from video: the worker (a Python with torch) runs the core on a real photo or
+the rendered test video, and the pose or the motion appears on an armature; a bad photo or video, or a missing
+worker, is one report and leaves the scene as it was."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from make_test_video import cached_test_video
 from scene_checks import EXTENSION, evaluated_joints, scene_snapshot
 
-from poselift.core.skeleton import POSELIFT
+from poselift.core.metrics import pa_mpjpe
+from poselift.core.posefile import read_pose_file
+from poselift.core.skeleton import H36M_17, POSELIFT
 
 
 def _errors(error: RuntimeError) -> list[str]:
@@ -52,3 +56,35 @@ def test_a_worker_python_that_does_not_exist_is_named(blender, scene, asset, tmp
     assert _errors(error.value) == [
         f"{tmp_path / 'no-such-python'}: the worker's Python (PoseLift's preferences) does not exist."
     ]
+
+
+def test_a_video_becomes_an_armature_animated_over_its_frames_near_the_truth(blender, scene):
+    bpy = blender.bpy
+    video, truth_file = cached_test_video(seconds=3.0)
+    truth = read_pose_file(truth_file)
+    assert bpy.ops.poselift.lift_video(filepath=str(video)) == {"FINISHED"}
+    obj = bpy.context.view_layer.objects.active
+    assert obj.type == "ARMATURE" and obj.animation_data.action is not None
+    assert (scene.frame_start, scene.frame_end, scene.render.fps) == (1, truth.frames, 30)
+    errors = []
+    for frame in (1, 30, 60, 90):  # the person stands, kneels down and gets up
+        joints = evaluated_joints(bpy, obj, frame)
+        ours = np.array([joints[name] for name in H36M_17.joints])
+        exact = truth.joints3d[frame - 1, 0, [POSELIFT.index(name) for name in H36M_17.joints]]
+        errors.append(pa_mpjpe(ours, exact))
+    assert max(errors) < 0.1, f"PA-MPJPE at frames 1, 30, 60, 90: {np.round(errors, 3)} m"
+
+
+def test_a_video_range_is_read_and_a_file_that_is_not_a_video_is_one_report(blender, scene, tmp_path):
+    bpy = blender.bpy
+    video, _ = cached_test_video(seconds=3.0)
+    assert bpy.ops.poselift.lift_video(filepath=str(video), start=1.0, end=2.0) == {"FINISHED"}
+    assert scene.frame_end - scene.frame_start + 1 == 30
+    bad = tmp_path / "holiday.mp4"
+    bad.write_text("not a video\n" * 100)
+    before = scene_snapshot(bpy)
+    with pytest.raises(RuntimeError) as error:
+        bpy.ops.poselift.lift_video(filepath=str(bad))
+    (message,) = _errors(error.value)
+    assert str(bad) in message and "not a video" in message
+    assert scene_snapshot(bpy) == before
