@@ -4,26 +4,39 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+Writer = Callable[[BinaryIO], None]
 
-def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
+
+def write_atomically(path: Path, write: Writer) -> Path:
     """Call `write` on a temporary file beside `path`, then rename it to `path`.
 
     A failure or interruption leaves `path` as it was and removes the temporary file.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_together([(path, write)])
     return path
+
+
+def write_together(files: Sequence[tuple[Path, Writer]]) -> None:
+    """Write every (path, write) to a temporary file beside its path, and only once all are written rename
+    them over their paths: a failure or interruption while writing leaves every path as it was."""
+    temporary: list[Path] = []
+    try:
+        for path, write in files:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+            temporary.append(Path(tmp))
+            with os.fdopen(fd, "wb") as out:
+                write(out)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual permissions
+        for (path, _), tmp in zip(files, temporary, strict=True):
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp in temporary:
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def _umask() -> int:

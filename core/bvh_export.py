@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_atomically
+from .atomic import Writer, write_atomically
 from .bvh import UNITS
 from .rotations import axis_angle_matrix, euler_xyz, frame_from, normalize
 from .skeleton import POSELIFT, mirror_name, subset_parents
@@ -99,14 +99,23 @@ def write_bvh(
     """Write one person's joints (F, J, 3) metres, pose file frame, NaN where missing, as a BVH file in `unit`
     ('m', 'cm', 'mm' or 'inch'); atomic. BvhExportError with one sentence naming the file when it cannot be."""
     path = Path(path)
+    write = bvh_writer(path, joints, joint_names, fps, unit)
     try:
-        text = bvh_text(joints, joint_names, fps, unit)
-    except ValueError as e:
-        raise BvhExportError(f"{path}: cannot be written as BVH ({e}).") from None
-    try:
-        return write_atomically(path, lambda out: out.write(text.encode("ascii")))
+        return write_atomically(path, write)
     except OSError as e:
         raise BvhExportError(f"{path}: cannot be written ({e.strerror or e}).") from None
+
+
+def bvh_writer(
+    path: Path, joints: np.ndarray, joint_names: tuple[str, ...] | list[str], fps: float, unit: str = "m"
+) -> Writer:
+    """What writes `write_bvh`'s file into an open binary file, once its text is made (BvhExportError with one
+    sentence naming `path` when it cannot be)."""
+    try:
+        data = bvh_text(joints, joint_names, fps, unit).encode("ascii")
+    except ValueError as e:
+        raise BvhExportError(f"{path}: cannot be written as BVH ({e}).") from None
+    return lambda out: out.write(data)
 
 
 def bvh_text(joints: np.ndarray, joint_names: tuple[str, ...] | list[str], fps: float, unit: str = "m") -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_atomically
+from .atomic import Writer, write_atomically
 from .skeleton import H36M_17, POSELIFT
 
 FORMAT_VERSION = 1
@@ -125,6 +125,17 @@ class PoseSequence:
 def write_pose_file(path: str | os.PathLike, pose: PoseSequence) -> Path:
     """Write `pose` to `path` (.npz, or .json for the JSON mirror) atomically; return the path."""
     path = Path(path)
+    write = pose_file_writer(path, pose)
+    try:
+        write_atomically(path, write)
+    except OSError as e:
+        raise PoseFileError(f"{path}: cannot be written ({e.strerror or e}).") from None
+    return path
+
+
+def pose_file_writer(path: Path, pose: PoseSequence) -> Writer:
+    """What writes `pose` as the pose file `path` into an open binary file, once the pose and the path are
+    checked (PoseFileError with one sentence naming the file)."""
     if path.suffix.lower() not in SUFFIXES:
         raise PoseFileError(f"{path}: a pose file must end in .npz or .json.")
     try:
@@ -141,8 +152,7 @@ def write_pose_file(path: str | os.PathLike, pose: PoseSequence) -> Path:
         else:
             np.savez_compressed(out, **fields)
 
-    write_atomically(path, write)
-    return path
+    return write
 
 
 def read_pose_file(path: str | os.PathLike) -> PoseSequence:
