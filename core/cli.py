@@ -15,6 +15,7 @@ import numpy as np
 from .cli_image import add_image_command
 from .cli_video import add_video_command
 from .posefile import PoseFileError, PoseSequence, read_pose_file, write_pose_file
+from .progress import end_bar_line
 
 
 def _summary(path: Path, pose: PoseSequence) -> str:
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         print(e, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        end_bar_line()
         print("poselift: interrupted; no partial file was written.", file=sys.stderr)
         return 130
 

@@ -11,6 +11,16 @@ import sys
 import time
 from typing import TextIO
 
+_open_bar: list[TextIO] = []  # the stream whose last line is a bar not yet ended (one process, one terminal)
+
+
+def end_bar_line() -> None:
+    """End the line a bar was left on, so what is printed next starts on a line of its own."""
+    while _open_bar:
+        stream = _open_bar.pop()
+        stream.write("\n")
+        stream.flush()
+
 
 class Progress:
     """Counts `total` steps of `unit` (frames, images); `mode` is "bar", "json" or "quiet"."""
@@ -41,19 +51,22 @@ class Progress:
                 f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} {self.unit} ({rate:.1f}/s{left}) "
             )
             self.stream.flush()
+            if not _open_bar:
+                _open_bar.append(self.stream)
 
     def finish(self, output: str) -> None:
         """The job wrote `output`."""
         if self.mode == "json":
             self._json({"event": "done", "output": output})
         elif self.mode == "bar":
-            self.stream.write("\n")
-            self.stream.flush()
+            end_bar_line()
 
     def error(self, message: str) -> None:
         """The job failed, for the reason `message` (one sentence)."""
         if self.mode == "json":
             self._json({"event": "error", "message": message})
+        else:
+            end_bar_line()
 
     def _json(self, event: dict) -> None:
         self.stream.write(json.dumps(event) + "\n")

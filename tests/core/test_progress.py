@@ -3,7 +3,7 @@
 import io
 import json
 
-from poselift.core.progress import Progress
+from poselift.core.progress import Progress, end_bar_line
 
 
 def test_json_lines_report_progress_then_the_output():
@@ -27,3 +27,12 @@ def test_an_error_is_one_json_line_and_a_bar_ends_its_line():
     progress.update(5)
     progress.finish("out.npz")
     assert "5/10 frames" in bar.getvalue() and bar.getvalue().endswith("\n")
+
+
+def test_whatever_is_printed_after_a_bar_starts_on_a_line_of_its_own():
+    terminal = io.StringIO()
+    Progress(10, "frames", mode="bar", stream=terminal).update(3)
+    Progress(0, "frames", mode="bar", stream=terminal).error("clip.mp4: damaged.")  # another job's report
+    assert terminal.getvalue().endswith("\n") and terminal.getvalue().count("\n") == 1
+    end_bar_line()  # no bar open any more: nothing to end
+    assert terminal.getvalue().count("\n") == 1
