@@ -182,7 +182,9 @@ def fix_bone_lengths(
         warnings.simplefilter("ignore", RuntimeWarning)
         lengths = np.nanmedian(np.linalg.norm(joints - joints[:, parent], axis=-1), axis=0)  # (J,), NaN: never seen
     if mirror is not None:
-        lengths = (lengths + lengths[list(mirror)]) / 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # neither side seen: NaN stays
+            lengths = np.nanmean(np.stack([lengths, lengths[list(mirror)]]), axis=0)  # one side seen: its length
     settled = joints.copy()
     bones = [(j, p) for j, p in enumerate(parents) if p >= 0]
     for _ in range(settle):

@@ -113,3 +113,13 @@ def test_bone_lengths_can_be_symmetric_and_settled_near_the_poses():
         return np.linalg.norm(fixed - noisy, axis=-1).mean()
 
     assert error(settled) < 0.8 * error(regrown), "settling moves the joints less than regrowing from the root"
+
+
+def test_a_bone_whose_twin_is_never_seen_keeps_its_own_length():
+    joints = walking_sequence(10).joints3d[:, 0].astype(np.float64)
+    joints[:, POSELIFT.index("left_wrist")] = np.nan  # the left forearm is never seen
+    fixed = fix_bone_lengths(joints, POSELIFT.parents, mirror=POSELIFT.mirror)
+    elbow, wrist = POSELIFT.index("right_elbow"), POSELIFT.index("right_wrist")
+    seen = np.linalg.norm(joints[:, wrist] - joints[:, elbow], axis=-1)
+    np.testing.assert_allclose(np.linalg.norm(fixed[:, wrist] - fixed[:, elbow], axis=-1), np.median(seen))
+    assert np.isnan(fixed[:, POSELIFT.index("left_wrist")]).all()
