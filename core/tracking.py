@@ -49,7 +49,7 @@ class _Follow:
     """One person followed within a segment: a piece of track and the region to look in next."""
 
     piece: int
-    region: torch.Tensor  # (4,) centre x, y, side pixels, rotation radians
+    region: torch.Tensor  # (4,) centre x, y, side pixels, rotation radians; on the CPU
     score: torch.Tensor  # () the detector's score when the person was found
 
 
@@ -141,18 +141,18 @@ class PoseTracker:
         index, rois, scores = self.estimator.detect_regions([pyramids[k] for k in looking])
         if len(index) == 0:
             return
-        regions = _regions(rois)
-        new = [i for i, j in enumerate(index.tolist())
+        regions, image = _regions(rois), index.tolist()
+        new = [i for i, j in enumerate(image)
                if not any(_iou(regions[i], f.region) > SAME_PERSON_IOU for f in follows[j])]
         if not new:
             return
         rows = torch.tensor(new, dtype=torch.long, device=index.device)
         positions = torch.tensor(looking, dtype=torch.long, device=index.device)[index[rows]]
         people = self.estimator.estimate_in_regions(pyramids, positions, Rois(*(t[rows] for t in rois)), scores[rows])
-        refined = _regions(next_regions(people))
+        refined, presence = _regions(next_regions(people)), people.pose_presence.tolist()
         for n, i in enumerate(new):
-            j = int(index[i])
-            if people.pose_presence[n] < MIN_PRESENCE:
+            j = image[i]
+            if presence[n] < MIN_PRESENCE:
                 continue
             if len(follows[j]) >= self.estimator.max_people:
                 continue
@@ -169,7 +169,7 @@ class PoseTracker:
         device = self.estimator.device
         if not everyone:
             return People2D.nobody(device), [], []
-        regions = torch.stack([f.region for f in everyone])
+        regions = torch.stack([f.region for f in everyone]).to(device)
         rois = Rois(regions[:, :2], regions[:, 2], regions[:, 3])
         scores = torch.stack([f.score for f in everyone])
         index = torch.tensor(seen, dtype=torch.long, device=device)
@@ -223,8 +223,9 @@ def _distinct(follows: list[_Follow]) -> list[_Follow]:
 
 
 def _regions(rois: Rois) -> torch.Tensor:
-    """(N, 4) centre x, y, side, rotation: the rows of `Rois`, one tensor per person."""
-    return torch.cat([rois.centre, rois.size[:, None], rois.rotation[:, None]], -1)
+    """(N, 4) centre x, y, side (pixels), rotation (radians): the rows of `Rois`, on the CPU, where the tracking's
+    bookkeeping compares them without a device round trip per pair."""
+    return torch.cat([rois.centre, rois.size[:, None], rois.rotation[:, None]], -1).cpu()
 
 
 def _iou(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -175,6 +175,7 @@ class VideoFrames:
 
     def __iter__(self) -> Iterator[FrameBatch]:
         info = self.info
+        self.read, self.truncated = 0, False
         capture = _open(info.path)
         try:
             if self.start > 0:
@@ -184,11 +185,14 @@ class VideoFrames:
             pixels = np.empty((self.batch_frames, h, w, 3), np.uint8)
             index = np.empty(self.batch_frames, np.int64)
             time = np.empty(self.batch_frames, np.float64)
-            n, ended = 0, False
+            n, ended, previous = 0, False, -math.inf
             while not ended:
                 position = int(capture.get(cv2.CAP_PROP_POS_FRAMES))
                 ok, image = capture.read()
                 seconds = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000
+                if seconds <= previous:  # a stream without timestamps: its nominal rate
+                    seconds = position / info.fps
+                previous = seconds
                 ended = not ok or (self.end is not None and seconds >= self.end)
                 if not ended and seconds >= self.start - 0.5 / info.fps:
                     pixels[n] = _working(image, (w, h))
