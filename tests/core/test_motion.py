@@ -158,3 +158,16 @@ def test_a_pose_is_placed_exactly_where_its_projection_says(clip):
     few = np.zeros(world.shape[:2])
     few[:, :3] = 1.0
     assert np.isnan(root_motion.place_poses(relative, joints2d, few, FOCAL, SIZE)).all(), "3 joints place nobody"
+
+
+def test_the_distance_follows_the_stature_assumed(clip):
+    """A lift is metric only through the stature it was scaled to: the same 2D seen as a person 5% taller is 5%
+    farther from the camera, along the same ray."""
+    world, _ = clip
+    seen = CAMERA * [0.0, 0.0, 1.0]
+    truth = world - seen  # the camera at the origin
+    relative = truth - truth[:, motion.PELVIS : motion.PELVIS + 1]
+    joints2d = project(world, seen, FOCAL, SIZE)
+    confidence = np.isfinite(world[..., 0]).astype(float)
+    placed = root_motion.place_poses(1.05 * relative, joints2d, confidence, FOCAL, SIZE)
+    np.testing.assert_allclose(placed, 1.05 * truth[:, motion.PELVIS], atol=1e-6)
