@@ -15,18 +15,20 @@ import sys
 from pathlib import Path
 
 from . import skeleton
-from .posefile import SUFFIXES, PoseFileError, write_pose_file
+from .cli_common import (
+    CommandError,
+    add_model_options,
+    build_estimator,
+    build_lifter,
+    check_model_options,
+    check_output,
+)
+from .posefile import PoseFileError, write_pose_file
 from .progress import Progress
-from .weights import DEFAULT_VARIANT, LANDMARK_FILES, WeightsNotFoundError
+from .weights import WeightsNotFoundError
 
 PHOTOS_PER_BATCH = 16
 PIXELS_PER_BATCH = 64e6  # the working images of one batch (float32 on the device) stay within ~1 GB
-HEIGHTS = (0.5, 2.5)  # metres: the statures --height accepts
-MAX_STAGES = 10
-
-
-class CommandError(Exception):
-    """A bad input or setting; the message is one sentence."""
 
 
 def add_image_command(commands: argparse._SubParsersAction) -> None:
@@ -34,18 +36,8 @@ def add_image_command(commands: argparse._SubParsersAction) -> None:
     image.add_argument("photos", nargs="+", type=Path, metavar="PATH", help="photos (JPEG, PNG, WebP, TIFF, ...)")
     image.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="pose file, .npz or .json")
     image.add_argument("--overlay", type=Path, metavar="DIR", help="also draw the skeletons on each photo, as PNGs")
-    image.add_argument("--model", choices=tuple(LANDMARK_FILES), default=DEFAULT_VARIANT,
-                       help=f"BlazePose landmark network (default {DEFAULT_VARIANT})")
-    image.add_argument("--device", choices=("cpu", "cuda"), help="where the networks run (default: cuda if present)")
     image.add_argument("--max-people", type=int, default=10, metavar="N", help="most people per photo (default 10)")
-    image.add_argument("--stages", type=int, metavar="N",
-                       help="stages of the 2D-3D loop (1: one fit on the network's 2D; default: the lifter's)")
-    image.add_argument("--height", type=float, metavar="METRES",
-                       help="stature every person is scaled to, in metres (default: a human average)")
-    image.add_argument("--prior", type=Path, metavar="FILE",
-                       help="3D pose prior: our .npz or the authors' .mat (default: the shipped prior)")
-    image.add_argument("--progress", choices=("bar", "json", "quiet"), default="quiet",
-                       help="report progress as a bar on stderr, or as JSON lines on stdout (for the add-on)")
+    add_model_options(image, progress="quiet")
     image.set_defaults(run=run_image)
 
 
@@ -73,11 +65,12 @@ def _run(args: argparse.Namespace, progress: Progress) -> int:
     check_output(args.output)
     if args.max_people < 1:
         raise CommandError(f"poselift image: --max-people must be at least 1, not {args.max_people}.")
+    check_model_options(args)
     sizes = [probe_image(path) for path in args.photos]
-    lifter = _lifter(args)
+    lifter = build_lifter(args, args.device)
     if args.overlay is not None:
         _make_folder(args.overlay)
-    estimator = _estimator(args)
+    estimator = build_estimator(args, args.max_people)
     found = []
     overlays = _overlay_paths(args.photos, args.overlay)
     for start, stop in _batches(sizes):
@@ -118,14 +111,6 @@ def _batches(sizes: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [*ranges, (start, len(sizes))]
 
 
-def check_output(path: Path) -> None:
-    """Refuses, in one sentence, a pose-file path of the wrong kind or in a folder that is not there."""
-    if path.suffix.lower() not in SUFFIXES:
-        raise PoseFileError(f"{path}: a pose file must end in .npz or .json.")
-    if not path.parent.is_dir():
-        raise PoseFileError(f"{path}: the folder {path.parent} does not exist.")
-
-
 def _make_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -139,37 +124,3 @@ def _overlay_paths(photos: list[Path], folder: Path | None) -> list[Path | None]
         return [None] * len(photos)
     stems = [p.stem for p in photos]
     return [folder / (f"{s}_pose.png" if stems.count(s) == 1 else f"{s}_{i}_pose.png") for i, s in enumerate(stems)]
-
-
-def _lifter(args: argparse.Namespace):
-    """The Lifter the options ask for; the prior file is read here, before the networks load."""
-    if args.stages is not None and not 1 <= args.stages <= MAX_STAGES:
-        raise CommandError(f"poselift image: --stages must be between 1 and {MAX_STAGES}, not {args.stages}.")
-    if args.height is not None and not HEIGHTS[0] <= args.height <= HEIGHTS[1]:
-        raise CommandError(
-            f"poselift image: --height is a stature in metres between {HEIGHTS[0]} and {HEIGHTS[1]}, not {args.height}."
-        )
-    if args.prior is not None and not args.prior.is_file():
-        raise CommandError(f"{args.prior}: no such prior file.")
-    try:
-        from .lifting import Lifter
-        from .ppca import ModelFileError
-    except ImportError as e:
-        raise CommandError(f"poselift image needs torch in this Python ({sys.executable}): {e}.") from None
-    options = {k: v for k, v in (("stages", args.stages), ("height", args.height)) if v is not None}
-    try:
-        return Lifter(args.prior, device=args.device, **options)
-    except ModelFileError as e:
-        raise CommandError(str(e)) from None
-
-
-def _estimator(args: argparse.Namespace):
-    try:
-        import torch
-
-        from .pose2d import PoseEstimator
-    except ImportError as e:
-        raise CommandError(f"poselift image needs torch in this Python ({sys.executable}): {e}.") from None
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise CommandError("poselift image: --device cuda was asked for, but torch sees no CUDA device here.")
-    return PoseEstimator(variant=args.model, device=args.device, max_people=args.max_people)

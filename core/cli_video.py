@@ -10,16 +10,23 @@ the end, so an interrupted run (Ctrl-C) leaves no partial file.
 from __future__ import annotations
 
 import argparse
-import functools
 import math
 import sys
 from pathlib import Path
 
+from .atomic import write_together
 from .bvh_export import BvhExportError
-from .cli_image import CommandError, check_output
-from .posefile import PoseFileError, write_pose_file
+from .cli_common import (
+    CommandError,
+    add_model_options,
+    build_estimator,
+    build_lifter,
+    check_model_options,
+    check_output,
+)
+from .posefile import PoseFileError, pose_file_writer
 from .progress import Progress
-from .weights import DEFAULT_VARIANT, LANDMARK_FILES, WeightsNotFoundError
+from .weights import WeightsNotFoundError
 
 
 def add_video_command(commands: argparse._SubParsersAction) -> None:
@@ -30,15 +37,9 @@ def add_video_command(commands: argparse._SubParsersAction) -> None:
     video.add_argument("--track", type=int, metavar="ID", help="the track to keep (default: the longest)")
     video.add_argument("--start", type=float, default=0.0, metavar="S", help="first second to read (default 0)")
     video.add_argument("--end", type=float, metavar="S", help="second to stop reading at (default: the end)")
-    video.add_argument("--model", choices=tuple(LANDMARK_FILES), default=DEFAULT_VARIANT,
-                       help=f"BlazePose landmark network (default {DEFAULT_VARIANT})")
-    video.add_argument("--device", choices=("cpu", "cuda"), help="where the networks run (default: cuda if present)")
-    video.add_argument("--height", type=float, default=None, metavar="M",
-                       help="the person's stature in metres (default: a human average)")
     video.add_argument("--focal-px", type=float, metavar="F",
                        help="the camera's focal length in pixels (default: a 50 mm full-frame equivalent)")
-    video.add_argument("--progress", choices=("bar", "json", "quiet"), default="bar",
-                       help="report progress as a bar on stderr, or as JSON lines on stdout (for the add-on)")
+    add_model_options(video, progress="bar")
     video.set_defaults(run=run_video)
 
 
@@ -61,11 +62,12 @@ def run_video(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """The command itself; torch and OpenCV are imported here, so `check` and `convert` need neither."""
-    from .bvh_export import write_bvh
+    from .bvh_export import bvh_writer
     from .video_io import VideoFrames, probe_video
     from .video_poses import choose_track, track_video, video_pose_sequence
 
     _check_settings(args)
+    check_model_options(args)
     info = probe_video(args.video)
     if args.start >= max(info.duration, 1e-9) and info.frames:
         raise CommandError(f"{args.video}: --start {args.start:g} s is past the video's end ({info.duration:.2f} s).")
@@ -76,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
 
     def on_batch(done: int, people: int) -> None:
         progress.total = max(progress.total, done)
-        progress.update(done, f"{done} frames, {people} people in the last batch")
+        progress.update(done, f"{done} frames, {people} {'person' if people == 1 else 'people'} in the last batch")
 
     tracked = track_video(frames, tracker, lifter, height=args.height, on_batch=on_batch)
     if tracked.frames == 0:
@@ -88,9 +90,13 @@ def _run(args: argparse.Namespace) -> int:
     pose = video_pose_sequence(tracked, track, info=info, nominal_fps=info.fps, model=args.model,
                                lifted_with=lifter.description, height=lifter.height, focal_px=args.focal_px,
                                start=args.start, end=args.end)
-    write_pose_file(args.output, pose)
+    files = [(args.output, pose_file_writer(args.output, pose))]
     if args.bvh is not None:
-        write_bvh(args.bvh, pose.joints3d[:, 0], pose.joint_names, pose.fps)
+        files.append((args.bvh, bvh_writer(args.bvh, pose.joints3d[:, 0], pose.joint_names, pose.fps)))
+    try:
+        write_together(files)  # both files or neither
+    except OSError as e:
+        raise CommandError(f"{e.filename or args.output}: cannot be written ({e.strerror or e}).") from None
     progress.finish(str(args.output))
     found = int((pose.track_id[:, 0] >= 0).sum())
     others = len(tracked.tracks) - 1
@@ -102,6 +108,8 @@ def _run(args: argparse.Namespace) -> int:
 def _check_settings(args: argparse.Namespace) -> None:
     check_output(args.output)
     if args.bvh is not None:
+        if args.bvh.is_dir():
+            raise CommandError(f"{args.bvh}: is a folder, not a BVH file.")
         if args.bvh.suffix.lower() != ".bvh":
             raise CommandError(f"{args.bvh}: a BVH file must end in .bvh.")
         if not args.bvh.parent.is_dir():
@@ -110,32 +118,14 @@ def _check_settings(args: argparse.Namespace) -> None:
         raise CommandError(f"poselift video: --start must be a number of seconds from 0 up, not {args.start:g}.")
     if args.end is not None and not (math.isfinite(args.end) and args.end > args.start):
         raise CommandError(f"poselift video: --end ({args.end:g} s) must come after --start ({args.start:g} s).")
-    if args.height is not None and not (math.isfinite(args.height) and 0.5 <= args.height <= 2.5):
-        raise CommandError(f"poselift video: --height is a stature in metres (0.5 to 2.5), not {args.height:g}.")
     if args.focal_px is not None and not (math.isfinite(args.focal_px) and args.focal_px > 0):
         raise CommandError(f"poselift video: --focal-px must be a positive number of pixels, not {args.focal_px:g}.")
 
 
 def _models(args: argparse.Namespace):
     """The tracker (with its estimator) and the lifter, on the device asked for."""
-    try:
-        import torch
+    from .pose2d import MAX_PEOPLE
+    from .tracking import PoseTracker
 
-        from .lifting import Lifter
-        from .tracking import PoseTracker
-    except ImportError as e:
-        raise CommandError(f"poselift video needs torch in this Python ({sys.executable}): {e}.") from None
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise CommandError("poselift video: --device cuda was asked for, but torch sees no CUDA device here.")
-    estimator = _estimator(args.model, args.device)
-    lifter = Lifter(device=estimator.device) if args.height is None else Lifter(height=args.height,
-                                                                                 device=estimator.device)
-    return PoseTracker(estimator), lifter
-
-
-@functools.lru_cache(maxsize=2)
-def _estimator(model: str, device: str | None):
-    """The networks of `model` on `device`, loaded once per process (a worker may run several videos)."""
-    from .pose2d import PoseEstimator
-
-    return PoseEstimator(variant=model, device=device)
+    lifter = build_lifter(args)  # on the people's device, the estimator's
+    return PoseTracker(build_estimator(args, MAX_PEOPLE)), lifter

@@ -129,6 +129,7 @@ def test_every_bad_video_or_setting_is_one_sentence_and_writes_nothing(clip, cap
         ((tmp_path / "nobody.avi", "-o", out), ("nobody.avi", "no person found in any of its 10 frames")),
         ((video, "-o", tmp_path / "out" / "poses.txt"), ("poses.txt", ".npz")),
         ((video, "-o", out, "--bvh", tmp_path / "no" / "m.bvh"), ("m.bvh", "does not exist")),
+        ((video, "-o", out, "--bvh", tmp_path / "out"), ("out", "is a folder")),
         ((video, "-o", out, "--start", "2", "--end", "1"), ("--end",)),
         ((video, "-o", out, "--start", "5"), ("--start", "past the video's end")),
         ((video, "-o", out, "--height", "17"), ("--height", "metres")),
