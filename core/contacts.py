@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .rotations import normalize
+from .temporal import runs
 
 SIDES = ("left", "right")
 
@@ -104,7 +105,7 @@ def lock_feet(
         hip, knee, ankle = (names.index(f"{side}_{p}") for p in ("hip", "knee", "ankle"))
         shift = np.zeros((len(out), 3))
         weight = np.zeros(len(out))
-        for start, stop in _runs(contacts[:, s]):
+        for start, stop in runs(contacts[:, s]):
             middle = (start + stop) // 2
             target = out[middle, ankle].copy()
             lowest = np.nanmin(out[middle, points, 2])
@@ -149,12 +150,6 @@ def anchor_shift(joints: np.ndarray, names: tuple[str, ...], contacts: np.ndarra
             current = np.mean(pulls, axis=0)
         shift[f, :2] = current
     return shift
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(int), [0]])))
-    return list(zip(edges[::2], edges[1::2], strict=True))
-
 
 def two_bone_ik(
     root: np.ndarray, middle: np.ndarray, end: np.ndarray, goal: np.ndarray

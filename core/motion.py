@@ -96,9 +96,11 @@ def _grounded(world: np.ndarray, root: np.ndarray, joints2d: np.ndarray, missing
               focal: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """(world, root, contacts): feet found planted where low and still in the picture, the body shifted to keep
     them where they landed (smoothed, so it never jumps), and each held by foot locking."""
+    metres_per_pixel = root[:, 1] / focal  # (F,) the camera at the origin looking along Y: the root's depth is its Y
+    # The smoother's acceleration noise is in m^2/s^3: in pixels at the person's distance it is that over mpp^2.
+    accel_noise = temporal.ACCEL_NOISE / np.nanmedian(metres_per_pixel) ** 2
     pixels = _over_runs(temporal.fill_gaps(joints2d, round(MAX_GAP_S * fps)), missing,
-                        lambda track: temporal.rts_smooth(track, fps, fill=True))  # fmt: skip
-    metres_per_pixel = root[:, 1] / focal  # the camera at the origin looking along Y: the root's depth is its Y
+                        lambda track: temporal.rts_smooth(track, fps, accel_noise, fill=True))  # fmt: skip
     contacts = feet.foot_contacts(world, POSELIFT.joints, fps, 0.0, image=(pixels, metres_per_pixel))
     shift = _over_runs(feet.anchor_shift(world, POSELIFT.joints, contacts)[:, None], missing,
                        lambda track: temporal.rts_smooth(track, fps, temporal.ROOT_ACCEL_NOISE))[:, 0]  # fmt: skip
@@ -109,7 +111,7 @@ def _grounded(world: np.ndarray, root: np.ndarray, joints2d: np.ndarray, missing
 def _over_runs(track: np.ndarray, missing: np.ndarray, smooth: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """(F, ...) `track` with `smooth` applied to each run of frames not `missing` on its own."""
     out = np.array(track, dtype=np.float64)
-    for start, stop in _runs(~missing):
+    for start, stop in temporal.runs(~missing):
         out[start:stop] = smooth(out[start:stop])
     return out
 
@@ -122,10 +124,12 @@ def filling_rts(track: np.ndarray, fps: float) -> np.ndarray:
 def steady_poses(relative: np.ndarray, missing: np.ndarray, fps: float, smooth: Smoother = filling_rts) -> np.ndarray:
     """(F, 27, 3) root-relative poses, metres, made steady: spikes removed, gaps of at most MAX_GAP_S filled,
     `smooth(track, fps)` over each run of frames not `missing` ((F,) bool), then one symmetric length per bone
-    (`temporal.fix_bone_lengths`, settled first over SETTLE_ROUNDS: nearest the smoothed poses)."""
+    (`temporal.fix_bone_lengths`, settled first over SETTLE_ROUNDS: nearest the smoothed poses), the pelvis at
+    the origin."""
     relative = temporal.fill_gaps(temporal.remove_spikes(relative), round(MAX_GAP_S * fps))
     relative = _over_runs(relative, missing, lambda track: smooth(track, fps))
-    return temporal.fix_bone_lengths(relative, POSELIFT.parents, mirror=POSELIFT.mirror, settle=SETTLE_ROUNDS)
+    fixed = temporal.fix_bone_lengths(relative, POSELIFT.parents, mirror=POSELIFT.mirror, settle=SETTLE_ROUNDS)
+    return fixed - fixed[:, PELVIS : PELVIS + 1]  # settling moves the pelvis too: back to the origin
 
 
 def gaps(found: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +137,7 @@ def gaps(found: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
     between two found frames are filled; the others (longer, or at either end) are missing."""
     found = np.asarray(found, bool)
     filled = np.zeros_like(found)
-    for start, stop in _runs(~found):
+    for start, stop in temporal.runs(~found):
         if 0 < start and stop < len(found) and stop - start <= max_gap:
             filled[start:stop] = True
     return filled, ~found & ~filled
@@ -145,12 +149,6 @@ def _stature(relative: np.ndarray) -> float:
     heights = fit.stature(poses).numpy()
     heights = heights[np.isfinite(heights) & (heights > 0)]
     return float(np.median(heights)) if heights.size else fit.DEFAULT_HEIGHT
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) of each run of True in (F,) `mask`."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], np.asarray(mask, int), [0]])))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def _checked(joints3d, joints2d, confidence, found):

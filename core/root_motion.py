@@ -18,8 +18,9 @@ MIN_JOINTS = 4  # a pose with fewer placed joints gets no position (NaN)
 
 
 def default_focal(image_size: tuple[int, int]) -> float:
-    """Pixels: the focal length of the assumed lens for an image `image_size` (W, H) wide."""
-    return LENS_MM / SENSOR_MM * image_size[0]
+    """Pixels: the focal length of the assumed lens for an image of `image_size` (W, H): the sensor's 36 mm
+    side is the picture's long side, so a portrait video held upright gets the same lens as a landscape one."""
+    return LENS_MM / SENSOR_MM * max(image_size)
 
 
 def place_poses(

@@ -118,6 +118,12 @@ def measurement_noise(z: np.ndarray) -> np.ndarray:
     return np.maximum(np.where(known, sigma, fallback), _MIN_NOISE)
 
 
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True in (F,) `mask`, in order."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], np.asarray(mask, np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
 def remove_spikes(track: np.ndarray, window: int = 7, threshold: float = 5.0) -> np.ndarray:
     """(F, J, D) with outliers set to NaN (a Hampel filter): samples farther from their window's median than
     `threshold` times the window's median distance from that median."""

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import skeleton
 from .posefile import PoseSequence
+from .temporal import runs
 from .video_io import VideoFrames, VideoInfo, frame_rate
 
 J = len(skeleton.POSELIFT)
@@ -75,7 +76,7 @@ class TrackedVideo:
 def track_video(frames: VideoFrames, tracker, lifter, *, height: float | None = None,
                 on_batch: Callable[[int, int], None] | None = None) -> TrackedVideo:
     """Everybody in `frames`, tracked by `tracker` (`tracking.PoseTracker`) and lifted by `lifter`
-    (`lifting.Lifter`, `height` metres); `on_batch(frames done, people in the batch)` after each batch."""
+    (`lifting.Lifter`, `height` metres); `on_batch(frames done, people (tracks) seen in the batch)` after each batch."""
     times, index, people, tracks = [], [], [], {}
     done = 0
     for batch in frames:
@@ -95,7 +96,7 @@ def track_video(frames: VideoFrames, tracker, lifter, *, height: float | None = 
                 record.ok.append(lifted.ok[mine].astype(bool))
         done += len(batch.index)
         if on_batch is not None:
-            on_batch(done, int(len(found.frame)))
+            on_batch(done, len(np.unique(found.track)))
     empty = [np.zeros(0)]
     return TrackedVideo(np.concatenate(times or empty).astype(np.float64), np.concatenate(index or empty).astype(
         np.int64), np.concatenate(people or empty).astype(np.int32), tracks, frames.truncated)
@@ -162,6 +163,5 @@ def video_pose_sequence(tracked: TrackedVideo, track: int, *, info: VideoInfo, n
 
 
 def _runs(mask: np.ndarray) -> list[list[int]]:
-    """[[first, last], ...] frame ranges (inclusive) where `mask` (F,) is True."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], np.asarray(mask, np.int8), [0]])))
-    return [[int(a), int(b) - 1] for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    """[[first, last], ...] frame ranges (inclusive, as the pose file's metadata lists them) where (F,) `mask` holds."""
+    return [[start, stop - 1] for start, stop in runs(mask)]

@@ -36,8 +36,9 @@ def clip(asset):
     return joints - [CAMERA[0], CAMERA[1], np.median(feet)], pose.fps
 
 
-def lifts(world: np.ndarray, noise: float = NOISE_M, seed: int = 0):
-    """(joints3d, joints2d, confidence, found) as a per-frame lifter gives them for the true (F, 27, 3) `world`."""
+def lifts(world: np.ndarray, noise: float = NOISE_M, seed: int = 0, pixel_noise: float = 0.0):
+    """(joints3d, joints2d, confidence, found) as a per-frame lifter gives them for the true (F, 27, 3) `world`,
+    with `noise` metres on the 3D and `pixel_noise` pixels on the 2D."""
     relative = world - world[:, motion.PELVIS : motion.PELVIS + 1] * [1.0, 1.0, 0.0]
     relative[..., 2] -= np.nanmin(relative[:, sum(FEET, []), 2], axis=1)[:, None]
     joints2d = project(world, CAMERA * [0.0, 0.0, 1.0], FOCAL, SIZE)
@@ -45,13 +46,15 @@ def lifts(world: np.ndarray, noise: float = NOISE_M, seed: int = 0):
     azimuth = np.arctan2(joints2d[:, motion.PELVIS, 0] - (SIZE[0] / 2 - 0.5), FOCAL)[:, None]
     c, s, x, y = np.cos(azimuth), np.sin(azimuth), relative[..., 0].copy(), relative[..., 1].copy()
     relative[..., 0], relative[..., 1] = c * x - s * y, s * x + c * y
-    relative = relative + np.random.default_rng(seed).normal(0, noise, relative.shape)
+    rng = np.random.default_rng(seed)
+    relative = relative + rng.normal(0, noise, relative.shape)
+    joints2d = joints2d + rng.normal(0, pixel_noise, joints2d.shape)
     confidence = np.isfinite(world[..., 0]).astype(np.float64)
     return relative, joints2d, confidence, np.ones(len(world), bool)
 
 
-def animate(world, fps, found=None, **kwargs):
-    joints3d, joints2d, confidence, seen = lifts(world)
+def animate(world, fps, found=None, pixel_noise=0.0, **kwargs):
+    joints3d, joints2d, confidence, seen = lifts(world, pixel_noise=pixel_noise)
     found = seen if found is None else found
     height = float(fit.stature(torch.from_numpy(world[:, [NAMES.index(n) for n in H36M_17.joints]])).mean())
     return motion.animate_track(joints3d, joints2d, confidence, found, fps=fps, image_size=SIZE,
@@ -76,6 +79,7 @@ def test_the_root_trajectory_is_recovered_from_the_2d_position_and_size(clip, tr
     # The subject travels 0.35 m across, 0.27 m in depth and kneels 0.5 m down, 4.5 m from the camera.
     assert error.mean() < 0.05 and error.max() < 0.12
     assert np.abs(track.root[:, 1] - world[:, motion.PELVIS, 1]).mean() < 0.04, "depth from the pose's size"
+    np.testing.assert_allclose(track.root, track.joints3d[:, motion.PELVIS], atol=1e-6, err_msg="root is the pelvis")
 
 
 def test_jitter_is_reduced_and_the_motion_kept(clip, track):
@@ -111,6 +115,18 @@ def test_feet_stand_on_the_floor_and_stay_put_while_planted(clip, track):
         speed = np.linalg.norm(np.diff(track.joints3d[:, points[0], :2], axis=0), axis=-1)[held] * fps
         noisy = np.linalg.norm(np.diff(lifts(world)[0][:, points[0], :2], axis=0), axis=-1)[held] * fps
         assert speed.mean() < 0.02 and speed.mean() < 0.05 * noisy.mean(), f"the {SIDES[side]} foot skates"
+
+
+def test_planted_feet_are_found_through_pixel_noise_on_the_2d(clip):
+    world, fps = clip
+    planted = foot_contacts(world, NAMES, fps, 0.0)
+    track = animate(world, fps, pixel_noise=1.5)  # BlazePose's ankles jitter by about that on a still foot
+    assert (track.contacts == planted).mean() > 0.8
+    assert (~track.contacts[~planted]).mean() > 0.5, "a foot that lifts (the clip's right, 7% of frames) is seen to"
+
+
+def test_a_portrait_video_gets_the_same_lens_as_a_landscape_one():
+    assert root_motion.default_focal((1080, 1920)) == root_motion.default_focal((1920, 1080)) == 50 / 36 * 1920
 
 
 def test_short_gaps_are_filled_and_long_ones_left_missing(clip):
