@@ -38,7 +38,8 @@ class Conv(nn.Conv2d):
 
     Inference on the CPU (float32, gradients off) runs each as one oneDNN call, bias, ReLU6 and residual
     included, with the weight packed once by `pack` (weights changed later need a new `pack`); elsewhere
-    (cuda, half, training) as PyTorch's own ops. Both give the same numbers. A copy or a pickle packs again.
+    (cuda, half, training) as PyTorch's own ops. Both give the same numbers up to float rounding (tested). A copy
+    or a pickle packs again.
     """
 
     def __init__(self, inp: int, out: int, kernel: int = 1, stride: int = 1, *, padding: int | None = None,

@@ -226,24 +226,28 @@ def _hanging_joints(modelled: tuple[str, ...]) -> list[tuple[int, int]]:
     return out
 
 
-def _mapping_tensors(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def _mapping_tensors(device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`_FROM_BLAZEPOSE` (skeleton.JointMapping) on `device`: its (27, 33) weights, which are used, and (27,)
+    which joints have a recipe."""
     matrix = torch.as_tensor(np.nan_to_num(_FROM_BLAZEPOSE.matrix), dtype=torch.float32, device=device)
-    return matrix, matrix != 0
+    return matrix, matrix != 0, torch.as_tensor(_FROM_BLAZEPOSE.mapped, device=device)
 
 
 def _to_poselift(points: torch.Tensor) -> torch.Tensor:
-    """(N, 33, D) BlazePose landmarks -> (N, 27, D) on POSELIFT by its recipes; NaN where a source is NaN."""
-    matrix, used = _mapping_tensors(points.device)
+    """(N, 33, D) BlazePose landmarks -> (N, 27, D) on POSELIFT by its recipes, as JointMapping.apply does in
+    numpy; NaN where a source is NaN or a joint has no recipe."""
+    matrix, used, mapped = _mapping_tensors(points.device)
     finite = torch.isfinite(points).all(-1)
     out = torch.einsum("ts,nsd->ntd", matrix, torch.where(finite[..., None], points, 0.0))
-    complete = ~(used[None] & ~finite[:, None, :]).any(-1)
+    complete = ~(used[None] & ~finite[:, None, :]).any(-1) & mapped
     return torch.where(complete[..., None], out, torch.nan)
 
 
 def _to_poselift_confidence(confidence: torch.Tensor) -> torch.Tensor:
-    """(N, 33) -> (N, 27): the least confident landmark of each recipe."""
-    _, used = _mapping_tensors(confidence.device)
-    return torch.where(used[None], confidence[:, None, :], torch.inf).amin(-1)
+    """(N, 33) -> (N, 27): the least confident landmark of each recipe, 0 for a joint with none."""
+    _, used, mapped = _mapping_tensors(confidence.device)
+    least = torch.where(used[None], confidence[:, None, :], torch.inf).amin(-1)
+    return torch.where(mapped, least, 0.0)
 
 
 def _world_to_pose_frame(world: torch.Tensor) -> torch.Tensor:
