@@ -16,6 +16,7 @@ from .cli_image import add_image_command
 from .cli_video import add_video_command
 from .posefile import PoseFileError, PoseSequence, read_pose_file, write_pose_file
 from .progress import end_bar_line
+from .threads import passive_openmp_waits
 
 
 def _summary(path: Path, pose: PoseSequence) -> str:
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    passive_openmp_waits()  # before the commands import torch
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

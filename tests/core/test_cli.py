@@ -1,5 +1,6 @@
 """The poselift command: pose files checked and converted; bad input is one sentence and exit status 1."""
 
+import os
 import subprocess
 import sys
 
@@ -29,3 +30,15 @@ def test_every_bad_file_is_one_sentence_on_stderr_and_a_failure(bad_pose_files):
         assert run.returncode == 1, what
         assert run.stderr.count("\n") == 1 and str(path) in run.stderr, what
         assert "Traceback" not in run.stderr, what
+
+
+def test_the_command_lets_torchs_threads_sleep_while_waiting_unless_told_otherwise(tmp_path, monkeypatch):
+    from poselift.core.cli import main
+
+    path = write_pose_file(tmp_path / "walk.npz", walking_sequence(2))
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert main(["check", str(path)]) == 0
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"  # read by OpenMP when the command first imports torch
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert main(["check", str(path)]) == 0
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
