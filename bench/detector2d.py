@@ -13,10 +13,9 @@ for a comparison on equal hardware whatever threads each runtime starts.
 On a shared machine the load changes from second to second, so the runners take turns: each of `repeat` rounds
 times every runner once, in an order that rotates from round to round, and a ratio is taken within each round
 (ours / MediaPipe, same seconds of the machine's life); the table gives the median over rounds, and the
-same ratio of CPU seconds (all threads; they include the time torch's OpenMP threads spin waiting for work,
-which XNNPACK's threads mostly do not). On a loaded machine, torch's OpenMP threads wait at every operator
-for a thread the scheduler has parked, so wall-clock ratios there say more about the load than the code:
-run it quiet, or pinned (`--cpus`). The threads
+same ratio of CPU seconds (all threads). Ours runs with OMP_WAIT_POLICY=PASSIVE unless the environment sets
+it, as the command line does (core/threads.py; bench/threads.py measures why): torch's OpenMP threads then sleep
+while they wait instead of spinning, as XNNPACK's threads mostly do. The threads
 each runtime keeps busy are counted from /proc (threads that did at least a tenth of the work). Prints the
 machine's load, a table, then one JSON line with images per second and the ratios.
 """
@@ -31,7 +30,11 @@ import sys
 import time
 from pathlib import Path
 
-import torch
+from poselift.core.threads import passive_openmp_waits
+
+passive_openmp_waits()  # our side runs as the command line runs it: set before torch loads OpenMP
+
+import torch  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -147,7 +150,7 @@ def main() -> None:
           f"(mediapipe / ours b1 / ours b16)")
     print(f"images per second, {BATCH} photos ({', '.join(PHOTOS)} cycled): medians of {args.repeat} rounds; "
           f"ratios ours / mediapipe: median of per-round ratios [min, max]")
-    print("CPU-time ratios: mediapipe's CPU seconds / ours, all threads, spinning included")
+    print("CPU-time ratios: mediapipe's CPU seconds / ours, all threads")
     print(f"{'model':6} {'threads':>8} {'mediapipe':>10} {'ours b1':>8} {'ours b16':>9} {'b1/mp':>18} "
           f"{'b16/mp':>18} {'b16 one person/mp':>18} {'CPU-time b1/mp, b16/mp':>23}")
     for r in rows:
