@@ -1,6 +1,6 @@
 """Video to motion on the rendered test video, against its exact ground truth (issue 5's acceptance).
 
-    python bench/video.py [--seconds 3] [--repeat 4] [--tune] [--long 12] [--threads N]
+    python bench/video.py [--seconds 3] [--long 12] [--repeat 4] [--runs 3] [--tune] [--threads N]
 
 Each video runs end to end in a subprocess of its own (so that its peak memory is its own), through what
 `poselift video IN` runs (core/cli_video.py, default settings): core/video_io.VideoFrames streams the frames,
@@ -8,7 +8,7 @@ core/video_poses.track_video follows everybody (core/tracking.PoseTracker on Bla
 by batch (core/lifting.Lifter), choose_track keeps the longest track and video_pose_sequence makes it the motion
 (core/motion.animate_track; the focal length is not given: the 50 mm equivalent it assumes is the one the video
 was rendered with). The chosen track's per-frame lifts are kept for the "per frame" rows. Nothing but (F, 27)
-arrays per track outlives a batch, so memory should not grow with the video: the same file read `--repeat` times
+arrays per track outlives a batch, so memory should not grow with the video: the long video read `--repeat` times
 over as one stream (4x as long; `RepeatedFrames`) must peak within 10% of it read once.
 
 On the short video (scripts/make_test_video.py, 3 s by default), all in mm or m/s^2, on the 17 Human3.6M joints
@@ -20,11 +20,13 @@ for errors and on every joint the lift gives for speeds:
   frame's lift placed by that frame's own root (core/root_motion.py), the floor at its median;
 - foot skating: the mean horizontal speed of the ankle, heel and toe while the ground truth says the foot is
   planted (core/contacts.py on the ground truth);
-- memory: the peak resident set (ru_maxrss), and the resident set once the stream is read: the peak is set by
-  the allocator's transient high-water marks in the first batches and moved by 10-20% from run to run (either way)
-  before the subprocess got MALLOC_ARENA_MAX=2; the resident set after the stream says whether anything grew
-  with the video's length, and the resident set as each reading ends whether it grows reading after reading.
-  Within 10%: the long run's at most 1.1 times the short one's;
+- speed and memory, on the `--long` video (12 s: several batches, so that the tracker, the lifter and the
+  allocator are past their first batch) read once and `--repeat` times over, each `--runs` times in fresh
+  subprocesses: frames per second, the peak resident set (ru_maxrss), the resident set once the stream is read
+  (whether anything grew with the video's length) and as each reading ends (whether it grows reading after
+  reading). The peak moves by about 5% from run to run of the same input (glibc's heap high-water marks, with
+  MALLOC_ARENA_MAX=2 in the subprocess), so the ratio is of the medians over runs, with the range of the
+  per-pair ratios. Within 10%: the 4x median at most 1.1 times the once median;
 - the root trajectory's error: the mean distance between the pelvis and the true one, the camera above the origin
   (the true camera is in the pose file's metadata), after the one scale a wrong stature or focal length would
   cause, and the mean depth error (+: too far). The assumed stature is fit.DEFAULT_HEIGHT; "motion, true
@@ -32,7 +34,7 @@ for errors and on every joint the lift gives for speeds:
   scales with the stature it is given);
 - the temporal models compared on the same per-frame lifts: none, One-Euro (its defaults; tuned on the video
   alone; tuned among settings that keep fast motion), the Rauch-Tung-Striebel smoother (what core/motion.py uses).
-`--tune` prints the grids the temporal models' constants were chosen on (see `tune`): a `--long` seconds video's
+`--tune` prints the grids the temporal models' constants were chosen on (see `tune`): the `--long` video's
 frames after the short one's (the same clip played further; the short video's frames are never tuned on), and a
 real fast Mixamo clip (test_freebvh.bvh) with and without noise, to keep fast motion.
 Prints tables and one JSON line.
@@ -46,6 +48,7 @@ import functools
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -304,7 +307,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="the short video's length (default 3)")
     parser.add_argument("--repeat", type=int, default=4, help="times the video is read over for memory (default 4)")
-    parser.add_argument("--long", type=float, default=12.0, help="the tuning video's length (default 12)")
+    parser.add_argument("--long", type=float, default=12.0,
+                        help="the length of the video for speed, memory and tuning (default 12)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each for speed and memory (default 3)")
     parser.add_argument("--tune", action="store_true", help="print the grids the temporal constants were chosen on")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--run", nargs=2, type=Path, metavar=("VIDEO", "OUT"), help=argparse.SUPPRESS)
@@ -313,7 +318,10 @@ def main() -> None:
         run_video(*args.run, args.threads, args.repeat)
         return
     short_video, short_truth = cached_test_video(seconds=args.seconds)
-    short, long = measure(short_video, args.threads), measure(short_video, args.threads, args.repeat)
+    short = measure(short_video, args.threads)
+    long_video, long_truth = cached_test_video(seconds=args.long)
+    once = [measure(long_video, args.threads) for _ in range(args.runs)]
+    repeated = [measure(long_video, args.threads, args.repeat) for _ in range(args.runs)]
     truth, planted = ground_truth(short_truth)
     fps = float(short["fps"])
     before, after = per_frame_world(short), short["motion"].astype(np.float64)
@@ -354,29 +362,40 @@ def main() -> None:
               f"jitter {row['jitter_m_s2']:6.2f} m/s^2")  # fmt: skip
 
     speed = {}
-    print("\nend to end (poselift video: VideoFrames, PoseTracker on BlazePose full, Lifter, video_pose_sequence)")
-    for name, run in (("once", short), (f"{args.repeat}x", long)):
-        frames = len(run["found"])
-        seconds = float(run["lift_s"] + run["motion_s"])
-        speed[name] = {"frames": frames, "fps": frames / seconds, "realtime": frames / seconds / float(run["fps"]),
-                       "motion_share": float(run["motion_s"]) / seconds, "load_s": float(run["load_s"]),
-                       "peak_rss_mb": float(run["peak_rss_mb"]), "resident_mb": float(run["resident_mb"][-1]),
-                       "resident_by_reading_mb": run["resident_mb"].tolist(),
-                       "tracks": int(run["tracks"])}  # fmt: skip
+    print(f"\nend to end on the {args.long:g} s video, {args.runs} runs each (poselift video: VideoFrames, PoseTracker "
+          "on BlazePose full, Lifter, video_pose_sequence); medians over runs [min, max]")  # fmt: skip
+    for name, runs in (("once", once), (f"{args.repeat}x", repeated)):
+        frames = len(runs[0]["found"])
+        seconds = [float(run["lift_s"] + run["motion_s"]) for run in runs]
+        fps = [frames / t for t in seconds]
+        motion_share = [float(run["motion_s"]) / t for run, t in zip(runs, seconds, strict=True)]
+        peaks = [float(run["peak_rss_mb"]) for run in runs]
+        speed[name] = {"frames": frames, "fps": statistics.median(fps),
+                       "realtime": statistics.median(fps) / float(runs[0]["fps"]),
+                       "motion_share": statistics.median(motion_share),
+                       "load_s": statistics.median(float(run["load_s"]) for run in runs),
+                       "peak_rss_mb": statistics.median(peaks), "peak_rss_mb_runs": peaks,
+                       "resident_mb": statistics.median(float(run["resident_mb"][-1]) for run in runs),
+                       "resident_by_reading_mb": runs[0]["resident_mb"].tolist(),
+                       "tracks": int(runs[0]["tracks"])}  # fmt: skip
         s = speed[name]
-        print(f"  {name:6s} {frames:5d} frames  {s['fps']:6.2f} fps ({s['realtime']:.2f} x real time, "
-              f"the motion {s['motion_share']:.1%}, {s['tracks']} tracks)  peak RSS {s['peak_rss_mb']:.0f} MB, "
+        print(f"  {name:6s} {frames:5d} frames  {s['fps']:6.2f} fps [{min(fps):.2f}, {max(fps):.2f}] "
+              f"({s['realtime']:.2f} x real time, the motion {s['motion_share']:.1%}, {s['tracks']} tracks)  "
+              f"peak RSS {s['peak_rss_mb']:.0f} MB [{min(peaks):.0f}, {max(peaks):.0f}], "
               f"resident after the stream {s['resident_mb']:.0f} MB")  # fmt: skip
-    memory_ratio = speed[f"{args.repeat}x"]["peak_rss_mb"] / speed["once"]["peak_rss_mb"]
-    resident_ratio = speed[f"{args.repeat}x"]["resident_mb"] / speed["once"]["resident_mb"]
-    readings = ", ".join(f"{m:.0f}" for m in speed[f"{args.repeat}x"]["resident_by_reading_mb"])
-    print(f"  {args.repeat}x as long / once: peak memory {memory_ratio:.3f}, resident {resident_ratio:.3f}; "
-          f"resident as each reading ends {readings} MB")  # fmt: skip
+    long_name = f"{args.repeat}x"
+    memory_ratio = speed[long_name]["peak_rss_mb"] / speed["once"]["peak_rss_mb"]
+    pairs = zip(speed["once"]["peak_rss_mb_runs"], speed[long_name]["peak_rss_mb_runs"], strict=True)
+    pair_ratios = [b / a for a, b in pairs]
+    resident_ratio = speed[long_name]["resident_mb"] / speed["once"]["resident_mb"]
+    readings = ", ".join(f"{m:.0f}" for m in speed[long_name]["resident_by_reading_mb"])
+    print(f"  {args.repeat}x as long / once: peak memory {memory_ratio:.3f} [{min(pair_ratios):.3f}, "
+          f"{max(pair_ratios):.3f}], resident {resident_ratio:.3f}; resident as each reading ends (first run) "
+          f"{readings} MB")  # fmt: skip
 
     if args.tune:
-        long_video, long_truth = cached_test_video(seconds=args.long)
         long_truth_joints, _ = ground_truth(long_truth)
-        tune(measure(long_video, args.threads), long_truth_joints, slice(len(truth), len(long_truth_joints)))
+        tune(once[0], long_truth_joints, slice(len(truth), len(long_truth_joints)))
 
     motion_row, frame_row = table["motion"], table["per frame"]
     verdict = {
@@ -389,7 +408,8 @@ def main() -> None:
     print(f"\nacceptance: {verdict}")
     print(json.dumps({"bench": "video", "video_s": args.seconds, "repeat": args.repeat, "true_stature_m": stature,
                       "table": table, "temporal_models": models, "speed": speed, "memory_ratio": memory_ratio,
-                      "resident_ratio": resident_ratio, **verdict},
+                      "memory_ratio_range": [min(pair_ratios), max(pair_ratios)], "resident_ratio": resident_ratio,
+                      **verdict},
                      default=float))  # fmt: skip
 
 
