@@ -36,7 +36,7 @@ def run(video: Path | None, out: Path) -> Path:
     """Write DIR/demo.npz, DIR/demo.bvh and DIR/demo.blend from `video` (None: the test video); the .blend."""
     truth = None
     if video is None:
-        print("making the test video (once; cached under .cache/test-video/) ...", flush=True)
+        print("the test video (rendered on first use, about a minute; cached under .cache/test-video/) ...", flush=True)
         video, truth = cached_test_video(seconds=3.0)
     out.mkdir(parents=True, exist_ok=True)
     posefile, bvh = out / "demo.npz", out / "demo.bvh"
