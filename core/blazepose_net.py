@@ -17,6 +17,8 @@ our own TFLite reader and matched to these modules by `tflite_torch.load_tflite_
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -341,7 +343,8 @@ def ready(net: nn.Module, device: str | torch.device | None, half: bool) -> nn.M
     """`net` in eval mode, channels-last, on `device` (None: cuda when available, else cpu), float32 or,
     with `half`, float16 (cuda only: CPU kernels for half convolutions are slow or missing); inputs must
     then be float16 too. On the CPU its convolutions are packed for oneDNN (`pack_for_cpu`). Run it under
-    `torch.inference_mode()`; `net.input_size` is the side of its square input, pixels."""
+    `torch.inference_mode()` and, on cuda in float32, `ieee_float32`; `net.input_size` is the side of its square
+    input, pixels."""
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if half and device.type != "cuda":
         raise ValueError(f"half precision needs a cuda device, not {device}")
@@ -350,6 +353,21 @@ def ready(net: nn.Module, device: str | torch.device | None, half: bool) -> nn.M
     if device.type == "cpu" and onednn_available():
         pack_for_cpu(net, net.input_size)
     return net
+
+
+@contextmanager
+def ieee_float32(device: torch.device) -> Iterator[None]:
+    """cuDNN's float32 convolutions in IEEE float32 while inside, as on the CPU: torch's default on cuda is TF32
+    (10-bit mantissas), off the parity with TFLite these networks are tested to. Float16 ones are untouched."""
+    if device.type != "cuda":
+        yield
+        return
+    conv = torch.backends.cudnn.conv
+    before, conv.fp32_precision = conv.fp32_precision, "ieee"
+    try:
+        yield
+    finally:
+        conv.fp32_precision = before
 
 
 def onednn_available() -> bool:

@@ -28,7 +28,7 @@ import torch
 
 from . import weights as weight_files
 from .blazepose_net import INPUT_SIZE as CROP_SIZE
-from .blazepose_net import NUM_LANDMARKS, blazepose_landmark
+from .blazepose_net import NUM_LANDMARKS, blazepose_landmark, ieee_float32
 from .detector_net import INPUT_SIZE as DETECTOR_SIZE
 from .detector_net import Detections, blazepose_detector, decode, ssd_anchors, weighted_nms
 from .roi import ImagePyramid, Rois, body_rois, crop_to_image, letterbox_rois, scale_affine, transform_points
@@ -79,6 +79,8 @@ class People2D(NamedTuple):
 
     def select(self, keep: torch.Tensor) -> People2D:
         """The people picked by a boolean mask or an index tensor."""
+        if keep.dtype == torch.bool:
+            keep = keep.nonzero()[:, 0]  # one device sync, not one per field
         return People2D(*(Rois(*(t[keep] for t in f)) if isinstance(f, Rois) else f[keep] for f in self))
 
     @classmethod
@@ -146,9 +148,10 @@ class PoseEstimator:
             return People2D.nobody(self.device)
         affines = crop_to_image(rois, CROP_SIZE)
         crops = torch.empty((len(index), 3, CROP_SIZE, CROP_SIZE), device=self.device)
-        for i in index.unique().tolist():
-            rows = (index == i).nonzero()[:, 0]
-            crops[rows] = pyramids[i].crop(affines[rows], CROP_SIZE, border="border")
+        counts = torch.bincount(index, minlength=len(pyramids)).tolist()  # the one device sync of the grouping
+        for pyramid, rows in zip(pyramids, torch.argsort(index, stable=True).split(counts), strict=True):
+            if len(rows):
+                crops[rows] = pyramid.crop(affines[rows], CROP_SIZE, border="border")
         return self.landmarks(crops / 255, index, rois, affines, scores)
 
     def detect(self, pyramids: list[ImagePyramid]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -202,7 +205,8 @@ class PoseEstimator:
     def _run(self, net: Callable, inputs: torch.Tensor):
         """`net` over `inputs` in chunks of `batch_size`, outputs concatenated (float32)."""
         inputs = inputs.to(self.dtype).contiguous(memory_format=torch.channels_last)
-        outs = [net(inputs[i : i + self.batch_size]) for i in range(0, len(inputs), self.batch_size)]
+        with ieee_float32(self.device):
+            outs = [net(inputs[i : i + self.batch_size]) for i in range(0, len(inputs), self.batch_size)]
         return type(outs[0])(*(None if o[0] is None else torch.cat(o).float() for o in zip(*outs, strict=True)))
 
 

@@ -111,6 +111,7 @@ def test_every_bad_input_is_one_sentence_and_writes_nothing(asset, tmp_path):
                              "no such")  # fmt: skip
     _fails_with_one_sentence(_poselift("image", photo, "-o", out, "--stages", "0"), "--stages")
     _fails_with_one_sentence(_poselift("image", photo, "-o", out, "--height", "175"), "--height", "metres")
+    _fails_with_one_sentence(_poselift("image", photo, "-o", out, "--half", "--device", "cpu"), "--half", "CUDA")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["half.jpg", "noise.png", "prior.npz"]
 
 

@@ -110,6 +110,19 @@ def test_a_photo_finds_the_same_people_alone_or_in_a_batch(asset, estimators):
         torch.testing.assert_close(together.world[mine], alone.world, atol=1e-3, rtol=0)  # metres
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_cuda_float32_gives_the_cpus_people_and_float16_within_a_pixel(asset, estimators):
+    pixels = [read_image(asset(name)).pixels for name in PHOTOS]
+    cpu = estimators["full"].estimate(pixels)
+    exact = PoseEstimator(variant="full", device="cuda").estimate(pixels)
+    assert exact.image_index.tolist() == cpu.image_index.tolist()
+    torch.testing.assert_close(exact.keypoints.cpu(), cpu.keypoints, atol=0.05, rtol=0)  # pixels
+    torch.testing.assert_close(exact.heatmaps.cpu(), cpu.heatmaps, atol=1e-3, rtol=0)
+    half = PoseEstimator(variant="full", device="cuda", half=True).estimate(pixels)
+    assert half.image_index.tolist() == cpu.image_index.tolist()
+    assert (half.keypoints.cpu() - cpu.keypoints).norm(dim=-1).mean() <= 1.0  # pixels, as MediaPipe's parity
+
+
 def test_nobody_is_found_in_a_photo_without_people_or_in_a_one_pixel_image(asset, estimators):
     people = estimators["full"].estimate([read_image(asset("home.jpg")).pixels, np.zeros((1, 1, 3), np.uint8)])
     assert len(people.image_index) == 0 and people.keypoints.shape == (0, 33, 2)
