@@ -30,7 +30,7 @@ from . import weights as weight_files
 from .blazepose_net import INPUT_SIZE as CROP_SIZE
 from .blazepose_net import NUM_LANDMARKS, blazepose_landmark, ieee_float32
 from .detector_net import INPUT_SIZE as DETECTOR_SIZE
-from .detector_net import Detections, blazepose_detector, decode, ssd_anchors, weighted_nms
+from .detector_net import MIN_SCORE, Detections, blazepose_detector, decode, ssd_anchors, weighted_nms
 from .roi import ImagePyramid, Rois, body_rois, crop_to_image, letterbox_rois, scale_affine, transform_points
 
 NUM_BODY = 33  # landmarks 0..32 are skeleton.BLAZEPOSE_33; 33 and 34 the hip centre and scale point
@@ -161,16 +161,20 @@ class PoseEstimator:
         letterbox = crop_to_image(letterbox_rois(sizes), DETECTOR_SIZE)
         inputs = torch.cat([p.crop(letterbox[i : i + 1], DETECTOR_SIZE, border="zeros")
                             for i, p in enumerate(pyramids)]) / 127.5 - 1
-        raw = self._run(self.detector, inputs)
-        found = decode(raw, self.anchors)
-        index, keypoints, scores = [], [], []
+        found = decode(self._run(self.detector, inputs), self.anchors)  # (B, anchors, ...)
+        # The few candidates of all images go to the host at one sync point, where the suppression merges them.
+        image, anchor = (found.scores >= MIN_SCORE).nonzero(as_tuple=True)
+        candidates = Detections(*(t[image, anchor].cpu() for t in found))
+        image = image.cpu()
+        index, people = [], []
         for i in range(len(pyramids)):
-            people = weighted_nms(Detections(*(t[i] for t in found)))
-            people = Detections(*(t[: self.max_people] for t in people))
-            index.append(torch.full((len(people.scores),), i, device=self.device, dtype=torch.long))
-            keypoints.append(transform_points(letterbox[i : i + 1], people.keypoints[None] * DETECTOR_SIZE)[0])
-            scores.append(people.scores)
-        return torch.cat(index), torch.cat(keypoints), torch.cat(scores)
+            merged = weighted_nms(Detections(*(t[image == i] for t in candidates)))
+            people.append(Detections(*(t[: self.max_people] for t in merged)))
+            index += [i] * len(people[-1].scores)
+        keypoints, scores = (torch.cat(t).to(self.device) for t in ([p.keypoints for p in people],
+                                                                     [p.scores for p in people]))
+        index = torch.tensor(index, dtype=torch.long, device=self.device)
+        return index, transform_points(letterbox[index], keypoints * DETECTOR_SIZE), scores
 
     def landmarks(self, crops: torch.Tensor, index: torch.Tensor, rois: Rois, affines: torch.Tensor,
                   scores: torch.Tensor) -> People2D:
