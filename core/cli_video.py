@@ -25,7 +25,7 @@ from .cli_common import (
     check_output,
 )
 from .posefile import PoseFileError, pose_file_writer
-from .progress import Progress
+from .progress import Progress, end_bar_line
 from .weights import WeightsNotFoundError
 
 
@@ -77,13 +77,15 @@ def _run(args: argparse.Namespace) -> int:
     progress.update(0, "networks loaded")
 
     def on_batch(done: int, people: int) -> None:
-        progress.total = max(progress.total, done)
+        if progress.total:  # an estimate from the header; 0 when the header does not say
+            progress.total = max(progress.total, done)
         progress.update(done, f"{done} frames, {people} {'person' if people == 1 else 'people'} in the last batch")
 
     tracked = track_video(frames, tracker, lifter, height=args.height, on_batch=on_batch)
     if tracked.frames == 0:
         raise CommandError(f"{args.video}: no frame lies between {args.start:g} s and the end asked for.")
     if tracked.truncated:
+        end_bar_line()
         print(f"{args.video}: the file ends early (damaged or truncated): read {tracked.frames} of the "
               f"{frames.expected} frames its header promises.", file=sys.stderr)
     track = choose_track(tracked, args.track, str(args.video))

@@ -45,11 +45,13 @@ class Progress:
             self._json(event)
         elif self.mode == "bar":
             width = 30
-            filled = int(width * done / self.total) if self.total else width
             left = "" if eta is None else f", {eta:.0f} s left"
-            self.stream.write(
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} {self.unit} ({rate:.1f}/s{left}) "
-            )
+            if self.total:
+                filled = int(width * done / self.total)
+                self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} {self.unit} "
+                                  f"({rate:.1f}/s{left}) ")  # fmt: skip
+            else:  # a total nobody knows: the count alone
+                self.stream.write(f"\r{done} {self.unit} ({rate:.1f}/s) ")
             self.stream.flush()
             if not _open_bar:
                 _open_bar.append(self.stream)

@@ -30,6 +30,7 @@ import cv2  # noqa: E402
 MAX_SIDE = 1920  # long side, pixels, of the frames the pipeline works on
 PIXELS_PER_BATCH = 48e6  # decoded pixels held at once (uint8 RGB: ~144 MB)
 MAX_FRAMES_PER_BATCH = 64
+SEEK_TOLERANCE = 0.002  # seconds: a seek lands on the frame nearest the time asked for, give or take this
 VARIABLE_RATE_TOLERANCE = 0.05  # frame intervals that differ from the mean by more than this share: variable rate
 _SNIFF_BYTES = 4 << 20
 # Codecs OpenCV's FFmpeg decodes: a file of one of these that fails is damaged, not of an unknown codec.
@@ -151,8 +152,9 @@ def _stored_codec(path: Path) -> str | None:
 class VideoFrames:
     """The frames of a probed video from `start` to `end` seconds, streamed as `FrameBatch`es.
 
-    Iterating decodes the file once, front to back (after a seek to `start`); `read` counts the frames
-    yielded, `truncated` is True when the file ended well before the frame count its container gives.
+    Iterating decodes the file once, front to back (after a seek to `start`, or from the beginning where the
+    seek overshoots); `read` counts the frames yielded, `truncated` is True when the file's frames ended well
+    before the duration its container gives.
     """
 
     def __init__(self, info: VideoInfo, *, start: float = 0.0, end: float | None = None,
@@ -178,21 +180,30 @@ class VideoFrames:
         self.read, self.truncated = 0, False
         capture = _open(info.path)
         try:
-            if self.start > 0:
+            sought = self.start > 0
+            if sought:
                 capture.set(cv2.CAP_PROP_POS_MSEC, self.start * 1000)
             w, h = info.working_size
             scale = (info.size[0] / w, info.size[1] / h)
             pixels = np.empty((self.batch_frames, h, w, 3), np.uint8)
             index = np.empty(self.batch_frames, np.int64)
             time = np.empty(self.batch_frames, np.float64)
-            n, ended, previous = 0, False, -math.inf
+            n, ended, previous, last = 0, False, -math.inf, 0.0
             while not ended:
                 position = int(capture.get(cv2.CAP_PROP_POS_FRAMES))
                 ok, image = capture.read()
                 seconds = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000
                 if seconds <= previous:  # a stream without timestamps: its nominal rate
                     seconds = position / info.fps
-                previous = seconds
+                if sought and (not ok or seconds > self.start + 0.5 / info.fps + SEEK_TOLERANCE):
+                    # OpenCV seeks by frame count at the nominal rate, which overshoots on a variable frame
+                    # rate (even past the end): decode from the beginning, keeping the frames from `start` by time.
+                    capture.release()
+                    capture = _open(info.path)
+                    sought = False
+                    continue
+                sought, previous = False, seconds
+                last = seconds if ok else last
                 ended = not ok or (self.end is not None and seconds >= self.end)
                 if not ended and seconds >= self.start - 0.5 / info.fps:
                     pixels[n] = _working(image, (w, h))
@@ -202,7 +213,9 @@ class VideoFrames:
                     self.read += n
                     yield FrameBatch(pixels[:n].copy(), index[:n].copy(), time[:n].copy(), scale)
                     n = 0
-            self.truncated = not ok and self.read < self.expected - 1
+            # Short by count and by time: a variable-rate container's count may be its duration times a rate.
+            self.truncated = (not ok and self.read < self.expected - 1
+                              and last + 1.5 / info.fps < info.duration)  # fmt: skip
         finally:
             capture.release()
 

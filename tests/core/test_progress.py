@@ -36,3 +36,12 @@ def test_whatever_is_printed_after_a_bar_starts_on_a_line_of_its_own():
     assert terminal.getvalue().endswith("\n") and terminal.getvalue().count("\n") == 1
     end_bar_line()  # no bar open any more: nothing to end
     assert terminal.getvalue().count("\n") == 1
+
+
+def test_a_total_nobody_knows_shows_the_count_without_a_bar_or_a_time_left():
+    terminal = io.StringIO()
+    progress = Progress(0, "frames", mode="bar", stream=terminal)
+    progress.update(64)
+    progress.finish("out.npz")
+    assert terminal.getvalue().startswith("\r64 frames (") and "[" not in terminal.getvalue()
+    assert "left" not in terminal.getvalue()

@@ -83,6 +83,18 @@ def test_a_variable_frame_rate_keeps_each_frames_own_time(tmp_path):
     assert frame_rate(np.zeros(1), 24.0) == (24.0, False)
 
 
+@pytest.mark.parametrize("container", ["mp4", "mkv"])
+def test_a_start_in_a_variable_frame_rate_video_is_found_by_time_and_the_file_is_whole(tmp_path, container):
+    times_ms = [i * 100 for i in range(15)] + [1500 + round(i * 1000 / 30) for i in range(10)]  # 10 fps, then 30
+    info = probe_video(write_h264(tmp_path / f"vfr.{container}", ramp(25), times_ms))
+    for start, first in ((0.8, 8), (1.5, 15)):
+        frames = VideoFrames(info, start=start)
+        pixels, index, times = all_frames(frames)
+        assert index[0] == first and times[0] == pytest.approx(start, abs=0.002), (start, index[0], times[0])
+        assert abs(pixels[0].mean() - first * 10) < 3  # the frame is itself, not a later one
+        assert len(index) == 25 - first and not frames.truncated
+
+
 def test_a_file_cut_short_yields_the_frames_it_holds_and_says_it_is_truncated(tmp_path):
     noise = np.random.default_rng(0).integers(0, 256, (60, 96, 128, 3), dtype=np.uint8)  # frames that fill the file
     whole = write_h264(tmp_path / "whole.mp4", noise, [round(i * 1000 / 30) for i in range(60)],
