@@ -32,3 +32,15 @@ def test_files_written_together_are_all_replaced_or_none_is(tmp_path):
     assert first.read_bytes() == b"old pose file" and sorted(tmp_path.iterdir()) == [first]
     write_together([(first, lambda out: out.write(b"new pose file")), (second, lambda out: out.write(b"HIERARCHY"))])
     assert first.read_bytes() == b"new pose file" and second.read_bytes() == b"HIERARCHY"
+
+
+def test_a_failure_names_the_file_being_written_not_its_temporary_file(tmp_path):
+    first, second = tmp_path / "motion.npz", tmp_path / "motion.bvh"
+
+    def no_space(out):
+        raise OSError(28, "No space left on device")  # as a full disk says it: no file name
+
+    with pytest.raises(OSError) as failed:
+        write_together([(first, lambda out: out.write(b"pose file")), (second, no_space)])
+    assert failed.value.filename == str(second) and failed.value.strerror == "No space left on device"
+    assert sorted(tmp_path.iterdir()) == []
