@@ -37,6 +37,7 @@ class _WorkerLift(ImportHelper):
     _run: WorkerRun | None = None
     _folder: str = ""
     _timer = None
+    _armature: str = ""  # the armature to retarget onto ("ACTIVE"), chosen when the run starts
     command = ""  # the core's command ("image" or "video")
     person = 0  # the pose file's person slot to show
 
@@ -54,7 +55,7 @@ class _WorkerLift(ImportHelper):
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
             self._start(context)
-        except WorkerError as e:
+        except (WorkerError, RetargetError) as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
         if bpy.app.background or context.window is None:
@@ -67,8 +68,7 @@ class _WorkerLift(ImportHelper):
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         run = self._run
         if event.type == "ESC":
-            run.cancel()  # type: ignore[union-attr]
-            self._end(context)
+            self.cancel(context)
             self.report({"WARNING"}, "Lifting cancelled; nothing was changed.")
             return {"CANCELLED"}
         if event.type != "TIMER":
@@ -76,12 +76,25 @@ class _WorkerLift(ImportHelper):
         for e in run.poll():  # type: ignore[union-attr]
             if e.get("event") == "progress" and e.get("total"):
                 context.window_manager.progress_update(int(100 * e["done"] / e["total"]))
+            if e.get("event") == "progress" and context.area is not None:
                 context.area.header_text_set(f"PoseLift: {e.get('message') or 'lifting'} (Esc to cancel)")
         if not run.finished:  # type: ignore[union-attr]
             return {"RUNNING_MODAL"}
         return self._finish(context, run.output)  # type: ignore[union-attr]
 
+    def cancel(self, context: bpy.types.Context) -> None:
+        """Esc, or Blender ending the modal run (a file opened, the window closed): the worker stops, its folder
+        goes."""
+        if self._run is not None:
+            self._run.cancel()
+        self._end(context)
+
     def _start(self, context: bpy.types.Context) -> None:
+        if self.target == "ACTIVE":
+            obj = context.active_object
+            if obj is None or obj.type != "ARMATURE":
+                raise RetargetError("Select an armature to show the lifted pose on, or choose a new armature.")
+            self._armature = obj.name
         prefs = preferences(context)
         python, model, device = (prefs.python, prefs.model, prefs.device) if prefs else ("", "full", "auto")
         source = Path(bpy_path(self.filepath))
@@ -100,9 +113,9 @@ class _WorkerLift(ImportHelper):
         try:
             posefile = result()
             if self.target == "ACTIVE":
-                obj = context.active_object
+                obj = bpy.data.objects.get(self._armature)
                 if obj is None or obj.type != "ARMATURE":
-                    raise RetargetError("Select an armature to show the lifted pose on, or choose a new armature.")
+                    raise RetargetError(f"The armature {self._armature} is gone; nothing was changed.")
                 retarget_pose(context, obj, posefile, self.person)
             else:
                 obj = import_pose(context, posefile, self.person)

@@ -88,3 +88,14 @@ def test_a_video_range_is_read_and_a_file_that_is_not_a_video_is_one_report(blen
     (message,) = _errors(error.value)
     assert str(bad) in message and "not a video" in message
     assert scene_snapshot(bpy) == before
+
+
+def test_showing_on_the_active_armature_without_one_selected_is_one_report_before_any_work(blender, scene, asset):
+    bpy = blender.bpy
+    bpy.ops.object.select_all(action="DESELECT")
+    bpy.context.view_layer.objects.active = None
+    before = scene_snapshot(bpy)
+    with pytest.raises(RuntimeError) as error:
+        bpy.ops.poselift.lift_image(filepath=str(asset("messi5.jpg")), target="ACTIVE")
+    assert _errors(error.value) == ["Select an armature to show the lifted pose on, or choose a new armature."]
+    assert scene_snapshot(bpy) == before
