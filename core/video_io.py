@@ -32,6 +32,7 @@ PIXELS_PER_BATCH = 48e6  # decoded pixels held at once (uint8 RGB: ~144 MB)
 MAX_FRAMES_PER_BATCH = 64
 SEEK_TOLERANCE = 0.002  # seconds: a seek lands on the frame nearest the time asked for, give or take this
 VARIABLE_RATE_TOLERANCE = 0.05  # frame intervals that differ from the mean by more than this share: variable rate
+TIMESTAMP_ROUNDING = 0.0011  # seconds: millisecond timestamps (WebM, MKV) make even intervals differ by this much
 _SNIFF_BYTES = 4 << 20
 # Codecs OpenCV's FFmpeg decodes: a file of one of these that fails is damaged, not of an unknown codec.
 _COMMON_CODECS = {"avc1", "avc3", "h264", "x264", "hvc1", "hev1", "hevc", "mp4v", "fmp4", "xvid", "divx", "dx50",
@@ -229,10 +230,10 @@ def _working(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def frame_rate(time: np.ndarray, nominal: float) -> tuple[float, bool]:
     """The frame rate of frames at (F,) times in seconds and whether it varies: `nominal` where the frames are
-    evenly spaced (or F < 2), their mean rate where they are not."""
+    evenly spaced (up to millisecond rounding; or F < 2), their mean rate where they are not."""
     steps = np.diff(np.asarray(time, np.float64))
     if len(steps) == 0 or steps.mean() <= 0:
         return nominal, False
-    if np.abs(steps - steps.mean()).max() <= VARIABLE_RATE_TOLERANCE * steps.mean():
+    if np.abs(steps - steps.mean()).max() <= max(VARIABLE_RATE_TOLERANCE * steps.mean(), TIMESTAMP_ROUNDING):
         return nominal, False
     return float(1.0 / steps.mean()), True

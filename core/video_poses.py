@@ -7,7 +7,9 @@ batch by batch, so memory does not grow with the video's length beyond these few
 `video_pose_sequence` then picks a track (the longest unless one is asked for), makes it a motion
 (`motion.animate_track`: spikes, gaps, smoothing, bone lengths, floor, feet, root trajectory) and returns the
 pose file: one person slot, frame f = the f-th frame read from the range, NaN and track id -1 where the person
-is missing (frames interpolated over a short gap keep the id and are listed in the metadata).
+is missing (frames interpolated over a short gap keep the id and are listed in the metadata). A variable-frame-rate
+video is first resampled by time to evenly spaced frames at its nominal rate (`resample`), so that it plays at
+its own speed.
 """
 
 from __future__ import annotations
@@ -126,6 +128,12 @@ def video_pose_sequence(tracked: TrackedVideo, track: int, *, info: VideoInfo, n
         raise VideoPoseError(f"{info.path}: track {track} could not be lifted to 3D in any frame, "
                              "so no pose file was written.")
     fps, variable = frame_rate(tracked.times, nominal_fps)
+    times, index, people = tracked.times, tracked.index, tracked.people
+    if variable:  # the motion is made on evenly spaced frames, so a stretch at a lower rate keeps its speed
+        fps = nominal_fps
+        grid = uniform_times(times, fps)
+        nearest, joints3d, joints2d, confidence, found = resample(times, grid, joints3d, joints2d, confidence, found)
+        times, index, people = grid, index[nearest], people[nearest]
     motion = animate_track(joints3d, joints2d, confidence, found, fps=fps, image_size=info.size,
                            focal_px=focal_px, height=height)
     present = ~motion.missing
@@ -139,9 +147,9 @@ def video_pose_sequence(tracked: TrackedVideo, track: int, *, info: VideoInfo, n
         "video": {"file": str(info.path), "size": list(info.size), "codec": info.codec, "nominal_fps": nominal_fps,
                   "frames_in_header": info.frames, "frames_read": tracked.frames, "start_s": start, "end_s": end,
                   "variable_frame_rate": variable, "truncated": tracked.truncated},
-        "frame_times_s": np.round(tracked.times, 5).tolist(),
-        "frame_index": tracked.index.tolist(),
-        "nobody": _runs(tracked.people == 0),
+        "frame_times_s": np.round(times, 5).tolist(),
+        "frame_index": index.tolist(),
+        "nobody": _runs(people == 0),
         "missing": _runs(motion.missing),
         "filled": _runs(motion.filled),
         "contacts": {"left": _runs(motion.contacts[:, 0]), "right": _runs(motion.contacts[:, 1])},
@@ -160,6 +168,35 @@ def video_pose_sequence(tracked: TrackedVideo, track: int, *, info: VideoInfo, n
         root=motion.root[:, None],
         metadata=metadata,
     )
+
+
+def uniform_times(times: np.ndarray, fps: float) -> np.ndarray:
+    """(G,) seconds every 1/fps from the first of (F,) increasing `times` to (the nearest to) the last."""
+    return times[0] + np.arange(int(np.floor((times[-1] - times[0]) * fps + 0.5)) + 1) / fps
+
+
+def resample(times: np.ndarray, grid: np.ndarray, joints3d: np.ndarray, joints2d: np.ndarray,
+             confidence: np.ndarray, found: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One track's (F, ...) per-frame arrays (see `TrackRecord.arrays`) at the (G,) `grid` times instead of their
+    (F,) `times`: each grid time between two found frames gets their linear interpolation, else the nearer frame
+    if it was found and lies within half a grid step, else nothing (NaN, 0, not found). Returns (G,) the nearest
+    frame of each grid time, then joints3d, joints2d, confidence and found at the grid times."""
+    after = np.clip(np.searchsorted(times, grid), 1, len(times) - 1) if len(times) > 1 else np.zeros(len(grid), int)
+    before = np.maximum(after - 1, 0)
+    span = times[after] - times[before]
+    w = np.clip(np.divide(grid - times[before], span, out=np.zeros_like(grid), where=span > 0), 0, 1)
+    nearest = np.where(w < 0.5, before, after)
+    step = (grid[1] - grid[0]) if len(grid) > 1 else np.inf
+    both = found[before] & found[after]
+    alone = ~both & found[nearest] & (np.abs(times[nearest] - grid) <= step / 2 + 1e-6)
+
+    def at_grid(values: np.ndarray, empty: float) -> np.ndarray:
+        shape = (-1,) + (1,) * (values.ndim - 1)
+        mixed = (1 - w).reshape(shape) * values[before] + w.reshape(shape) * values[after]
+        out = np.where(alone.reshape(shape), values[nearest], np.full_like(values[nearest], empty))
+        return np.where(both.reshape(shape), mixed, out).astype(values.dtype)
+
+    return (nearest, at_grid(joints3d, np.nan), at_grid(joints2d, np.nan), at_grid(confidence, 0.0), both | alone)
 
 
 def _runs(mask: np.ndarray) -> list[list[int]]:
