@@ -63,10 +63,12 @@ def animate_track(
 
     joints3d: (F, 27, 3) metres, POSELIFT joints lifted frame by frame (pelvis at X = Y = 0, feet on Z = 0, axes
     of the camera's view of the person), NaN where not found; joints2d: (F, 27, 2) pixels of the (W, H)
-    `image_size` image; confidence: (F, 27) in [0, 1]; found: (F,) bool. `focal_px`: the camera's focal length
+    `image_size` image; confidence: (F, 27) in [0, 1]; found: (F,) bool (a frame with too few confident 2D
+    joints to be placed, `root_motion.placeable`, counts as not found). `focal_px`: the camera's focal length
     in pixels, else root_motion.default_focal (a 50 mm full-frame equivalent). `height`: the person's stature,
     metres, which sets the size of the track (and so the distance from the camera)."""
     joints3d, joints2d, confidence, found = _checked(joints3d, joints2d, confidence, found)
+    found = found & root_motion.placeable(joints2d, confidence)  # a pose with no place in the picture: a gap
     frames = len(found)
     focal = root_motion.default_focal(image_size) if focal_px is None else float(focal_px)
     filled, missing = gaps(found, round(MAX_GAP_S * fps))

@@ -23,6 +23,13 @@ def default_focal(image_size: tuple[int, int]) -> float:
     return LENS_MM / SENSOR_MM * max(image_size)
 
 
+def placeable(joints2d: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """(F,) bool: frames with enough joints ((F, J, 2) pixels, finite, (F, J) confidence at least MIN_WEIGHT) for
+    `place_poses` to give a position."""
+    usable = np.isfinite(np.asarray(joints2d, np.float64)).all(-1) & (np.asarray(confidence) >= MIN_WEIGHT)
+    return usable.sum(-1) >= MIN_JOINTS
+
+
 def place_poses(
     relative: np.ndarray, joints2d: np.ndarray, confidence: np.ndarray, focal: float, image_size: tuple[int, int]
 ) -> np.ndarray:

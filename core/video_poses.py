@@ -137,6 +137,9 @@ def video_pose_sequence(tracked: TrackedVideo, track: int, *, info: VideoInfo, n
     motion = animate_track(joints3d, joints2d, confidence, found, fps=fps, image_size=info.size,
                            focal_px=focal_px, height=height)
     present = ~motion.missing
+    if not present.any():
+        raise VideoPoseError(f"{info.path}: track {track} has too few confident joints to be placed in any frame, "
+                             "so no pose file was written.")
     joints2d[~found], confidence[~found] = np.nan, 0.0
     metadata = {
         "model": f"blazepose_{model}",

@@ -145,6 +145,15 @@ def test_short_gaps_are_filled_and_long_ones_left_missing(clip):
     assert error.mean() < 0.1, "a short gap is bridged near the truth"
 
 
+def test_frames_too_unsure_to_be_placed_are_gaps_not_poses_without_a_place(clip):
+    world, fps = clip
+    joints3d, joints2d, confidence, found = lifts(world)
+    confidence[150:210] = 0.05  # found, but no joint confident enough to place the person
+    track = motion.animate_track(joints3d, joints2d, confidence, found, fps=fps, image_size=SIZE, focal_px=FOCAL)
+    assert track.missing[150:210].all() and track.missing.sum() == 60
+    assert np.isfinite(track.root[~track.missing]).all()
+
+
 def test_nobody_found_gives_an_empty_motion_and_bad_shapes_are_refused():
     frames = 10
     empty = motion.animate_track(np.full((frames, 27, 3), np.nan), np.full((frames, 27, 2), np.nan),
