@@ -12,9 +12,12 @@ Batching: a batch of consecutive frames is cut into segments of `detect_every` f
 step s runs the landmark network on frame s of every segment in one call (all people of all segments), and
 the detector on the segments' first frames in one call. A segment's first frame starts from detections, each
 region refined once from its own landmarks before the frame is read (so it is as good as a tracked region);
-the first segment of a batch also carries on the people followed at the end of the previous batch. Pieces of
-track are then joined across segment boundaries and short losses (up to `relink_frames` frames missed) where
-the region one ends with overlaps the region the other begins with, so a person keeps one track id.
+the first segment of a batch also carries on the people followed at the end of the previous batch. Then, in
+segment order, each person followed at the end of a segment whom nobody followed at the next one's first frame
+overlaps (the detector missed them there) is followed on into it from their own regions, one landmark call per
+frame for all such people, until lost or overlapping someone followed there: frame-by-frame following's people.
+Pieces of track are joined across segment boundaries and short losses (up to `relink_frames` frames missed)
+where the region one ends with overlaps the region the other begins with, so a person keeps one track id.
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ class PoseTracker:
             follows[0].append(_Follow(self._new_piece(0, region, track), region, score))
         lost = [False] * len(starts)
         found: list[tuple[People2D, list[int], list[int]]] = []
+        followed: list[tuple[list[torch.Tensor], list[torch.Tensor]]] = [([], []) for _ in images]
         for step in range(max(b - a for a, b in zip(starts, stops, strict=True))):
             live = [s for s in range(len(starts)) if starts[s] + step < stops[s]]
             frames = [starts[s] + step for s in live]
@@ -105,6 +109,7 @@ class PoseTracker:
             looking = [k for k, s in enumerate(live) if step == 0 or lost[s] or not follows[s]]
             if looking:
                 self._detect(pyramids, looking, [follows[live[k]] for k in looking], [frames[k] for k in looking])
+            looked = {f.piece: f.region for s in live for f in follows[s]}
             people, seen, pieces = self._landmarks(pyramids, [follows[s] for s in live])
             ok = (people.pose_presence >= MIN_PRESENCE).tolist()
             regions = _regions(next_regions(people))
@@ -113,14 +118,18 @@ class PoseTracker:
                 lost[s] = not all(ok[i] for i in mine)
                 kept = [i for i in mine if ok[i]]
                 follows[s] = _distinct([_Follow(pieces[i], regions[i], people.score[i]) for i in kept])
+                followed[frames[k]] = ([looked[f.piece] for f in follows[s]], [f.region for f in follows[s]])
                 for follow in follows[s]:
                     self._extend(follow.piece, frames[k], follow.region)
             kept_pieces = {f.piece for s in live for f in follows[s]}
             keep = [i for i, piece in enumerate(pieces) if ok[i] and piece in kept_pieces]
             found.append((people.select(torch.tensor(keep, dtype=torch.long, device=people.score.device)),
                           [frames[seen[i]] for i in keep], [pieces[i] for i in keep]))
+        going: list[_Follow] = []  # people continued through the segment before, still followed at its end
+        for s in range(1, len(starts)):
+            going = self._continue(images, range(starts[s], stops[s]), follows[s - 1] + going, followed, found)
         self._link()
-        self._carried = [(self._pieces[f.piece].track, f.region, f.score) for f in follows[-1]]
+        self._carried = [(self._pieces[f.piece].track, f.region, f.score) for f in follows[-1] + going]
         self.frames_done += len(images)
         return self._gather(found)
 
@@ -160,6 +169,32 @@ class PoseTracker:
             if any(_iou(region, f.region) > SAME_PERSON_IOU for f in follows[j]):
                 continue
             follows[j].append(_Follow(self._new_piece(frames[j], region), region, scores[i]))
+
+    def _continue(self, images: Sequence[np.ndarray], frames: range, going: list[_Follow],
+                  followed: list[tuple[list[torch.Tensor], list[torch.Tensor]]],
+                  found: list[tuple[People2D, list[int], list[int]]]) -> list[_Follow]:
+        """Follow the people `going` (followed at the frame before `frames`) through `frames` from their own
+        regions, one landmark call per frame for all of them, while nobody of `followed` (per frame: the regions
+        looked in and the next regions of the people followed there) overlaps them; they join `found`. Returns
+        those still followed after the last frame."""
+        for frame in frames:
+            looked, regions_next = followed[frame]
+            going = [f for f in going if not any(_iou(f.region, r) > SAME_PERSON_IOU for r in looked)]
+            going = going[: max(self.estimator.max_people - len(looked), 0)]
+            if not going:
+                return []
+            people, _, pieces = self._landmarks(self.estimator.pyramids([images[frame]]), [going])
+            ok = (people.pose_presence >= MIN_PRESENCE).tolist()
+            regions = _regions(next_regions(people))
+            going = _distinct([_Follow(f.piece, regions[i], f.score) for i, f in enumerate(going)
+                               if ok[i] and not any(_iou(regions[i], r) > SAME_PERSON_IOU for r in regions_next)])
+            kept = {f.piece for f in going}
+            keep = [i for i, piece in enumerate(pieces) if piece in kept]
+            for follow in going:
+                self._extend(follow.piece, frame, follow.region)
+            found.append((people.select(torch.tensor(keep, dtype=torch.long, device=people.score.device)),
+                          [frame] * len(keep), [pieces[i] for i in keep]))
+        return going
 
     def _landmarks(self, pyramids: list, follows: list[list[_Follow]]) -> tuple[People2D, list[int], list[int]]:
         """Everybody followed, in one call of the landmark network: the people, the position of each one's

@@ -95,3 +95,25 @@ def test_a_frame_with_nobody_gives_nobody_and_the_detector_finds_the_person_who_
     assert found.frame.tolist() == list(range(3, 8)) and set(found.track) == {0}
     nobody = PoseTracker(estimator).track(arriving[:3])
     assert len(nobody.frame) == 0 and nobody.people.keypoints.shape == (0, 33, 2)
+
+
+def test_a_person_the_detector_misses_at_a_segments_first_frame_is_still_followed_from_the_segment_before(
+        clip, estimator):
+    frames, _ = clip
+    near = frames[32:64, :, 123:379]
+    pairs = np.concatenate([near, near[:, :, ::-1]], axis=2)  # (32, 384, 512, 3): the kneeling person, mirrored
+    assert estimator.estimate([pairs[8], pairs[16]]).image_index.tolist() == [0, 1], "the detector finds one"
+    tracker = PoseTracker(estimator)  # segments start at 0, 8 (missed), and at 16 (missed) in the second batch
+    found = [tracker.track(pairs[:16]), tracker.track(pairs[16:])]
+    in_order = PoseTracker(estimator, detect_every=32).track(pairs)  # one segment: followed frame by frame
+    frame = np.concatenate([found[0].frame, found[1].frame + 16])
+    track = np.concatenate([f.track for f in found])
+    keypoints = torch.cat([f.people.keypoints for f in found])
+    assert frame.tolist() == in_order.frame.tolist() == [f for f in range(32) for _ in range(2)]
+    assert sorted(tracker.tracks) == [0, 1] and [t.frames for t in tracker.tracks.values()] == [32, 32]
+    for t in (0, 1):
+        sides = keypoints[track == t][:, HIPS, 0].mean(-1) > 256
+        assert sides.all() or not sides.any(), f"track {t} jumped from one person to the other"
+    assert (track == in_order.track).all()  # rows in frame, then track order: the same person in the same row
+    difference = torch.linalg.vector_norm(keypoints - in_order.people.keypoints, dim=-1)
+    assert difference[in_order.people.visibility > 0.5].mean() < 3.0  # pixels
