@@ -26,6 +26,7 @@ the lifted stature to the world landmarks' own.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,9 +227,10 @@ def _hanging_joints(modelled: tuple[str, ...]) -> list[tuple[int, int]]:
     return out
 
 
+@functools.lru_cache(maxsize=4)
 def _mapping_tensors(device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """`_FROM_BLAZEPOSE` (skeleton.JointMapping) on `device`: its (27, 33) weights, which are used, and (27,)
-    which joints have a recipe."""
+    which joints have a recipe; made once per device."""
     matrix = torch.as_tensor(np.nan_to_num(_FROM_BLAZEPOSE.matrix), dtype=torch.float32, device=device)
     return matrix, matrix != 0, torch.as_tensor(_FROM_BLAZEPOSE.mapped, device=device)
 
