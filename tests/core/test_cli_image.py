@@ -123,7 +123,9 @@ def test_an_interrupted_run_leaves_no_pose_file_and_no_partial_file(asset, tmp_p
     drawn = tmp_path / "drawn"
     command = [sys.executable, "-m", "poselift.core.cli", "image", *map(str, photos), "-o", str(tmp_path / "out.npz"),
                "--overlay", str(drawn), "--model", "lite"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C's default action in the child even when this run was started in the background (which ignores it).
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while process.poll() is None and not (drawn.is_dir() and any(drawn.glob("*.png"))):
         time.sleep(0.05)  # until the first batch is done and the run is in its loop
     process.send_signal(signal.SIGINT)

@@ -152,7 +152,9 @@ def test_an_interrupted_run_leaves_no_pose_file_and_no_partial_file(clip, tmp_pa
     video, _, _ = clip
     command = [sys.executable, "-m", "poselift.core.cli", "video", str(video), "-o", str(tmp_path / "motion.npz"),
                "--bvh", str(tmp_path / "motion.bvh"), "--model", "lite", "--progress", "json"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C's default action in the child even when this run was started in the background (which ignores it).
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     first = json.loads(process.stdout.readline())  # the networks are loaded: the run is in its loop
     assert first["event"] == "progress" and first["done"] == 0 and first["total"] == 90
     process.send_signal(signal.SIGINT)
