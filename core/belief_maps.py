@@ -27,7 +27,9 @@ def render(points: torch.Tensor, size: tuple[int, int], sigma: float, visible: t
 
 def read(maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(N, J, 2) points and (N, J) peak values: each map's maximum, refined to sub-pixel precision by a
-    parabola through the log of the peak and its two neighbours along each axis (exact for a Gaussian)."""
+    parabola through the log of the peak and its two neighbours along each axis (exact for a Gaussian). A
+    maximum beside a zero pixel (the edge of a `near` window, beyond which the true peak may lie) is given no
+    sub-pixel step and a peak value of 0."""
     n, j, h, w = maps.shape
     peak, index = maps.reshape(n, j, h * w).max(dim=-1)
     cy = torch.div(index, w, rounding_mode="floor")
@@ -35,17 +37,22 @@ def read(maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
     def at(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         flat = (y.clamp(0, h - 1) * w + x.clamp(0, w - 1)).unsqueeze(-1)
-        return torch.gather(maps.reshape(n, j, h * w), 2, flat).squeeze(-1).clamp(min=1e-12).log()
+        return torch.gather(maps.reshape(n, j, h * w), 2, flat).squeeze(-1)
 
     def offset(before: torch.Tensor, centre: torch.Tensor, after: torch.Tensor, inside: torch.Tensor):
+        before, centre, after = (v.clamp(min=1e-12).log() for v in (before, centre, after))
         curvature = before - 2 * centre + after
         step = 0.5 * (before - after) / torch.where(curvature < -1e-12, curvature, -torch.ones_like(curvature))
         return torch.where(inside & (curvature < -1e-12), step.clamp(-0.5, 0.5), torch.zeros_like(step))
 
+    left, right, up, down = at(cy, cx - 1), at(cy, cx + 1), at(cy - 1, cx), at(cy + 1, cx)
+    inside_x, inside_y = (cx > 0) & (cx < w - 1), (cy > 0) & (cy < h - 1)
+    edge = ((cx > 0) & (left == 0)) | ((cx < w - 1) & (right == 0)) | ((cy > 0) & (up == 0))
+    edge = edge | ((cy < h - 1) & (down == 0))
     centre = at(cy, cx)
-    dx = offset(at(cy, cx - 1), centre, at(cy, cx + 1), (cx > 0) & (cx < w - 1))
-    dy = offset(at(cy - 1, cx), centre, at(cy + 1, cx), (cy > 0) & (cy < h - 1))
-    return torch.stack([cx + dx, cy + dy], dim=-1).to(maps.dtype), peak
+    dx = offset(left, centre, right, inside_x & ~edge)
+    dy = offset(up, centre, down, inside_y & ~edge)
+    return torch.stack([cx + dx, cy + dy], dim=-1).to(maps.dtype), torch.where(edge & (peak > 0), 0.0, peak)
 
 
 def near(maps: torch.Tensor, points: torch.Tensor, radius: float) -> torch.Tensor:

@@ -102,7 +102,8 @@ def fit_upright(
     component's mean pose facing the camera); one whose residual is over `max_residual`, or whose pose is far from
     typical (`prior_distance` over `max_prior_distance`, as from a camera looking down steeply), keeps its fit
     with ok False. People are solved `chunk` at a time to bound memory; `device` defaults to that of `joints2d`;
-    float32 holds at noise_scale 1 but not when the 2D is trusted much more (noise_scale 0.01: use float64)."""
+    float64 is the lifter's: float32 cancels in the likelihood (a yaw off by a few degrees, joints up to ~8 cm off
+    at noise_scale 1 on the authors' prior) and breaks down when the 2D is trusted much more (noise_scale 0.1)."""
     if angles < 2 or angles % 2 or fine_angles < 3 or fine_angles % 2 == 0:
         raise ValueError(f"angles must be even and fine_angles odd and >= 3, not {angles} and {fine_angles}")
     if device is None:
@@ -170,7 +171,7 @@ def _fit_chunk(prior: _Prior, y, w, height, o: _Options):
     basis = prior.basis - centroid[:, :, None]
     mean = basis[..., 0]
     model_r2 = (fit_w[:, None] * (mean[..., 2] ** 2 + 0.5 * mean[..., :2].pow(2).sum(-1))).sum(-1).mean(1) / fit_total
-    to_model = torch.where(degenerate, 0.0, (model_r2 / image_r2.clamp_min(1e-300)).sqrt())
+    to_model = torch.where(degenerate, 0.0, (model_r2 / image_r2.clamp_min(_tiny(image_r2))).sqrt())
     obs = d * to_model[:, None, None]
     setup = _setup(prior, basis, fit_w, obs)
     count = seen.sum(1).clamp_min(1).to(y.dtype)
@@ -181,7 +182,7 @@ def _fit_chunk(prior: _Prior, y, w, height, o: _Options):
     yaw = yaw_k[rows, k, 0]
     c = _coefficients(setup, yaw, k)  # (N, Q+1)
     scale = c[:, 0]
-    b = c[:, 1:] / scale.clamp_min(1e-300)[:, None]
+    b = c[:, 1:] / scale.clamp_min(_tiny(scale))[:, None]
     shape = prior.means[k] + torch.einsum("nq,njdq->njd", b, prior.basis[k][..., 1:])
     projected = _turn((basis[rows, k] @ c[:, None, :, None])[..., 0], yaw)[..., [0, 2]]  # (N, J, 2), model units
     residual = ((fit_w * ((projected - obs) ** 2).sum(-1)).sum(1) / fit_total).sqrt() / (model_r2.sqrt())
@@ -195,7 +196,7 @@ def _fit_chunk(prior: _Prior, y, w, height, o: _Options):
     draw_w = draw_w / draw_w.sum(1, keepdim=True)
     flat = fallback[..., [0, 2]] - (draw_w[..., None] * fallback[..., [0, 2]]).sum(1, keepdim=True)
     to_image = torch.where(
-        lifted, 1 / to_model.clamp_min(1e-300), (image_r2 / (draw_w * flat.pow(2).sum(-1)).sum(1)).sqrt()
+        lifted, 1 / to_model.clamp_min(_tiny(to_model)), (image_r2 / (draw_w * flat.pow(2).sum(-1)).sum(1)).sqrt()
     )
     flat = torch.where(lifted[:, None, None], projected, flat)
     turned = torch.where(lifted[:, None, None], _turn(shape, yaw), fallback)
@@ -213,14 +214,23 @@ def _fit_chunk(prior: _Prior, y, w, height, o: _Options):
     )
 
 
+def _tiny(x: torch.Tensor) -> float:
+    """The smallest positive normal number of `x`'s dtype: a floor for divisors that underflows in none."""
+    return torch.finfo(x.dtype).tiny
+
+
 def _observe(y: torch.Tensor, w: torch.Tensor, o: _Options):
     """From (N, J, 2) pixels and (N, J) weights: which joints are seen (finite, weight >= min_weight), their weights
     (0 where not seen), the weighted centre (N, 2), the centred 2D (N, J, 2) with +y up (0 where not seen), its
     weighted mean square radius (N,), and who is degenerate (too few joints, or all on one line)."""
     seen = torch.isfinite(y).all(-1) & torch.isfinite(w) & (w >= o.min_weight)
     w = torch.where(seen, w.clamp(0, 1), 0.0)
-    total = w.sum(1).clamp_min(1e-300)
-    centre = (w[..., None] * torch.where(seen[..., None], y, 0.0)).sum(1) / total[:, None]
+    finite = torch.isfinite(y).all(-1)
+    # Nobody seen: the centre of the points there are, where the fallback pose is drawn.
+    centring = torch.where(seen.any(1, keepdim=True), w, finite.to(w.dtype))
+    centre = (centring[..., None] * torch.where(finite[..., None], y, 0.0)).sum(1)
+    centre = centre / centring.sum(1).clamp_min(_tiny(y))[:, None]
+    total = w.sum(1).clamp_min(_tiny(w))
     up = torch.tensor([1.0, -1.0], device=y.device, dtype=y.dtype)
     d = torch.where(seen[..., None], (y - centre[:, None]) * up, 0.0)
     spread = torch.linalg.eigvalsh(torch.einsum("nj,nja,njb->nab", w, d, d))  # ascending
@@ -244,7 +254,7 @@ def _search_yaw(setup: _Setup, log_norm: torch.Tensor, o: _Options) -> tuple[tor
     m = best.clamp(1, o.fine_angles - 2)
     f = fine_nll.gather(-1, torch.cat([m - 1, m, m + 1], -1))
     curve = f[..., 0] - 2 * f[..., 1] + f[..., 2]
-    shift = torch.where(curve > 0, 0.5 * (f[..., 0] - f[..., 2]) / curve.clamp_min(1e-300), 0.0).clamp(-1, 1)
+    shift = torch.where(curve > 0, 0.5 * (f[..., 0] - f[..., 2]) / curve.clamp_min(_tiny(curve)), 0.0).clamp(-1, 1)
     vertex = fine.gather(-1, m) + shift[..., None] * (offsets[1] - offsets[0])
     vertex_nll = _nll(setup, vertex, log_norm)[..., 0, :]
     take_vertex = vertex_nll <= fine_nll.gather(-1, best)

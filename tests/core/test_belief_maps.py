@@ -41,3 +41,11 @@ def test_reading_near_a_point_finds_the_peak_there_not_a_stronger_one_elsewhere(
     assert (found - weak).abs().max() < 0.01 and abs(float(peak) - 0.5) < 0.05
     assert torch.equal(near(maps, torch.tensor([[[float("nan"), 0.0]]]), radius=4), maps), "no point: the whole map"
     assert near(maps, torch.tensor([[[30.0, 60.0]]]), radius=2).max() < 1e-3, "nothing near: (almost) empty"
+
+
+def test_a_peak_beyond_a_windows_edge_is_not_read_at_the_edge():
+    maps = render(torch.tensor([[[10.3, 16.0]]]), (32, 32), 1.5)
+    found, peak = read(near(maps, torch.tensor([[[5.0, 16.0]]]), radius=4))  # the window ends at x = 9
+    assert found[0, 0, 0] == 9 and peak.item() == 0, "the maximum on the edge is not a peak: the lift keeps its own"
+    found, peak = read(near(maps, torch.tensor([[[9.0, 16.0]]]), radius=4))
+    assert (found - torch.tensor([10.3, 16.0])).abs().max() < 0.01 and peak.item() > 0.9

@@ -174,6 +174,10 @@ def test_people_who_cannot_be_lifted_get_a_defined_result_beside_those_who_can(a
     assert fit.ok[[0, 7]].all()
     alone = fit_upright(authors, pixels[[0, 7]], weights[[0, 7]])
     assert torch.allclose(fit.joints3d[[0, 7]], alone.joints3d, atol=1e-9)
+    weights[4] = 0.0  # nobody's joints seen, in float32 too: the fallback pose is drawn where the points are
+    single = fit_upright(authors, pixels, weights, dtype=torch.float32)
+    assert torch.isfinite(single.joints2d[4]).all()
+    assert torch.allclose(single.joints2d[4].mean(0), torch.from_numpy(pixels[4].mean(0)).float(), atol=1.0)
 
 
 def test_a_few_joints_missing_is_not_a_reason_to_give_up(authors):
