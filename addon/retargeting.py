@@ -72,7 +72,7 @@ def plan_retarget(
     )  # fmt: skip
     switches = _rigify_switches(obj)
     curves = _curves(rig, result, switches, pose.frames)
-    quaternion_bones = tuple(rig.bone_names[b] for b in result.keyed)
+    quaternion_bones = tuple(rig.bone_names[b] for b in (*result.keyed, *result.rested))
     return RetargetPlan(pose, found, rig, result, curves, quaternion_bones, switches, _notes(found, pose, person))
 
 
@@ -134,6 +134,12 @@ def _curves(
     rig: RigRest, result: Retarget, switches: dict[tuple[str, str], float], frames: int
 ) -> list[keyframes.Curve]:
     curves = []
+
+    def constant(name: str, prop: str, values: tuple[float, ...]) -> list[keyframes.Curve]:
+        """One key at the first frame, held: what the maths assumed of a channel it does not drive."""
+        path = keyframes.pose_bone_path(name, prop)
+        return [keyframes.Curve(path, i, name, np.array([v])) for i, v in enumerate(values)]
+
     for b in result.keyed:
         name = rig.bone_names[b]
         path = keyframes.pose_bone_path(name, "rotation_quaternion")
@@ -141,6 +147,13 @@ def _curves(
         if b == result.root_bone:
             path = keyframes.pose_bone_path(name, "location")
             curves += [keyframes.Curve(path, i, name, result.location[:, b, i]) for i in range(3)]
+        else:
+            curves += constant(name, "location", (0.0, 0.0, 0.0))
+        curves += constant(name, "scale", (1.0, 1.0, 1.0))
+    for b in result.rested:
+        name = rig.bone_names[b]
+        curves += constant(name, "rotation_quaternion", (1.0, 0.0, 0.0, 0.0))
+        curves += constant(name, "location", (0.0, 0.0, 0.0)) + constant(name, "scale", (1.0, 1.0, 1.0))
     for (name, key), value in switches.items():
         curves.append(keyframes.Curve(keyframes.pose_bone_custom_path(name, key), 0, name, np.full(frames, value)))
     return curves
@@ -189,8 +202,8 @@ def _constraint_drift(context: bpy.types.Context, obj: bpy.types.Object, plan: R
 
 @dataclass
 class _RigState:
-    """What retargeting changes on the armature: rotation modes and values of the keyed bones, its animation
-    data and action, the fake user of that action, and Rigify's switches."""
+    """What retargeting changes on the armature: rotation modes and values, locations and scales of the keyed and
+    rested bones, its animation data and action, the fake user of that action, and Rigify's switches."""
 
     had_animation: bool
     action: bpy.types.Action | None
@@ -208,7 +221,7 @@ class _RigState:
         for name in plan.quaternion_bones:
             b = obj.pose.bones[name]
             values = (tuple(b.rotation_quaternion), tuple(b.rotation_euler), tuple(b.rotation_axis_angle))
-            bones[name] = (b.rotation_mode, values, tuple(b.location))
+            bones[name] = (b.rotation_mode, values, tuple(b.location), tuple(b.scale))
         return cls(
             had_animation=animation is not None,
             action=action,
@@ -230,10 +243,10 @@ class _RigState:
             if self.slot_handle is not None:
                 obj.animation_data.action_slot = next(s for s in self.action.slots if s.handle == self.slot_handle)
             self.action.use_fake_user = self.fake_user
-        for name, (mode, (quaternion, euler, axis_angle), location) in self.bones.items():
+        for name, (mode, (quaternion, euler, axis_angle), location, scale) in self.bones.items():
             b = obj.pose.bones[name]
             b.rotation_mode = mode
             b.rotation_quaternion, b.rotation_euler, b.rotation_axis_angle = quaternion, euler, axis_angle
-            b.location = location
+            b.location, b.scale = location, scale
         for (name, key), value in self.switches.items():
             obj.pose.bones[name][key] = value

@@ -50,13 +50,15 @@ class RigRest:
 class Retarget:
     """Channels to key: `rotation` (F, B, 4) local quaternions (w, x, y, z), `location` (F, B, 3) local
     offsets in armature units (each bone's rest frame); `keyed` the bones to key, `root_bone` the one that
-    carries root motion, `roles` {role: bone index} driven."""
+    carries root motion, `roles` {role: bone index} driven, `rested` the ancestors of keyed bones that are not
+    keyed: the maths takes them at rest, so they are to be keyed at rest (else they keep an older pose)."""
 
     rotation: np.ndarray
     location: np.ndarray
     keyed: tuple[int, ...]
     root_bone: int
     roles: dict[str, int]
+    rested: tuple[int, ...] = ()
 
 
 def retarget(
@@ -103,7 +105,18 @@ def retarget(
     location = np.zeros((frames, len(rig.bone_names), 3))
     offsets = _root_motion(source, rig, roles, rest_points, rotation, in_place, keep_above_floor)
     location[:, mover] = offsets @ rig.rest[mover, :3, :3]
-    return Retarget(rotation, location, keyed, mover, roles)
+    return Retarget(rotation, location, keyed, mover, roles, _ancestors(rig, keyed))
+
+
+def _ancestors(rig: RigRest, bones: tuple[int, ...]) -> tuple[int, ...]:
+    """The bones above any of `bones` in the rig's hierarchy that are not among them, in order."""
+    above: set[int] = set()
+    for bone in bones:
+        parent = rig.parents[bone]
+        while parent >= 0 and parent not in above:
+            above.add(parent)
+            parent = rig.parents[parent]
+    return tuple(sorted(above - set(bones)))
 
 
 def _feet_locked(joints: np.ndarray, names: tuple[str, ...], fps: float) -> np.ndarray:

@@ -56,13 +56,35 @@ def test_one_new_action_keys_the_mapped_bones_in_quaternions_and_the_old_action_
     assert action != old and old.use_fake_user, "the imported clip survives a save with a fake user"
     assert len(bpy.data.actions) == 2
     fcurves = keyframes.object_fcurves(obj)
-    assert len(fcurves) == 24 * 4 + 3, "a quaternion per mapped bone (thumbs included), the hips' location"
-    for fcurve in fcurves:
+    animated = [fc for fc in fcurves if len(fc.keyframe_points) > 1]
+    assert len(animated) == 24 * 4 + 3, "a quaternion per mapped bone (thumbs included), the hips' location"
+    for fcurve in animated:
         np.testing.assert_array_equal(keyframes.keys(fcurve)[:, 0], np.arange(1, 31))
+    held = [fc for fc in fcurves if len(fc.keyframe_points) == 1]
+    assert len(held) == 23 * 3 + 24 * 3, "the other mapped bones' locations and every mapped bone's scale, at rest"
+    assert all(keyframes.keys(fc)[0, 0] == 1 for fc in held)
     keyed = {fc.data_path.split('"')[1] for fc in fcurves}
     assert all(obj.pose.bones[name].rotation_mode == "QUATERNION" for name in keyed)
     assert obj.pose.bones["mixamorig:LeftHandIndex1"].rotation_mode != "QUATERNION", "unmapped bones are untouched"
     assert (scene.frame_start, scene.frame_end) == (1, 30)
+
+
+def test_bones_between_the_mapped_ones_posed_by_an_older_action_are_put_at_rest(blender, scene, asset, tmp_path):
+    bpy = blender.bpy
+    obj = rig_builders.mpfb_rig(bpy, asset(rig_builders.MPFB_RIGS["cmu_mb"]), "cmu")
+    obj.animation_data_create().action = bpy.data.actions.new("older")
+    older = (("LHipJoint", "rotation_euler", (0.5, 0.0, 0.0)), ("Neck1", "rotation_euler", (0.0, 0.0, 0.4)),
+             ("LeftForeArm", "location", (0.0, 0.05, 0.02)), ("LeftLeg", "scale", (1.2, 1.2, 1.2)))
+    for name, prop, value in older:
+        bone = obj.pose.bones[name]
+        bone.rotation_mode = "XYZ"
+        setattr(bone, prop, value)
+        bone.keyframe_insert(prop, frame=1)
+    pose, path = _walk(tmp_path)
+    assert bpy.ops.poselift.retarget_pose(filepath=str(path)) == {"FINISHED"}
+    for role, error in _limb_medians(bpy, blender, obj, pose).items():
+        assert error < 1.0, (role, error)
+    assert tuple(obj.pose.bones["LHipJoint"].rotation_quaternion) == pytest.approx((1, 0, 0, 0))
 
 
 def test_object_rotation_and_scale_keep_limbs_on_the_source_and_feet_on_the_floor(blender, scene, asset, tmp_path):
