@@ -168,5 +168,7 @@ def match(preset: RigPreset, rig_bones: list[str]) -> RigMatch:
 
 
 def detect(rig_bones: list[str], presets: dict[str, RigPreset] = PRESETS) -> list[RigMatch]:
-    """Every preset matched against the rig, best first (ties keep the registry's order)."""
-    return sorted((match(p, rig_bones) for p in presets.values()), key=lambda m: -m.score)
+    """Every preset matched against the rig, best first: most roles found, then the largest share of the preset's
+    own bones (a small preset must not win on share alone: a fingerless Mixamo rig is not CMU's); ties keep the
+    registry's order."""
+    return sorted((match(p, rig_bones) for p in presets.values()), key=lambda m: (-len(m.bones), -m.score))

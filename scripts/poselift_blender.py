@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> list[Path]:
     for path in (output, args.export):
         if path is not None and not path.resolve().parent.is_dir():
             raise ScriptError(f"{path.resolve()}: the folder {path.resolve().parent} does not exist.")
+        if path is not None and path.resolve().is_dir():
+            raise ScriptError(f"{path.resolve()}: is a folder, not a file to write.")
     armatures = _open_target(bpy, args.target)
     where, package = load_poselift()
     print(f"PoseLift from {where}")
@@ -116,10 +118,10 @@ def run(args: argparse.Namespace) -> list[Path]:
 def _open_target(bpy, target: str | None) -> list | None:
     """Start from an empty scene, or the .blend Blender opened for an armature name; the candidate armatures."""
     if target is not None and Path(target).suffix.lower() not in TARGET_SUFFIXES:
-        obj = bpy.data.objects.get(target)
+        obj = bpy.context.view_layer.objects.get(target)
         if obj is None or obj.type != "ARMATURE":
             where = bpy.data.filepath or "the empty scene"
-            raise ScriptError(f"{where} has no armature named {target!r}.")
+            raise ScriptError(f"{where} has no armature named {target!r} in its view layer.")
         return [obj]
     bpy.ops.wm.read_homefile(use_empty=True)
     if target is None:
@@ -131,18 +133,32 @@ def _open_target(bpy, target: str | None) -> list | None:
         _load(bpy, path)
     except RuntimeError as e:
         raise ScriptError(f"{path}: cannot be loaded ({_operator_error(e)}).") from None
-    armatures = [o for o in bpy.data.objects if o.type == "ARMATURE"]
+    armatures = [o for o in bpy.context.view_layer.objects if o.type == "ARMATURE"]
     if not armatures:
-        raise ScriptError(f"{path}: holds no armature to retarget onto.")
+        raise ScriptError(f"{path}: holds no armature in its view layer to retarget onto.")
     return armatures
 
 
 def _choose(bpy, armatures: list, package: str):
-    """The armature whose bone names PoseLift recognises best, made the active, only selected object."""
-    detect = importlib.import_module(f"{package}.rigs.presets").detect
-    best = max(armatures, key=lambda o: detect([b.name for b in o.data.bones])[0].score)
-    print(f"target armature: {best.name}")
-    return _activate(bpy, best)
+    """The armature whose bones PoseLift maps best (its saved mapping first), preferring one that moves a mesh or
+    that Rigify generated (over its metarig), made the active, only selected object."""
+    best_match = importlib.import_module(f"{package}.addon.bone_mapping").best_match
+    moved = {m.object for o in bpy.context.view_layer.objects for m in getattr(o, "modifiers", ())
+             if m.type == "ARMATURE" and m.object is not None}  # fmt: skip
+
+    def rank(obj) -> tuple[int, bool, float]:
+        found = best_match(obj)
+        drives = obj in moved or obj.data.get("rig_id") is not None
+        return (0, False, 0.0) if found is None else (len(found.bones), drives, found.score)
+
+    ranks = {obj.name: rank(obj) for obj in armatures}
+    best = max(ranks.values())
+    tied = sorted(name for name, r in ranks.items() if r == best)
+    if len(tied) > 1:
+        raise ScriptError(f"{bpy.data.filepath or 'the scene'} holds armatures PoseLift maps equally well "
+                          f"({', '.join(tied)}): open it and name one with --target NAME.")  # fmt: skip
+    print(f"target armature: {tied[0]}")
+    return _activate(bpy, bpy.data.objects[tied[0]])
 
 
 def _load(bpy, path: Path) -> None:

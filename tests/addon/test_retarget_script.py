@@ -84,3 +84,14 @@ def test_a_target_with_no_recognisable_bones_fails_in_one_sentence_and_writes_no
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("poselift_blender.py: Armature has no bones PoseLift recognises")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stick.blend", "walk.npz"]
+
+
+def test_of_a_metarig_and_the_rig_rigify_generated_from_it_the_generated_rig_is_retargeted(blender, scene, tmp_path):
+    bpy = blender.bpy
+    rig = rig_builders.rigify_generated(bpy)  # the metarig stays in the file, hidden
+    rig_file = tmp_path / "rigify.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(rig_file), copy=True)
+    posefile = write_pose_file(tmp_path / "walk.npz", walking_sequence(4))
+    done = _run(blender, posefile, "--target", rig_file, "-o", tmp_path / "walk.blend")
+    assert done.returncode == 0, done.stderr
+    assert f"target armature: {rig.name}\n" in done.stdout

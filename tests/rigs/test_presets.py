@@ -46,6 +46,13 @@ def test_each_preset_is_detected_on_its_own_bones_with_any_namespace(preset):
         assert best.bones == {role: prefix + b for role, b in preset.bones.items()}
 
 
+def test_a_mixamo_rig_without_fingers_is_mixamo_not_the_smaller_cmu_preset():
+    bones = ["mixamorig:" + b for role, b in PRESETS["mixamo"].bones.items() if "thumb" not in role
+             and "index" not in role and "finger" not in role]  # fmt: skip
+    best = detect(bones)[0]
+    assert best.preset.name == "mixamo" and best.bones["upper_chest"] == "mixamorig:Spine2"
+
+
 def test_a_prefix_shared_by_the_whole_rig_is_ignored():
     bones = ["m_avg_" + b for b in PRESETS["smpl"].bones.values()]
     assert shared_prefix(bones) == "m_avg_"
