@@ -69,6 +69,7 @@ def plan_retarget(
     result = retarget(
         joints, pose.joint_names, rig, found.bones, _root_bone(found, rig),
         in_place=in_place, keep_above_floor=keep_above_floor, lock_feet=lock_feet, fps=pose.fps,
+        root_on_ground=found.preset.root_on_ground,
     )  # fmt: skip
     switches = _rigify_switches(obj)
     curves = _curves(rig, result, switches, pose.frames)
@@ -144,7 +145,7 @@ def _curves(
         name = rig.bone_names[b]
         path = keyframes.pose_bone_path(name, "rotation_quaternion")
         curves += [keyframes.Curve(path, i, name, result.rotation[:, b, i]) for i in range(4)]
-        if b == result.root_bone:
+        if b in result.located:
             path = keyframes.pose_bone_path(name, "location")
             curves += [keyframes.Curve(path, i, name, result.location[:, b, i]) for i in range(3)]
         else:

@@ -14,13 +14,16 @@ from .roles import ESSENTIAL_ROLES
 
 @dataclass(frozen=True)
 class RigPreset:
-    """`bones`: {role: bone name}; `rest`: 'T' or 'A'; `root_bone`: where root motion goes (default: hips)."""
+    """`bones`: {role: bone name}; `rest`: 'T' or 'A'; `root_bone`: where root motion goes (default: hips);
+    `root_on_ground`: the root bone stays on the floor (a game engine's root motion): it takes the travel and the
+    hips take the height."""
 
     name: str
     label: str
     rest: str
     bones: dict[str, str]
     root_bone: str | None = None
+    root_on_ground: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ PRESETS: dict[str, RigPreset] = {
                 "_l", "_r",
             ),
             root_bone="root",
+            root_on_ground=True,
         ),
         RigPreset(
             "ue4",
@@ -120,6 +124,7 @@ PRESETS: dict[str, RigPreset] = {
                 "_l", "_r",
             ),
             root_bone="root",
+            root_on_ground=True,
         ),
         RigPreset(
             "smpl",

@@ -59,6 +59,7 @@ class Retarget:
     root_bone: int
     roles: dict[str, int]
     rested: tuple[int, ...] = ()
+    located: tuple[int, ...] = ()  # the keyed bones whose `location` moves: the root bone (and the hips)
 
 
 def retarget(
@@ -72,13 +73,15 @@ def retarget(
     keep_above_floor: bool = True,
     lock_feet: bool = False,
     fps: float = 30.0,
+    root_on_ground: bool = False,
 ) -> Retarget:
     """Turn the rig's role bones to follow `joints` (F, J, 3, world metres, Z up, NaN where missing).
 
     Root motion goes to `root_bone` (default: the hips bone), scaled by the ratio of the rig's leg length to
     the pose's: travel follows the pelvis from the first frame (none `in_place`), height follows the feet
-    (see `_root_motion`), kept above the rig's rest floor with `keep_above_floor`. With `lock_feet`, feet that
-    touch the floor and barely move (`core.contacts`, at `fps`) are held still first.
+    (see `_root_motion`), kept above the rig's rest floor with `keep_above_floor`; with `root_on_ground` (a game
+    engine's root bone) the height goes on the hips instead. With `lock_feet`, feet that touch the floor and
+    barely move (`core.contacts`, at `fps`) are held still first.
     """
     if lock_feet:
         joints = _feet_locked(np.asarray(joints, dtype=np.float64), joint_names, fps)
@@ -103,9 +106,16 @@ def retarget(
     keyed = tuple(sorted(set(roles.values()) | {mover}))
     rotation = _local_rotations(rig, {bone: turn[name] for name, bone in roles.items()}, keyed, frames)
     location = np.zeros((frames, len(rig.bone_names), 3))
-    offsets = _root_motion(source, rig, roles, rest_points, rotation, in_place, keep_above_floor)
-    location[:, mover] = offsets @ rig.rest[mover, :3, :3]
-    return Retarget(rotation, location, keyed, mover, roles, _ancestors(rig, keyed))
+    travel, lift = _root_motion(source, rig, roles, rest_points, rotation, in_place, keep_above_floor)
+    hips = roles["hips"]
+    if root_on_ground and mover != hips:  # the hips' parents do not turn, so an armature-space lift is theirs too
+        location[:, mover] = travel @ rig.rest[mover, :3, :3]
+        location[:, hips] = lift @ rig.rest[hips, :3, :3]
+        located = tuple(sorted((mover, hips)))
+    else:
+        location[:, mover] = (travel + lift) @ rig.rest[mover, :3, :3]
+        located = (mover,)
+    return Retarget(rotation, location, keyed, mover, roles, _ancestors(rig, keyed), located)
 
 
 def _ancestors(rig: RigRest, bones: tuple[int, ...]) -> tuple[int, ...]:
@@ -284,7 +294,7 @@ def _leg_length(points: dict[str, np.ndarray]) -> float | None:
 
 
 def _root_motion(source, rig, roles, rest, rotation, in_place, keep_above_floor) -> np.ndarray:
-    """(F, 3) armature-space offsets of the root-motion bone from rest, both parts scaled by leg length.
+    """(F, 3) and (F, 3) armature-space offsets from rest, travel and height, both scaled by leg length.
 
     Travel across the floor follows the pose's pelvis from the first frame (none `in_place`). Height puts the
     rig's lowest foot point as far above its rest floor as the pose's lowest foot point is above the pose's
@@ -299,7 +309,8 @@ def _root_motion(source, rig, roles, rest, rotation, in_place, keep_above_floor)
     def height(p: np.ndarray) -> np.ndarray:
         return p @ rig.matrix_world[2, :3] + rig.matrix_world[2, 3]
 
-    scale = (_leg_length(rest) or 1.0) / (_leg_length(source) or _leg_length(rest) or 1.0)
+    rig_leg, source_leg = _leg_length(rest), _leg_length(source)
+    scale = rig_leg / source_leg if rig_leg and source_leg else 1.0  # both in armature units
     pelvis = hold_nearest(source["pelvis"]) if "pelvis" in source else np.full((frames, 3), np.nan)
     travel = np.zeros((frames, 3))
     if not in_place and np.isfinite(pelvis).all():
@@ -316,10 +327,10 @@ def _root_motion(source, rig, roles, rest, rotation, in_place, keep_above_floor)
         floor = min(float(height(rig.rest[feet, :3, 3]).min()), float(height(rig.tails[feet]).min()))
         lift = scale * (source_low - np.percentile(source_low, 5))
         target = floor + (np.maximum(lift, 0.0) if keep_above_floor else lift)
-        return travel + np.outer(target - lowest, raise_one)
+        return travel, np.outer(target - lowest, raise_one)
     if np.isfinite(pelvis).all():
-        return travel + np.outer(scale * (height(pelvis) - np.median(height(pelvis))), raise_one)
-    return travel
+        return travel, np.outer(scale * (height(pelvis) - np.median(height(pelvis))), raise_one)
+    return travel, np.zeros((frames, 3))
 
 
 def _lowest(height, tracks: list[np.ndarray]) -> np.ndarray | None:

@@ -201,6 +201,41 @@ def test_a_jump_lifts_the_rigs_feet_by_the_jump_scaled_to_its_legs_and_standing_
     assert lift[10:20].min() > 0.55 and np.isclose(lift.min(), 0.0)
 
 
+def test_a_game_engine_root_stays_on_the_ground_and_the_hips_carry_the_height():
+    joints, names = _source(30)
+    joints[10:20] += np.array([0.0, 0.0, 0.3])  # a jump
+    rig = build_rig("ue5", 45.0)
+    rest = np.concatenate([np.eye(4)[None], rig.rest])  # a root bone at the origin, parent of the pelvis
+    rig = RigRest(("root", *rig.bone_names), (-1, *(p + 1 for p in rig.parents)), rest,
+                  np.concatenate([[0.1], rig.lengths]), rig.matrix_world)  # fmt: skip
+    bones, on_ground = PRESETS["ue5"].bones, PRESETS["ue5"].root_on_ground
+    grounded = retarget(joints, names, rig, bones, "root", root_on_ground=on_ground)
+    lifted = retarget(joints, names, rig, bones, "root")
+    world_root = grounded.location[:, 0] @ rig.rest[0, :3, :3].T
+    assert on_ground and np.allclose(world_root[:, 2], 0.0) and np.ptp(world_root[:, 1]) > 0.5, "travels, no height"
+    assert grounded.located == (0, grounded.roles["hips"])
+    np.testing.assert_allclose(_lowest_foot_height(rig, grounded), _lowest_foot_height(rig, lifted), atol=1e-9)
+    assert (_lowest_foot_height(rig, grounded)[10:20] - _rest_floor(rig, grounded)).min() > 0.2
+
+
+def test_a_rig_without_legs_travels_as_far_as_the_pose_whatever_its_units():
+    joints, names = _source(30)
+    legs = ("thigh", "shin", "foot", "toe")
+    bones = {r: b for r, b in PRESETS["mixamo"].bones.items() if not any(k in r for k in legs)}
+    travel = []
+    for units in (1.0, 100.0):  # metres, then centimetres: the object's scale says so
+        rig = build_rig("mixamo", 90.0, drop=tuple(r for r in PRESETS["mixamo"].bones if r not in bones))
+        world = np.diag([1 / units, 1 / units, 1 / units, 1.0])
+        rest = rig.rest.copy()
+        rest[:, :3, 3] *= units
+        rig = RigRest(rig.bone_names, rig.parents, rest, rig.lengths * units, world)
+        result = retarget(joints, names, rig, bones)
+        hips = result.roles["hips"]
+        travel.append(np.linalg.norm((result.location[-1, hips] @ rig.rest[hips, :3, :3].T)[:2]) / units)
+    pelvis = joints[:, names.index("pelvis")]
+    assert travel[0] == pytest.approx(travel[1]) == pytest.approx(np.linalg.norm((pelvis[-1] - pelvis[0])[:2]))
+
+
 def test_the_floor_is_level_in_the_world_when_the_rig_object_is_tilted():
     joints, names = _source()
     m = np.eye(4)
