@@ -99,7 +99,10 @@ class MixturePPCA:
         return poses, k
 
     def log_likelihood(self, poses: np.ndarray) -> np.ndarray:
-        """(M,) log density of (M, J, 3) canonical, normalised poses (see `canonical_poses`) under the mixture."""
+        """(M,) log density of (M, J, 3) canonical, normalised poses (see `canonical_poses`) under the mixture, as a
+        density of all 3J coordinates. Centred poses have only 3J - 3 (`centred_dim`): their own density lacks
+        1.5 log(2 pi noise_k^2) of this per component, which favours a smaller noise (larger Q) in
+        `prior_training`'s choice; the shipped prior was chosen with this score (kept so that it regenerates)."""
         x = torch.as_tensor(np.asarray(poses, dtype=np.float64).reshape(len(poses), -1))
         mu = torch.as_tensor(self.means.reshape(self.components, -1))
         e = torch.as_tensor(self.bases.reshape(self.components, self.latent_dim, -1))
