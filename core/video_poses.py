@@ -121,7 +121,7 @@ def video_pose_sequence(tracked: TrackedVideo, track: int, *, info: VideoInfo, n
                         lifted_with: str, height: float, focal_px: float | None, start: float,
                         end: float | None) -> PoseSequence:
     """The pose file of track `track` of `tracked`, read from the video `info` describes."""
-    from .motion import animate_track
+    from .motion import MAX_GAP_S, animate_track
 
     joints3d, joints2d, confidence, found = tracked.tracks[track].arrays(tracked.frames)
     if not found.any():
@@ -132,7 +132,8 @@ def video_pose_sequence(tracked: TrackedVideo, track: int, *, info: VideoInfo, n
     if variable:  # the motion is made on evenly spaced frames, so a stretch at a lower rate keeps its speed
         fps = nominal_fps
         grid = uniform_times(times, fps)
-        nearest, joints3d, joints2d, confidence, found = resample(times, grid, joints3d, joints2d, confidence, found)
+        nearest, joints3d, joints2d, confidence, found = resample(times, grid, joints3d, joints2d, confidence, found,
+                                                                  max_span=MAX_GAP_S)  # fmt: skip
         times, index, people = grid, index[nearest], people[nearest]
     motion = animate_track(joints3d, joints2d, confidence, found, fps=fps, image_size=info.size,
                            focal_px=focal_px, height=height)
@@ -179,18 +180,19 @@ def uniform_times(times: np.ndarray, fps: float) -> np.ndarray:
 
 
 def resample(times: np.ndarray, grid: np.ndarray, joints3d: np.ndarray, joints2d: np.ndarray,
-             confidence: np.ndarray, found: np.ndarray) -> tuple[np.ndarray, ...]:
+             confidence: np.ndarray, found: np.ndarray, max_span: float = np.inf) -> tuple[np.ndarray, ...]:
     """One track's (F, ...) per-frame arrays (see `TrackRecord.arrays`) at the (G,) `grid` times instead of their
-    (F,) `times`: each grid time between two found frames gets their linear interpolation, else the nearer frame
-    if it was found and lies within half a grid step, else nothing (NaN, 0, not found). Returns (G,) the nearest
-    frame of each grid time, then joints3d, joints2d, confidence and found at the grid times."""
+    (F,) `times`: each grid time between two found frames at most `max_span` seconds apart gets their linear
+    interpolation, else the nearer frame if it was found and lies within half a grid step, else nothing (NaN, 0,
+    not found). Returns (G,) the nearest frame of each grid time, then joints3d, joints2d, confidence and found at
+    the grid times."""
     after = np.clip(np.searchsorted(times, grid), 1, len(times) - 1) if len(times) > 1 else np.zeros(len(grid), int)
     before = np.maximum(after - 1, 0)
     span = times[after] - times[before]
     w = np.clip(np.divide(grid - times[before], span, out=np.zeros_like(grid), where=span > 0), 0, 1)
     nearest = np.where(w < 0.5, before, after)
     step = (grid[1] - grid[0]) if len(grid) > 1 else np.inf
-    both = found[before] & found[after]
+    both = found[before] & found[after] & (span <= max_span)
     alone = ~both & found[nearest] & (np.abs(times[nearest] - grid) <= step / 2 + 1e-6)
 
     def at_grid(values: np.ndarray, empty: float) -> np.ndarray:

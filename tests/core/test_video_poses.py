@@ -28,3 +28,12 @@ def test_a_grid_time_beside_a_missing_frame_takes_the_nearer_found_one_or_stays_
                                      np.ones((4, 1), np.float32), found)
     assert ok.tolist() == [True, True, False, False, False, False, True]  # frames 2-5 are nearer frame 3, lost
     assert np.isnan(j3[2:6]).all() and (c[2:6] == 0).all() and j3[6, 0, 0] == 3
+
+
+def test_frames_far_apart_in_time_are_not_bridged():
+    times = np.array([0.0, 1 / 30, 1.0, 1 + 1 / 30])  # the video holds no frame for most of a second
+    joints3d = np.arange(4, dtype=np.float32)[:, None, None].repeat(3, axis=2)
+    grid = uniform_times(times, 30.0)
+    _, j3, _, _, ok = resample(times, grid, joints3d, joints3d[..., :2], np.ones((4, 1), np.float32),
+                               np.ones(4, bool), max_span=0.25)  # fmt: skip
+    assert ok[:2].all() and ok[-2:].all() and not ok[2:-2].any() and np.isnan(j3[2:-2]).all()
