@@ -223,9 +223,9 @@ def _observe(y: torch.Tensor, w: torch.Tensor, o: _Options):
     """From (N, J, 2) pixels and (N, J) weights: which joints are seen (finite, weight >= min_weight), their weights
     (0 where not seen), the weighted centre (N, 2), the centred 2D (N, J, 2) with +y up (0 where not seen), its
     weighted mean square radius (N,), and who is degenerate (too few joints, or all on one line)."""
-    seen = torch.isfinite(y).all(-1) & torch.isfinite(w) & (w >= o.min_weight)
-    w = torch.where(seen, w.clamp(0, 1), 0.0)
     finite = torch.isfinite(y).all(-1)
+    seen = finite & torch.isfinite(w) & (w >= o.min_weight)
+    w = torch.where(seen, w.clamp(0, 1), 0.0)
     # Nobody seen: the centre of the points there are, where the fallback pose is drawn.
     centring = torch.where(seen.any(1, keepdim=True), w, finite.to(w.dtype))
     centre = (centring[..., None] * torch.where(finite[..., None], y, 0.0)).sum(1)

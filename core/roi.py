@@ -76,7 +76,8 @@ def transform_points(affine: torch.Tensor, points: torch.Tensor) -> torch.Tensor
 def invert_affine(affine: torch.Tensor) -> torch.Tensor:
     """The inverse of (N, 2, 3) affine maps (the 2 x 2 inverse in closed form: elementwise on any device)."""
     (a, b), (c, d) = affine[:, 0, :2].unbind(-1), affine[:, 1, :2].unbind(-1)
-    inverse = torch.stack([torch.stack([d, -b], -1), torch.stack([-c, a], -1)], -2) / (a * d - b * c)[:, None, None]
+    adjugate = torch.stack([torch.stack([d, -b], -1), torch.stack([-c, a], -1)], -2)
+    inverse = adjugate / _determinant(affine[:, :, :2])[:, None, None]
     return torch.cat([inverse, -(inverse @ affine[:, :, 2:])], -1)
 
 
@@ -139,8 +140,13 @@ def largest_stretch(linear: torch.Tensor) -> torch.Tensor:
     """(N,) the largest singular value of (N, 2, 2) matrices, in closed form (no SVD: elementwise on any device):
     the image pixels a step of one crop pixel crosses at most."""
     squares = linear.square().sum((1, 2))  # the squared Frobenius norm: s1^2 + s2^2
-    det = linear[:, 0, 0] * linear[:, 1, 1] - linear[:, 0, 1] * linear[:, 1, 0]  # s1 s2
+    det = _determinant(linear)  # s1 s2, up to sign
     return ((squares + (squares.square() - 4 * det.square()).clamp(min=0).sqrt()) / 2).sqrt()
+
+
+def _determinant(linear: torch.Tensor) -> torch.Tensor:
+    """(N,) determinants of (N, 2, 2) matrices."""
+    return linear[:, 0, 0] * linear[:, 1, 1] - linear[:, 0, 1] * linear[:, 1, 0]
 
 
 def _to_level(affines: torch.Tensor, factor: int) -> torch.Tensor:

@@ -26,8 +26,12 @@ def default_focal(image_size: tuple[int, int]) -> float:
 def placeable(joints2d: np.ndarray, confidence: np.ndarray) -> np.ndarray:
     """(F,) bool: frames with enough joints ((F, J, 2) pixels, finite, (F, J) confidence at least MIN_WEIGHT) for
     `place_poses` to give a position."""
-    usable = np.isfinite(np.asarray(joints2d, np.float64)).all(-1) & (np.asarray(confidence) >= MIN_WEIGHT)
-    return usable.sum(-1) >= MIN_JOINTS
+    return _placing_joints(joints2d, confidence).sum(-1) >= MIN_JOINTS
+
+
+def _placing_joints(joints2d: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """(F, J) bool: the joints that can place a pose: finite in 2D and confident at least MIN_WEIGHT."""
+    return np.isfinite(np.asarray(joints2d, np.float64)).all(-1) & (np.asarray(confidence) >= MIN_WEIGHT)
 
 
 def place_poses(
@@ -46,7 +50,7 @@ def place_poses(
     cx, cy = image_size[0] / 2 - 0.5, image_size[1] / 2 - 0.5
     du, dv = joints2d[..., 0] - cx, cy - joints2d[..., 1]  # (F, J) pixels from the centre, v up
     x, y, z = np.moveaxis(relative, -1, 0)
-    weight = np.where(np.isfinite(du + dv + x + y + z) & (confidence >= MIN_WEIGHT), confidence, 0.0)
+    weight = np.where(np.isfinite(x + y + z) & _placing_joints(joints2d, confidence), confidence, 0.0)
     du, dv, x, y, z = (np.nan_to_num(a) for a in (du, dv, x, y, z))
     zero = np.zeros_like(du)
     # Rows (Tx, Ty, Tz) . coefficients = target: f Tx - du Ty = du Y - f X and f Tz - dv Ty = dv Y - f Z.

@@ -58,8 +58,8 @@ class Retarget:
     keyed: tuple[int, ...]
     root_bone: int
     roles: dict[str, int]
-    rested: tuple[int, ...] = ()
-    located: tuple[int, ...] = ()  # the keyed bones whose `location` moves: the root bone (and the hips)
+    rested: tuple[int, ...]
+    located: tuple[int, ...]  # the keyed bones whose `location` moves: the root bone (and the hips)
 
 
 def retarget(
