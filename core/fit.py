@@ -102,8 +102,8 @@ def fit_upright(
     component's mean pose facing the camera); one whose residual is over `max_residual`, or whose pose is far from
     typical (`prior_distance` over `max_prior_distance`, as from a camera looking down steeply), keeps its fit
     with ok False. People are solved `chunk` at a time to bound memory; `device` defaults to that of `joints2d`;
-    float64 is the lifter's: float32 cancels in the likelihood (a yaw off by a few degrees, joints up to ~8 cm off
-    at noise_scale 1 on the authors' prior) and breaks down when the 2D is trusted much more (noise_scale 0.1)."""
+    float64 is the lifter's: float32 cancels in the likelihood (yaws a few degrees off, joints centimetres off at
+    noise_scale 1) and breaks down when the 2D is trusted much more (noise_scale 0.1)."""
     if angles < 2 or angles % 2 or fine_angles < 3 or fine_angles % 2 == 0:
         raise ValueError(f"angles must be even and fine_angles odd and >= 3, not {angles} and {fine_angles}")
     if device is None:
