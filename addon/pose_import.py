@@ -7,7 +7,7 @@ from pathlib import Path
 
 import bpy
 
-from ..core.posefile import PoseFileError, PoseSequence, read_person
+from ..core.formats.posefile import PoseFileError, PoseSequence, read_person
 from ..rigs import joint_armature
 from . import armature, keyframes
 from .scene_state import SceneState, reason, set_timing

@@ -9,7 +9,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from ..core.posefile import PoseFileError, PoseSequence, read_person
+from ..core.formats.posefile import PoseFileError, PoseSequence, read_person
 from ..rigs.naming import find_bones
 from ..rigs.presets import RigMatch
 from ..rigs.retarget import Retarget, RigRest, pose_matrices, retarget

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import bpy
 
-from ..core.posefile import PoseSequence
+from ..core.formats.posefile import PoseSequence
 
 
 def set_timing(scene: bpy.types.Scene, pose: PoseSequence) -> None:

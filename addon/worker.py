@@ -1,7 +1,7 @@
 """The worker process: PoseLift's core run by a Python that has torch, outside Blender's own Python.
 
 The worker runs `poselift.core.cli` with `--progress json`, which reports JSON lines on stdout
-(core/progress.py) and writes its pose file atomically, so a cancelled or crashed worker leaves no file.
+(core/cli/progress.py) and writes its pose file atomically, so a cancelled or crashed worker leaves no file.
 The extension's own folder goes on the worker's PYTHONPATH, so the worker imports the very core this
 add-on ships; the worker's Python only needs numpy, torch and the core's other packages.
 """

@@ -27,8 +27,8 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from fetch_assets import asset_path  # noqa: E402
 
-from poselift.core.blazepose_net import blazepose_landmark  # noqa: E402
-from poselift.core.detector_net import blazepose_detector  # noqa: E402
+from poselift.core.nets.blazepose_net import blazepose_landmark  # noqa: E402
+from poselift.core.nets.detector_net import blazepose_detector  # noqa: E402
 
 MODELS = {
     "detector": ("pose_detection.tflite", 224),

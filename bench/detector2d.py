@@ -14,7 +14,7 @@ On a shared machine the load changes from second to second, so the runners take 
 times every runner once, in an order that rotates from round to round, and a ratio is taken within each round
 (ours / MediaPipe, same seconds of the machine's life); the table gives the median over rounds, and the
 same ratio of CPU seconds (all threads). Ours runs with OMP_WAIT_POLICY=PASSIVE unless the environment sets
-it, as the command line does (core/threads.py; bench/threads.py measures why): torch's OpenMP threads then sleep
+it, as the command line does (core/cli/threads.py; bench/threads.py measures why): torch's OpenMP threads then sleep
 while they wait instead of spinning, as XNNPACK's threads mostly do. The threads
 each runtime keeps busy are counted from /proc (threads that did at least a tenth of the work). Prints the
 machine's load, a table, then one JSON line with images per second and the ratios.
@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from poselift.core.threads import passive_openmp_waits
+from poselift.core.cli.threads import passive_openmp_waits
 
 passive_openmp_waits()  # our side runs as the command line runs it: set before torch loads OpenMP
 
@@ -41,8 +41,8 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from fetch_assets import asset_path  # noqa: E402
 
-from poselift.core.image_io import read_image  # noqa: E402
-from poselift.core.pose2d import PoseEstimator  # noqa: E402
+from poselift.core.image.image_io import read_image  # noqa: E402
+from poselift.core.nets.pose2d import PoseEstimator  # noqa: E402
 
 PHOTOS = ["messi5.jpg", "basketball1.png", "basketball2.png", "astronaut.png", "camera.png"]
 COMPLEXITY = {"lite": 0, "full": 1, "heavy": 2}

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from cameras import photograph, random_cameras
 
-from poselift.core import fit, metrics
-from poselift.core.bvh import read_bvh
-from poselift.core.mocap_names import pose_from_bvh
-from poselift.core.ppca import MixturePPCA
+from poselift.core.formats.bvh import read_bvh
+from poselift.core.formats.mocap_names import pose_from_bvh
+from poselift.core.lift import fit, metrics
+from poselift.core.lift.ppca import MixturePPCA
 from poselift.core.skeleton import H36M_17
 
 REPO = Path(__file__).resolve().parents[1]

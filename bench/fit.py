@@ -2,7 +2,7 @@
 
     python bench/fit.py [--people 1000] [--threads T] [--repeat R] [--model PATH]
 
-Input: people drawn from the authors' mixture of PPCA (../shared/reference/lftd_prob_model_params.mat, or --model:
+Input: people drawn from the authors' mixture of PPCA (the file $POSELIFT_AUTHORS_MODEL names, or --model:
 a .mat or one of our .npz), turned by a random yaw and projected orthographically to pixels, 15% of the joints
 given zero weight and the rest random weights in [0.5, 1]. Both fits use the same settings (72 + 9 + 1 yaws per
 component); the reference is bench/fit_reference.py, run with numpy's BLAS on one thread (its fastest for these
@@ -24,12 +24,11 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from authors import required_authors_model_path  # noqa: E402
 from fit_reference import fit_people  # noqa: E402
 
-from poselift.core import fit, metrics, ppca  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-AUTHORS = REPO.parent / "shared" / "reference" / "lftd_prob_model_params.mat"
+from poselift.core import skeleton  # noqa: E402
+from poselift.core.lift import fit, metrics, ppca  # noqa: E402
 
 
 def load(path: Path) -> ppca.MixturePPCA:
@@ -57,7 +56,7 @@ def timed(run) -> tuple[float, float, object]:
 
 def pa_mpjpe_mm(pred: np.ndarray, truth: np.ndarray) -> float:
     """PA-MPJPE in mm against the truth scaled to the fit's stature (metres)."""
-    truth = truth * (fit.DEFAULT_HEIGHT / fit.stature(torch.as_tensor(truth)).numpy())[:, None, None]
+    truth = truth * (skeleton.DEFAULT_HEIGHT / skeleton.stature(truth))[:, None, None]
     return 1000 * metrics.pa_mpjpe(pred, truth)
 
 
@@ -66,11 +65,11 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=1, help="torch threads for the batched fit")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of the batched fit (best taken)")
-    parser.add_argument("--model", type=Path, default=AUTHORS)
+    parser.add_argument("--model", type=Path, help="a .mat or one of our .npz (default: $POSELIFT_AUTHORS_MODEL)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model = load(args.model)
+    model = load(args.model or required_authors_model_path())
     pixels, weights, truth = people(model, args.people, args.seed)
 
     settings = {"angles": 72, "fine_angles": 9}

@@ -1,6 +1,6 @@
 """The upright fit as a plain per-person numpy loop: the reference that bench/fit.py times and checks against.
 
-The same estimator as poselift.core.fit.fit_upright, written the direct way (algorithm.md 1.5): for each person,
+The same estimator as poselift.core.lift.fit.fit_upright, written the direct way (algorithm.md 1.5): for each person,
 each component and each yaw, build the weighted 2J x (Q+1) design matrix, solve its normal equations with the
 ridge prior and take the log-determinant. No Woodbury step, no pairing of yaws, no batching.
 """
@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from poselift.core.fit import ANKLE_HEIGHT, DEFAULT_HEIGHT
-from poselift.core.ppca import JOINTS, MixturePPCA
+from poselift.core.lift.ppca import JOINTS, MixturePPCA
+from poselift.core.skeleton import ANKLE_HEIGHT, DEFAULT_HEIGHT
 
 
 def fit_people(model: MixturePPCA, joints2d: np.ndarray, weights: np.ndarray, **settings) -> dict[str, np.ndarray]:

@@ -5,9 +5,9 @@
 Inputs (real weights, real frames): BlazePose full on the 90 frames of the project's rendered test video
 (scripts/make_test_video.py, 3 s, exact 2D and 3D ground truth of all 27 joints) and on the photos with people
 among the test assets (messi5.jpg, basketball1.png, basketball2.png, astronaut.png: no 3D truth). Every setting
-lifts with the default prior (core/lifting.py's Lifter): stages x fusion weight (the network's share) x sigma
+lifts with the default prior (core/lift/lifting.py's Lifter): stages x fusion weight (the network's share) x sigma
 (belief-map pixels) x where the fused map is re-read (near the current landmark or near the fitted pose's
-projection) x the read window's radius (map pixels). Also: the authors' prior (when ../shared/reference has it)
+projection) x the read window's radius (map pixels). Also: the authors' prior (when $POSELIFT_AUTHORS_MODEL names it)
 at 1 stage and at the chosen setting, and the baseline `poselift image` wrote before the loop: BlazePose's own
 world landmarks.
 
@@ -33,20 +33,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from poselift.core import belief_maps, metrics, skeleton
-from poselift.core.image_io import read_image
-from poselift.core.lifting import Lifter, world_landmarks
-from poselift.core.pose2d import PoseEstimator
-from poselift.core.posefile import read_pose_file
-from poselift.core.roi import invert_affine, transform_points
-from poselift.core.video_io import VideoFrames, probe_video
+from poselift.core import skeleton
+from poselift.core.formats.posefile import read_pose_file
+from poselift.core.image.image_io import read_image
+from poselift.core.lift import belief_maps, metrics
+from poselift.core.lift.lifting import Lifter, world_landmarks
+from poselift.core.nets.pose2d import PoseEstimator
+from poselift.core.nets.roi import invert_affine, transform_points
+from poselift.core.video.video_io import VideoFrames, probe_video
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
+from authors import authors_model_path  # noqa: E402
 from fetch_assets import asset_path  # noqa: E402
 from make_test_video import cached_test_video  # noqa: E402
 
-AUTHORS = REPO.parent / "shared" / "reference" / "lftd_prob_model_params.mat"
 PHOTOS = ("messi5.jpg", "basketball1.png", "basketball2.png", "astronaut.png")
 STAGES = (1, 2, 3)
 WEIGHTS = (1.0, 0.75, 0.5)
@@ -179,9 +180,9 @@ def main() -> None:
     chosen_key = min((k for k, v in fair.items() if v["pa_mpjpe17_mm"] <= best + TIE_MM),
                      key=lambda k: (fair[k]["setting"].stages, -fair[k]["setting"].weight, fair[k]["pa_mpjpe17_mm"]))
     chosen = lifted_rows[chosen_key]["setting"]
-    if AUTHORS.is_file():
+    if (authors := authors_model_path()) is not None:
         for setting in (settings[0], chosen):
-            rows[f"authors {setting.label}"] = scores(Lifter(AUTHORS, **setting.keywords))
+            rows[f"authors {setting.label}"] = scores(Lifter(authors, **setting.keywords))
 
     print(f"BlazePose full: {len(frames)} test-video frames (exact truth), {len(on_photos.image_index)} people in "
           f"{len(PHOTOS)} photos ({int(near.sum())} matched to heavy's); {len(settings)} settings, {seconds:.0f} s")

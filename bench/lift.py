@@ -25,11 +25,11 @@ import json
 import time
 
 import torch
-from dev_clips import CLIPS, CONDITIONS, H36M, REPO, dev_views, score
+from authors import required_authors_model_path
+from dev_clips import CLIPS, CONDITIONS, H36M, dev_views, score
 
-from poselift.core import priors
+from poselift.core.lift import priors
 
-AUTHORS = REPO.parent / "shared" / "reference" / "lftd_prob_model_params.mat"
 # The authors' prior at its best on the same grid and views the default prior's settings were tuned on
 # (scripts/train_prior.py's FIT_SETTINGS): noise_scale {0.5 .. 3} x tightening {0.3 .. 1}, every 6th frame, seed 1.
 AUTHORS_TUNED = {"noise_scale": 2.0, "tightening": 0.7}
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    authors = priors.load_prior(AUTHORS)
+    authors = priors.load_prior(required_authors_model_path())
     models = {"default": priors.default_prior(), "authors": authors, "authors_tuned": authors}
     models |= {name: priors.load_prior(path) for name, path in (item.split("=", 1) for item in args.prior)}
     overrides = {k: v for k, v in (("noise_scale", args.noise_scale), ("tightening", args.tightening)) if v}

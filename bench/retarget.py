@@ -28,9 +28,9 @@ sys.path.insert(0, str(REPO / "scripts"))
 from fetch_assets import asset_path  # noqa: E402
 
 from poselift.addon import bone_mapping, pose_import, retargeting  # noqa: E402
-from poselift.core.bvh import read_bvh  # noqa: E402
-from poselift.core.mocap_names import pose_from_bvh  # noqa: E402
-from poselift.core.posefile import PoseSequence, write_pose_file  # noqa: E402
+from poselift.core.formats.bvh import read_bvh  # noqa: E402
+from poselift.core.formats.mocap_names import pose_from_bvh  # noqa: E402
+from poselift.core.formats.posefile import PoseSequence, write_pose_file  # noqa: E402
 from poselift.rigs.roles import ROLE_BY_NAME  # noqa: E402
 
 

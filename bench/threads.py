@@ -1,5 +1,5 @@
 """Seconds for `poselift video`'s pipeline with torch's OpenMP threads spinning (OpenMP's default) or sleeping
-as soon as they wait (OMP_WAIT_POLICY=PASSIVE, what the command line sets: core/threads.py), on a quiet machine
+as soon as they wait (OMP_WAIT_POLICY=PASSIVE, what the command line sets: core/cli/threads.py), on a quiet machine
 and beside one busy process (a Python loop), in the same run.
 
     python bench/threads.py [--seconds 3] [--model full] [--threads 2] [--rounds 2]
@@ -31,11 +31,11 @@ def run_pipeline(video: Path, model: str, threads: int) -> None:
     """The subprocess's job: load the networks, then time the video end to end and print the seconds."""
     import torch
 
-    from poselift.core.lifting import Lifter
-    from poselift.core.pose2d import PoseEstimator
-    from poselift.core.tracking import PoseTracker
-    from poselift.core.video_io import VideoFrames, probe_video
-    from poselift.core.video_poses import track_video
+    from poselift.core.lift.lifting import Lifter
+    from poselift.core.nets.pose2d import PoseEstimator
+    from poselift.core.video.tracking import PoseTracker
+    from poselift.core.video.video_io import VideoFrames, probe_video
+    from poselift.core.video.video_poses import track_video
 
     torch.set_num_threads(threads)
     tracker, lifter = PoseTracker(PoseEstimator(variant=model)), Lifter()

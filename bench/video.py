@@ -3,11 +3,11 @@
     python bench/video.py [--seconds 3] [--long 12] [--repeat 4] [--runs 3] [--tune] [--threads N]
 
 Each video runs end to end in a subprocess of its own (so that its peak memory is its own), through what
-`poselift video IN` runs (core/cli_video.py, default settings): core/video_io.VideoFrames streams the frames,
-core/video_poses.track_video follows everybody (core/tracking.PoseTracker on BlazePose full) and lifts them batch
-by batch (core/lifting.Lifter), choose_track keeps the longest track and video_pose_sequence makes it the motion
-(core/motion.animate_track; the focal length is not given: the 50 mm equivalent it assumes is the one the video
-was rendered with). The chosen track's per-frame lifts are kept for the "per frame" rows. Nothing but (F, 27)
+`poselift video IN` runs (core/cli/video_command.py, default settings): video_io.VideoFrames streams the frames,
+video_poses.track_video follows everybody (tracking.PoseTracker on BlazePose full) and lifts them batch by batch
+(lifting.Lifter), choose_track keeps the longest track and video_pose_sequence makes it the motion
+(animate.animate_track; the focal length is not given: the 50 mm equivalent it assumes is the one the video was
+rendered with). The chosen track's per-frame lifts are kept for the "per frame" rows. Nothing but (F, 27)
 arrays per track outlives a batch, so memory should not grow with the video: the long video read `--repeat` times
 over as one stream (4x as long; `RepeatedFrames`) must peak within 10% of it read once.
 
@@ -17,9 +17,9 @@ for errors and on every joint the lift gives for speeds:
   lifts ("per frame") and of the motion ("motion"): the motion's must not be higher;
 - jitter, the mean joint acceleration |second difference| * fps^2, root-relative and in the world, against the
   ground truth's: the motion's must be at most half the per-frame one. "per frame" in the world is each
-  frame's lift placed by that frame's own root (core/root_motion.py), the floor at its median;
+  frame's lift placed by that frame's own root (core/motion/root_motion.py), the floor at its median;
 - foot skating: the mean horizontal speed of the ankle, heel and toe while the ground truth says the foot is
-  planted (core/contacts.py on the ground truth);
+  planted (core/motion/contacts.py on the ground truth);
 - speed and memory, on the `--long` video (12 s: several batches, so that the tracker, the lifter and the
   allocator are past their first batch) read once and `--repeat` times over, each `--runs` times in fresh
   subprocesses: frames per second, the peak resident set (ru_maxrss), the resident set once the stream is read
@@ -29,11 +29,12 @@ for errors and on every joint the lift gives for speeds:
   per-pair ratios. Within 10%: the 4x median at most 1.1 times the once median;
 - the root trajectory's error: the mean distance between the pelvis and the true one, the camera above the origin
   (the true camera is in the pose file's metadata), after the one scale a wrong stature or focal length would
-  cause, and the mean depth error (+: too far). The assumed stature is fit.DEFAULT_HEIGHT; "motion, true
+  cause, and the mean depth error (+: too far). The assumed stature is skeleton.DEFAULT_HEIGHT; "motion, true
   stature" is the motion of the same lifts told the rendered body's (what `poselift video --height` gives: a lift
   scales with the stature it is given);
 - the temporal models compared on the same per-frame lifts: none, One-Euro (its defaults; tuned on the video
-  alone; tuned among settings that keep fast motion), the Rauch-Tung-Striebel smoother (what core/motion.py uses).
+  alone; tuned among settings that keep fast motion), the Rauch-Tung-Striebel smoother (what
+  core/motion/animate.py uses).
 `--tune` prints the grids the temporal models' constants were chosen on (see `tune`): the `--long` video's
 frames after the short one's (the same clip played further; the short video's frames are never tuned on), and a
 real fast Mixamo clip (test_freebvh.bvh) with and without noise, to keep fast motion.
@@ -63,8 +64,10 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from make_test_video import cached_test_video  # noqa: E402
 
-from poselift.core import contacts, fit, metrics, motion, root_motion, skeleton, temporal  # noqa: E402
-from poselift.core.posefile import read_pose_file  # noqa: E402
+from poselift.core import skeleton  # noqa: E402
+from poselift.core.formats.posefile import read_pose_file  # noqa: E402
+from poselift.core.lift import metrics  # noqa: E402
+from poselift.core.motion import animate, contacts, root_motion, temporal  # noqa: E402
 
 NAMES = skeleton.POSELIFT.joints
 H36M = [NAMES.index(n) for n in skeleton.H36M_17.joints]
@@ -82,12 +85,12 @@ NEARER = 2 / 3  # and brings noisy fast samples at least a third nearer the trut
 def run_video(video: Path, out: Path, threads: int, repeat: int) -> None:
     """`poselift video`'s pipeline on one video read `repeat` times over as one stream (the subprocess's job):
     the chosen track's per-frame lifts, its motion, time and memory -> out."""
-    from poselift.core.lifting import Lifter
-    from poselift.core.pose2d import PoseEstimator
-    from poselift.core.tracking import PoseTracker
-    from poselift.core.video_io import probe_video
-    from poselift.core.video_poses import choose_track, track_video, video_pose_sequence
-    from poselift.core.weights import DEFAULT_VARIANT
+    from poselift.core.lift.lifting import Lifter
+    from poselift.core.nets.pose2d import PoseEstimator
+    from poselift.core.nets.weights import DEFAULT_VARIANT
+    from poselift.core.video.tracking import PoseTracker
+    from poselift.core.video.video_io import probe_video
+    from poselift.core.video.video_poses import choose_track, track_video, video_pose_sequence
 
     torch.set_num_threads(threads)
     began = time.perf_counter()
@@ -125,7 +128,7 @@ class RepeatedFrames:
         return self.info.frames * self.repeat
 
     def __iter__(self):
-        from poselift.core.video_io import VideoFrames
+        from poselift.core.video.video_io import VideoFrames
 
         shift = 0  # frames read before this reading
         for _ in range(self.repeat):
@@ -158,9 +161,9 @@ def measure(video: Path, threads: int, repeat: int = 1) -> dict:
 
 
 def true_stature(truth: np.ndarray) -> float:
-    """Metres: the rendered body's stature, the median over frames of fit.stature of the (F, 27, 3) true joints
+    """Metres: the rendered body's stature, the median over frames of skeleton.stature of the (F, 27, 3) true joints
     (the measure the motion is scaled by)."""
-    heights = fit.stature(torch.from_numpy(np.ascontiguousarray(truth[:, H36M]))).numpy()
+    heights = skeleton.stature(np.ascontiguousarray(truth[:, H36M])).numpy()
     return float(np.median(heights))
 
 
@@ -176,10 +179,10 @@ def per_frame_world(run: dict) -> np.ndarray:
     """(F, 27, 3) each frame's lift placed by its own root, the floor at the median lowest foot: no temporal model."""
     size, focal = tuple(int(v) for v in run["size"]), root_motion.default_focal(tuple(run["size"]))
     joints3d = run["joints3d"].astype(np.float64)
-    relative = joints3d - joints3d[:, motion.PELVIS : motion.PELVIS + 1]
-    relative = root_motion.face_the_camera_ray(relative, np.nan_to_num(run["joints2d"][:, motion.PELVIS]), focal, size)
+    relative = joints3d - joints3d[:, animate.PELVIS : animate.PELVIS + 1]
+    relative = root_motion.face_the_camera_ray(relative, np.nan_to_num(run["joints2d"][:, animate.PELVIS]), focal, size)
     world = relative + root_motion.place_poses(relative, run["joints2d"], run["confidence"], focal, size)[:, None]
-    return world - [0.0, 0.0, contacts.floor_height(world, NAMES, motion.FLOOR_PERCENTILE)]
+    return world - [0.0, 0.0, contacts.floor_height(world, NAMES, animate.FLOOR_PERCENTILE)]
 
 
 def errors_mm(poses: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
@@ -209,7 +212,7 @@ def skating(joints: np.ndarray, planted: np.ndarray, fps: float) -> float:
 def root_errors(root: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
     """m: mean distance of (F, 3) roots from the true pelvis, as they are and after their best common scale about
     the camera's horizontal position (the floor stays put); and their mean depth error (Y, + farther)."""
-    true_root = truth[:, motion.PELVIS]
+    true_root = truth[:, animate.PELVIS]
     seen = np.isfinite(root).all(axis=1)
     r, t = root[seen], true_root[seen]
     scale = np.sum(r[:, :2] * t[:, :2]) / np.sum(r[:, :2] ** 2)
@@ -219,19 +222,19 @@ def root_errors(root: np.ndarray, truth: np.ndarray) -> tuple[float, float, floa
 
 
 def smoother_rows(run: dict, truth: np.ndarray, frames: slice) -> dict[str, dict]:
-    """The temporal models on the same per-frame lifts (motion.steady_poses, root-relative), judged on `frames`."""
+    """The temporal models on the same per-frame lifts (animate.steady_poses, root-relative), judged on `frames`."""
     joints3d = run["joints3d"].astype(np.float64)
-    relative = joints3d - joints3d[:, motion.PELVIS : motion.PELVIS + 1]
-    missing = motion.gaps(run["found"], round(motion.MAX_GAP_S * float(run["fps"])))[1]
+    relative = joints3d - joints3d[:, animate.PELVIS : animate.PELVIS + 1]
+    missing = animate.gaps(run["found"], round(animate.MAX_GAP_S * float(run["fps"])))[1]
     models = {"per frame": None, "bones only": lambda t, f: t,
               "one_euro (1 Hz, beta 10)": temporal.one_euro,
               "one_euro tuned on video": functools.partial(temporal.one_euro, **ONE_EURO_VIDEO),
               "one_euro keeping fast": functools.partial(temporal.one_euro, **ONE_EURO_KEEPS),
               "rts (motion's)": temporal.rts_smooth}  # fmt: skip
-    truth_relative = truth - truth[:, motion.PELVIS : motion.PELVIS + 1]
+    truth_relative = truth - truth[:, animate.PELVIS : animate.PELVIS + 1]
     rows = {}
     for name, smooth in models.items():
-        poses = relative if smooth is None else motion.steady_poses(relative, missing, float(run["fps"]), smooth)
+        poses = relative if smooth is None else animate.steady_poses(relative, missing, float(run["fps"]), smooth)
         pa, n = errors_mm(poses[frames], truth_relative[frames])
         rows[name] = {"pa_mpjpe_mm": pa, "n_mpjpe_mm": n, "jitter_m_s2": jitter(poses[frames], float(run["fps"]))}
     return rows
@@ -241,8 +244,8 @@ def fast_clip() -> tuple[np.ndarray, float]:
     """(F, J, 3) metres, the Mixamo clip test_freebvh.bvh (a fast motion: joints reach 3.5 m/s), and its fps."""
     from fetch_assets import fetch
 
-    from poselift.core.bvh import read_bvh
-    from poselift.core.mocap_names import pose_from_bvh
+    from poselift.core.formats.bvh import read_bvh
+    from poselift.core.formats.mocap_names import pose_from_bvh
 
     clip = pose_from_bvh(read_bvh(fetch(["test_freebvh.bvh"])[0]))
     joints = clip.joints3d[:, 0].astype(np.float64)
@@ -270,9 +273,9 @@ def tune(run: dict, truth: np.ndarray, frames: slice) -> dict:
     jitter, among those that keep the clip's pelvis)."""
     fps = float(run["fps"])
     joints3d = run["joints3d"].astype(np.float64)
-    relative = joints3d - joints3d[:, motion.PELVIS : motion.PELVIS + 1]
-    missing = motion.gaps(run["found"], round(motion.MAX_GAP_S * fps))[1]
-    truth_relative = truth - truth[:, motion.PELVIS : motion.PELVIS + 1]
+    relative = joints3d - joints3d[:, animate.PELVIS : animate.PELVIS + 1]
+    missing = animate.gaps(run["found"], round(animate.MAX_GAP_S * fps))[1]
+    truth_relative = truth - truth[:, animate.PELVIS : animate.PELVIS + 1]
     clip, clip_fps = fast_clip()
     candidates = {f"rts accel_noise={q}": functools.partial(temporal.rts_smooth, accel_noise=q) for q in RTS_GRID}
     candidates |= {f"one_euro min_cutoff_hz={c} beta={b}": functools.partial(temporal.one_euro, min_cutoff_hz=c, beta=b)
@@ -281,14 +284,14 @@ def tune(run: dict, truth: np.ndarray, frames: slice) -> dict:
     print(f"on the Mixamo clip's fastest 5%: error clean, noisy ({FAST_NOISE_M * 100:g} cm) and of the noise (mm)")
     scores = {}
     for name, smooth in candidates.items():
-        poses = motion.steady_poses(relative, missing, fps, smooth)[frames]
+        poses = animate.steady_poses(relative, missing, fps, smooth)[frames]
         pa = errors_mm(poses, truth_relative[frames])[0]
         clean, noisy, noise = fast_motion_mm(smooth, clip - clip[:, :1], clip_fps)
         kept = clean < KEPT_MM and noisy < NEARER * noise
         scores[name] = pa if kept else np.inf
         print(f"  {name:38s} {pa:6.1f} {jitter(poses, fps):7.2f}   {clean:6.1f} {noisy:6.1f} {noise:6.1f}"
               f"  {'keeps' if kept else 'loses'} fast motion")  # fmt: skip
-    root, raw = {}, per_frame_world(run)[:, motion.PELVIS]
+    root, raw = {}, per_frame_world(run)[:, animate.PELVIS]
     for q in ROOT_GRID:
         placed = np.where(missing[:, None], np.nan, temporal.rts_smooth(raw[:, None], fps, q)[:, 0])
         error, shake = root_errors(placed[frames], truth[frames])[0], jitter(placed[frames, None], fps)
@@ -326,17 +329,17 @@ def main() -> None:
     fps = float(short["fps"])
     before, after = per_frame_world(short), short["motion"].astype(np.float64)
     stature = true_stature(truth)
-    told = motion.animate_track(short["joints3d"], short["joints2d"], short["confidence"], short["found"], fps=fps,
+    told = animate.animate_track(short["joints3d"], short["joints2d"], short["confidence"], short["found"], fps=fps,
                                 image_size=tuple(int(v) for v in short["size"]), height=stature)  # fmt: skip
 
     def relative(joints):
-        return joints - joints[:, motion.PELVIS : motion.PELVIS + 1]
+        return joints - joints[:, animate.PELVIS : animate.PELVIS + 1]
 
     rows = {
-        "per frame": (before, before[:, motion.PELVIS]),
+        "per frame": (before, before[:, animate.PELVIS]),
         "motion": (after, short["root"].astype(np.float64)),
         "motion, true stature": (told.joints3d.astype(np.float64), told.root.astype(np.float64)),
-        "ground truth": (truth, truth[:, motion.PELVIS]),
+        "ground truth": (truth, truth[:, animate.PELVIS]),
     }
     table = {}
     for name, (joints, root) in rows.items():
@@ -348,7 +351,7 @@ def main() -> None:
                        "root_depth_bias_m": depth_bias}  # fmt: skip
     print(
         f"{short_video.parent.name}: {len(truth)} frames at {fps:g} fps, person found in "
-        f"{short['found'].mean():.0%}; stature assumed {fit.DEFAULT_HEIGHT:g} m, the body's {stature:.3f} m"
+        f"{short['found'].mean():.0%}; stature assumed {skeleton.DEFAULT_HEIGHT:g} m, the body's {stature:.3f} m"
     )
     columns = list(table["motion"])
     print(f"{'':21s}" + "".join(f"{c:>21s}" for c in columns))

@@ -129,6 +129,13 @@ POSELIFT = _joint_set(
     ],
 )
 
+BODY = JointSet(
+    "body21",
+    POSELIFT.joints[:21],
+    POSELIFT.parents[:21],
+    "Our skeleton without the hand points: the Human3.6M 17, heels and toes (the joints a 3D pose prior models).",
+)
+
 BLAZEPOSE_33 = _joint_set(
     "blazepose33",
     "MediaPipe BlazePose's 33 landmarks in model order; roots: nose and both hips (no pelvis or neck).",
@@ -339,3 +346,24 @@ def subset_parents(joint_names: tuple[str, ...] | list[str], joint_set: JointSet
             p = joint_set.parents[p]
         parents.append(-1 if p < 0 else where[joint_set.joints[p]])
     return tuple(parents)
+
+
+DEFAULT_HEIGHT = 1.70
+"""Metres. A round adult stature, between the usual female and male national means that NCD-RisC tabulates
+(eLife 2016, doi:10.7554/eLife.13410); a default to set per person, not an estimate."""
+ANKLE_HEIGHT = 0.039
+"""Height of the ankle joint above the floor as a fraction of stature (Winter, Biomechanics and Motor Control of
+Human Movement, 4th ed. 2009, fig. 4.1: segment lengths as fractions of body height)."""
+
+
+def stature(poses):
+    """(..., J, 3) poses, numpy or torch, whose first 17 joints are H36M_17's -> (...,) standing height in the poses'
+    unit, from bone lengths: the legs (mean of the sides), pelvis to spine to thorax, thorax to head top, and the
+    ankle's height above the floor."""
+
+    def length(a: str, b: str):
+        return (((poses[..., H36M_17.index(a), :] - poses[..., H36M_17.index(b), :]) ** 2).sum(-1)) ** 0.5
+
+    legs = (sum(length(f"{s}_hip", f"{s}_knee") + length(f"{s}_knee", f"{s}_ankle") for s in ("left", "right"))) / 2
+    trunk = length("pelvis", "spine") + length("spine", "thorax") + length("thorax", "head_top")
+    return (legs + trunk) / (1.0 - ANKLE_HEIGHT)

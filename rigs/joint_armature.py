@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core import skeleton
+from ..core.motion.temporal import hold_nearest
 from ..core.rotations import continuous_quaternions, quaternion_matrix
-from ..core.temporal import hold_nearest
 
 ROOT_BONE_LENGTH = 0.1  # metres
 MIN_BONE_LENGTH = 1e-3  # metres; Blender removes zero-length bones

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from ..core.atomic import write_atomically
+from ..core.formats.atomic import write_atomically
 from .presets import RigPreset
 from .roles import ROLE_NAMES
 

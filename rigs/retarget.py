@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core import contacts
+from ..core.motion import contacts
+from ..core.motion.temporal import hold_nearest
 from ..core.rotations import (
     axis_angle_matrix,
     continuous_quaternions,
@@ -21,7 +22,6 @@ from ..core.rotations import (
     quaternion_matrix,
     rotation_between,
 )
-from ..core.temporal import hold_nearest
 from .roles import ROLES, Role
 
 LEG_JOINTS = (("left_hip", "left_knee", "left_ankle"), ("right_hip", "right_knee", "right_ankle"))
@@ -81,7 +81,7 @@ def retarget(
     the pose's: travel follows the pelvis from the first frame (none `in_place`), height follows the feet
     (see `_root_motion`), kept above the rig's rest floor with `keep_above_floor`; with `root_on_ground` (a game
     engine's root bone) the height goes on the hips instead. With `lock_feet`, feet that touch the floor and
-    barely move (`core.contacts`, at `fps`) are held still first.
+    barely move (`core.motion.contacts`, at `fps`) are held still first.
     """
     if lock_feet:
         joints = _feet_locked(np.asarray(joints, dtype=np.float64), joint_names, fps)

@@ -25,9 +25,10 @@ sys.path.insert(0, str(REPO / "scripts"))
 from fetch_assets import AssetError  # noqa: E402
 from make_test_video import cached_test_video  # noqa: E402
 
-from poselift.core import cli, skeleton  # noqa: E402
-from poselift.core.metrics import pa_mpjpe  # noqa: E402
-from poselift.core.posefile import PoseFileError, read_pose_file  # noqa: E402
+from poselift.core import skeleton  # noqa: E402
+from poselift.core.cli.main import main as poselift  # noqa: E402
+from poselift.core.formats.posefile import PoseFileError, read_pose_file  # noqa: E402
+from poselift.core.lift.metrics import pa_mpjpe  # noqa: E402
 
 H36M = [skeleton.POSELIFT.index(name) for name in skeleton.H36M_17.joints]
 
@@ -40,7 +41,7 @@ def run(video: Path | None, out: Path) -> Path:
         video, truth = cached_test_video(seconds=3.0)
     out.mkdir(parents=True, exist_ok=True)
     posefile, bvh = out / "demo.npz", out / "demo.bvh"
-    if cli.main(["video", str(video), "-o", str(posefile), "--bvh", str(bvh)]) != 0:
+    if poselift(["video", str(video), "-o", str(posefile), "--bvh", str(bvh)]) != 0:
         raise RuntimeError(f"poselift video could not turn {video} into a motion (said above)")
     if truth is not None:
         print(_accuracy(read_pose_file(posefile), read_pose_file(truth)))

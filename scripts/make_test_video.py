@@ -7,8 +7,8 @@ pose file of its ground truth: the 27 PoseLift joints of the rendered body per f
 file's frame: X image right, Y away from the camera, Z up, the floor at Z = 0) and in 2D (pixels, origin
 top-left, pixel i's centre at i) through the camera that rendered it. Nothing in it is estimated:
 1. the clip: bvhtoolbox's test_mocapbank.bvh (30 fps: standing, kneeling down, getting up; the default starts
-   at 3 s, as the subject starts to kneel), read by core/bvh.py and named onto our joints by core/mocap_names.py;
-   asked past its end, it plays back and forth;
+   at 3 s, as the subject starts to kneel), read by core/formats/bvh.py and named onto our joints by
+   core/formats/mocap_names.py; asked past its end, it plays back and forth;
 2. the body (scripts/anny_body.py), posed by the product's own retargeting (rigs/presets.py finds the Mixamo
    preset, rigs/retarget.py turns the bones; feet locked where they are planted), keyed on its rig;
 3. the ground truth, read from Blender's evaluated rig each frame (scripts/video_scene.py);
@@ -37,9 +37,9 @@ import anny_body
 import numpy as np
 from fetch_assets import AssetError, fetch
 
-from poselift.core.bvh import read_bvh
-from poselift.core.mocap_names import pose_from_bvh
-from poselift.core.posefile import write_pose_file
+from poselift.core.formats.bvh import read_bvh
+from poselift.core.formats.mocap_names import pose_from_bvh
+from poselift.core.formats.posefile import write_pose_file
 
 REPO = Path(__file__).resolve().parents[1]
 CLIP = "test_mocapbank.bvh"

@@ -1,15 +1,15 @@
 """Train the default 3D pose prior from evolved synthetic poses and write it into the package.
 
-    python scripts/train_prior.py [--out core/data/default_prior.npz] [--seed 0] [--poses 100000]
+    python scripts/train_prior.py [--out core/lift/data/default_prior.npz] [--seed 0] [--poses 100000]
                                   [--held-out 20000] [--joint-noise 0.02] [--components 2 4 8]
                                   [--latent 32 40 48 56] [--joints 21] [--no-dev-check]
 
-Evolves the poses (core/evolution.py), trains a mixture of PPCA for every (K, Q) of the grid and keeps the smallest
-within half a nat of the best held-out log-likelihood (core/prior_training.py), then checks it on the development
-mocap clips the way bench/lift.py does (fewer views: every 6th frame, one camera each) and prints the table. The
-file's metadata holds the recipe, the candidates, the choice, the dev check, the fit settings the prior was tuned
-with, and the command that regenerates it: with the same numpy and torch (one thread, set here) the bytes are the
-same. The defaults regenerate the shipped prior in about five minutes on this 2-core machine.
+Evolves the poses (core/synth/evolution.py), trains a mixture of PPCA for every (K, Q) of the grid and keeps the
+smallest within half a nat of the best held-out log-likelihood (core/synth/prior_training.py), then checks it on the
+development mocap clips the way bench/lift.py does (fewer views: every 6th frame, one camera each) and prints the
+table. The file's metadata holds the recipe, the candidates, the choice, the dev check, the fit settings the prior
+was tuned with, and the command that regenerates it: with the same numpy and torch (one thread, set here) the bytes
+are the same. The defaults regenerate the shipped prior in about five minutes on this 2-core machine.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import torch
 
-from poselift.core.prior_training import PriorRecipe, train_prior
-from poselift.core.priors import DEFAULT_PRIOR
+from poselift.core.lift.priors import DEFAULT_PRIOR
+from poselift.core.synth.prior_training import PriorRecipe, train_prior
 
 REPO = Path(__file__).resolve().parents[1]
 # The fit settings the default prior was tuned with: the best mean of PA-MPJPE and scaled MPJPE, clean and noisy, over

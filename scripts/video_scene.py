@@ -2,7 +2,7 @@
 the evaluated rig, a still camera, a floor, Workbench rendering to H.264. Used by make_test_video.py.
 
 The ground truth joints (GROUND_TRUTH says each one's definition) are named from the rig's bones by the Mixamo
-convention of core/mocap_names.py, as if the rig were a mocap file: a bone's head is the joint named after the
+convention of core/formats/mocap_names.py, as if the rig were a mocap file: a bone's head is the joint named after the
 bone, a bone without children ends in '<bone>_end' at its tail.
 """
 
@@ -18,15 +18,15 @@ import numpy as np
 from anny_body import Body, build
 from bpy_extras.object_utils import world_to_camera_view
 
-from poselift.core.mocap_names import MIXAMO
-from poselift.core.posefile import PoseSequence
+from poselift.core.formats.mocap_names import MIXAMO
+from poselift.core.formats.posefile import PoseSequence
 from poselift.core.skeleton import POSELIFT
 from poselift.rigs.presets import PRESETS, match
 from poselift.rigs.retarget import RigRest, retarget
 
 GROUND_TRUTH = (
     "Joints of the rendered body's rig as Blender evaluates it, named by the Mixamo convention of "
-    "core/mocap_names.py: pelvis = mid-point of the UpLeg heads; spine = Spine1's head; thorax = Neck's head; "
+    "core/formats/mocap_names.py: pelvis = mid-point of the UpLeg heads; spine = Spine1's head; thorax = Neck's head; "
     "neck = Head's head; head_top = Head's tail; hip, knee, ankle, shoulder, elbow, wrist = the heads of UpLeg, "
     "Leg, Foot, Arm, ForeArm, Hand; toe = ToeBase's tail (the second toe's tip); thumb = HandThumb2's head, "
     "index = HandIndex1's head, pinky = HandPinky1's head; heel = the rear of the heel's sole at rest, carried "

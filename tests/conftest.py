@@ -1,4 +1,5 @@
-"""Session-wide test setup: real assets from the registries, one Blender user folder, a clean bpy exit."""
+"""Session-wide test setup: real assets from the registries, the authors' model where one is given, one Blender
+user folder, a clean bpy exit."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 from fetch_assets import asset_path  # noqa: E402
 from pose_samples import bad_pose_files as _bad_pose_files  # noqa: E402
 
+AUTHORS_MODEL = "POSELIFT_AUTHORS_MODEL"  # the environment variable that names the authors' released model
 _exit_status = 0
 _blender_user: Path | None = None
 
@@ -37,6 +39,24 @@ def blender_user() -> Path:
 def asset():
     """asset(name) -> Path of a fetched asset (see scripts/fetch_assets.py), fetching it when missing."""
     return asset_path
+
+
+@pytest.fixture(scope="session")
+def authors_model_path() -> Path:
+    """The authors' released 3D pose model (lftd_prob_model_params.mat), which $POSELIFT_AUTHORS_MODEL names. It is
+    research-only and never part of the repository: a test that needs it skips when it is not given."""
+    path = Path(os.environ.get(AUTHORS_MODEL, ""))
+    if not os.environ.get(AUTHORS_MODEL) or not path.is_file():
+        pytest.skip(f"the authors' released model is not here: set {AUTHORS_MODEL} to lftd_prob_model_params.mat")
+    return path
+
+
+@pytest.fixture(scope="session")
+def authors_model(authors_model_path):
+    """The authors' released model, read onto our joints and frame."""
+    from poselift.core.lift.ppca import MixturePPCA
+
+    return MixturePPCA.from_authors_mat(authors_model_path)
 
 
 @pytest.fixture(scope="session")

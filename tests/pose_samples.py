@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poselift.core.posefile import PoseSequence, write_pose_file
+from poselift.core.formats.posefile import PoseSequence, write_pose_file
 from poselift.core.skeleton import POSELIFT
 
 # A person standing, facing the camera (-Y), so the subject's left is at +X (image right). Metres, Z up.

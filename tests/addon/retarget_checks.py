@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from poselift.core.posefile import PoseSequence
+from poselift.core.formats.posefile import PoseSequence
 from poselift.rigs.roles import ROLE_BY_NAME
 
 # Bones whose axis runs from the role's head joints to its tail joints on every rig: the limbs, hands, feet, head.

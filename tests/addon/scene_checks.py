@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poselift.core.posefile import PoseSequence
+from poselift.core.formats.posefile import PoseSequence
 from poselift.core.skeleton import subset_parents
 
 REPO = Path(__file__).resolve().parents[2]

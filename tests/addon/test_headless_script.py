@@ -10,7 +10,7 @@ import numpy as np
 from pose_samples import walking_sequence
 from scene_checks import REPO, evaluated_joints, with_jittered_bones
 
-from poselift.core.posefile import write_pose_file
+from poselift.core.formats.posefile import write_pose_file
 
 SCRIPT = REPO / "scripts" / "poselift_blender.py"
 

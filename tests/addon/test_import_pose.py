@@ -8,7 +8,7 @@ import pytest
 from pose_samples import bad_pose_files, walking_sequence
 from scene_checks import evaluated_joints, scene_snapshot, with_jittered_bones
 
-from poselift.core.posefile import PoseSequence, write_pose_file
+from poselift.core.formats.posefile import PoseSequence, write_pose_file
 from poselift.core.skeleton import POSELIFT
 
 TOLERANCE = 1e-4  # metres

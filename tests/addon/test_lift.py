@@ -9,8 +9,8 @@ import pytest
 from make_test_video import cached_test_video
 from scene_checks import EXTENSION, evaluated_joints, scene_snapshot
 
-from poselift.core.metrics import pa_mpjpe
-from poselift.core.posefile import read_pose_file
+from poselift.core.formats.posefile import read_pose_file
+from poselift.core.lift.metrics import pa_mpjpe
 from poselift.core.skeleton import H36M_17, POSELIFT
 
 

@@ -10,7 +10,7 @@ from pose_samples import walking_sequence
 from retarget_checks import measure
 from scene_checks import scene_snapshot
 
-from poselift.core.posefile import write_pose_file
+from poselift.core.formats.posefile import write_pose_file
 from poselift.core.skeleton import POSELIFT
 
 

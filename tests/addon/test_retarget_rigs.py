@@ -11,11 +11,11 @@ import pytest
 import rig_builders
 from retarget_checks import LIMB_ROLES, angle_deg, evaluated_bones, measure
 
-from poselift.core.bvh import read_bvh
-from poselift.core.evolution import EvolutionConfig, evolve
-from poselift.core.hierarchy import BODY
-from poselift.core.mocap_names import pose_from_bvh
-from poselift.core.posefile import PoseSequence, write_pose_file
+from poselift.core.formats.bvh import read_bvh
+from poselift.core.formats.mocap_names import pose_from_bvh
+from poselift.core.formats.posefile import PoseSequence, write_pose_file
+from poselift.core.skeleton import BODY
+from poselift.core.synth.evolution import EvolutionConfig, evolve
 from poselift.rigs.presets import PRESETS
 
 

@@ -11,7 +11,7 @@ from pose_samples import walking_sequence
 from retarget_checks import angle_deg, evaluated_bones
 from scene_checks import REPO
 
-from poselift.core.posefile import write_pose_file
+from poselift.core.formats.posefile import write_pose_file
 from poselift.core.skeleton import POSELIFT
 
 SCRIPT = REPO / "scripts" / "poselift_blender.py"

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from pose_samples import STANDING, walking_sequence
 
-from poselift.core.evolution import EvolutionConfig, evolve
-from poselift.core.hierarchy import BODY
 from poselift.core.rotations import axis_angle_matrix, normalize, rotation_between
+from poselift.core.skeleton import BODY
+from poselift.core.synth.evolution import EvolutionConfig, evolve
 from poselift.rigs.presets import PRESETS
 from poselift.rigs.retarget import RigRest, pose_matrices, retarget
 from poselift.rigs.roles import ROLES

@@ -1,0 +1,1 @@
+"""The `poselift` command line (`main`), its commands and progress reports; `python -m poselift.core.cli`."""

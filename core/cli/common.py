@@ -1,0 +1,98 @@
+"""What `poselift image` and `poselift video` share: the one-sentence error, the output check, the options of
+the networks and of the 3D lift, and building both from those options (torch is imported only there)."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import math
+import sys
+from pathlib import Path
+
+from ..formats.posefile import SUFFIXES, PoseFileError
+from ..nets.weights import DEFAULT_VARIANT, LANDMARK_FILES
+
+HEIGHTS = (0.5, 2.5)  # metres: the statures --height accepts
+MAX_STAGES = 10
+
+
+class CommandError(Exception):
+    """A bad input or setting; the message is one sentence."""
+
+
+def check_output(path: Path) -> None:
+    """Refuses, in one sentence, a pose-file path of the wrong kind, in a folder that is not there, or that is a
+    folder itself."""
+    if path.is_dir():
+        raise PoseFileError(f"{path}: is a folder, not a pose file.")
+    if path.suffix.lower() not in SUFFIXES:
+        raise PoseFileError(f"{path}: a pose file must end in .npz or .json.")
+    if not path.parent.is_dir():
+        raise PoseFileError(f"{path}: the folder {path.parent} does not exist.")
+
+
+def add_model_options(parser: argparse.ArgumentParser, progress: str) -> None:
+    """--model, --device, --half, --stages, --height, --prior, and --progress (default `progress`)."""
+    parser.add_argument("--model", choices=tuple(LANDMARK_FILES), default=DEFAULT_VARIANT,
+                        help=f"BlazePose landmark network (default {DEFAULT_VARIANT})")
+    parser.add_argument("--device", choices=("cpu", "cuda"), help="where the networks run (default: cuda if present)")
+    parser.add_argument("--half", action="store_true",
+                        help="run the networks in float16 (cuda only): faster, landmarks within about a pixel")
+    parser.add_argument("--stages", type=int, metavar="N",
+                        help="stages of the 2D-3D loop (1: one fit on the network's 2D; default: the lifter's)")
+    parser.add_argument("--height", type=float, metavar="METRES",
+                        help="stature every person is scaled to, in metres (default: a human average)")
+    parser.add_argument("--prior", type=Path, metavar="FILE",
+                        help="3D pose prior: our .npz or the authors' .mat (default: the shipped prior)")
+    parser.add_argument("--progress", choices=("bar", "json", "quiet"), default=progress,
+                        help=f"report progress as a bar on stderr, or as JSON lines on stdout (for the add-on); "
+                             f"default {progress}")  # fmt: skip
+
+
+def check_model_options(args: argparse.Namespace) -> None:
+    """Refuses, in one sentence naming the command, a setting of `add_model_options` out of its range."""
+    command = f"poselift {args.command}"
+    if args.stages is not None and not 1 <= args.stages <= MAX_STAGES:
+        raise CommandError(f"{command}: --stages must be between 1 and {MAX_STAGES}, not {args.stages}.")
+    if args.height is not None and not (math.isfinite(args.height) and HEIGHTS[0] <= args.height <= HEIGHTS[1]):
+        raise CommandError(
+            f"{command}: --height is a stature in metres between {HEIGHTS[0]} and {HEIGHTS[1]}, not {args.height:g}."
+        )
+    if args.prior is not None and not args.prior.is_file():
+        raise CommandError(f"{args.prior}: no such prior file.")
+
+
+def build_lifter(args: argparse.Namespace, device=None):
+    """The `lifting.Lifter` the options ask for (the prior file read now), on `device` (None: the people's)."""
+    try:
+        from ..lift.lifting import Lifter
+        from ..lift.ppca import ModelFileError
+    except ImportError as e:
+        raise CommandError(f"poselift {args.command} needs torch in this Python ({sys.executable}): {e}.") from None
+    options = {k: v for k, v in (("stages", args.stages), ("height", args.height)) if v is not None}
+    try:
+        return Lifter(args.prior, device=device, **options)
+    except ModelFileError as e:
+        raise CommandError(str(e)) from None
+
+
+def build_estimator(args: argparse.Namespace, max_people: int):
+    """The BlazePose networks of --model on --device, loaded once per process and setting (a worker may run
+    several commands)."""
+    try:
+        import torch
+    except ImportError as e:
+        raise CommandError(f"poselift {args.command} needs torch in this Python ({sys.executable}): {e}.") from None
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise CommandError(f"poselift {args.command}: --device cuda was asked for, but torch sees no CUDA device here.")
+    if args.half and (args.device == "cpu" or not torch.cuda.is_available()):
+        raise CommandError(f"poselift {args.command}: --half runs the networks in float16 on a CUDA device, "
+                           "and there is none here (or --device cpu was given).")  # fmt: skip
+    return _estimator(args.model, args.device, max_people, args.half)
+
+
+@functools.lru_cache(maxsize=2)
+def _estimator(model: str, device: str | None, max_people: int, half: bool):
+    from ..nets.pose2d import PoseEstimator
+
+    return PoseEstimator(variant=model, device=device, max_people=max_people, half=half)

@@ -1,0 +1,369 @@
+"""The upright fit (algorithm.md 1.5): 2D joints -> 3D poses under a mixture of PPCA, every person at once.
+
+The camera is orthographic and looks horizontally; a person may only turn about the vertical (yaw). For each
+person, component and yaw the pose is a weighted ridge least-squares problem, linear once the scale is folded
+into the coefficients (c_0 scales the mean pose, c_i = c_0 b_i), with the translation profiled out by weighted
+centring. Yaw is searched on a grid, refined on a finer grid around each component's best grid yaw and then by a
+parabola through the finest three; the component (with its yaw) is the one of least negative log marginal
+likelihood of the 2D, the scale having a flat prior.
+
+Batched: only the horizontal image coordinate depends on yaw, so with the vertical part factored once per person
+and component, a yaw costs one J x J Cholesky solve (Woodbury) whose matrix is quadratic in (cos, sin), shared by
+yaw and yaw + 180 degrees. Those solves run vectorised over people x components x yaws, batch last, on the fit's
+device (cuda or cpu), with no loop over people.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..skeleton import DEFAULT_HEIGHT, stature
+from .ppca import JOINTS, MixturePPCA
+
+PELVIS = JOINTS.index("pelvis")
+_SOLVE_BATCH = 4096  # systems per vectorised Cholesky: large enough to amortise op overhead, small enough for cache
+
+
+@dataclass(frozen=True)
+class UprightFit:
+    """Per-person results of `fit_upright`, on the fit's device; joints finite for every person."""
+
+    joint_names: tuple[str, ...]  # (J,) the model's joints: H36M_17's, or those and heels and toes
+    joints3d: torch.Tensor  # (N, J, 3) metres: X image right, Y away from the camera, Z up; pelvis at the origin
+    joints2d: torch.Tensor  # (N, J, 2) pixels, image y down: where the fitted pose projects in the image
+    component: torch.Tensor  # (N,) int64, the chosen mixture component
+    yaw: torch.Tensor  # (N,) radians in [-pi, pi]: the turn about +Z from facing +Y (away from the camera)
+    residual: torch.Tensor  # (N,) weighted RMS 2D residual over the person's RMS radius; inf where not lifted
+    prior_distance: torch.Tensor  # (N,) squared Mahalanobis length of the pose's coefficients per latent dimension
+    #                               under its component (about 1 for a typical pose); inf where not lifted
+    ok: torch.Tensor  # (N,) bool; False where the 2D could not be lifted or a limit is passed
+
+
+@dataclass(frozen=True)
+class _Options:
+    angles: int
+    fine_angles: int
+    min_weight: float
+    min_joints: int
+    max_residual: float
+    max_prior_distance: float
+
+
+@torch.no_grad()
+def fit_upright(
+    model: MixturePPCA,
+    joints2d: np.ndarray | torch.Tensor,
+    weights: np.ndarray | torch.Tensor,
+    *,
+    height: float | np.ndarray | torch.Tensor = DEFAULT_HEIGHT,
+    angles: int = 72,
+    fine_angles: int = 9,
+    tightening: float = 1.0,
+    noise_scale: float = 1.0,
+    min_weight: float = 0.1,
+    min_joints: int = 5,
+    max_residual: float = 0.2,
+    max_prior_distance: float = 4.0,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype = torch.float64,
+    chunk: int = 128,
+) -> UprightFit:
+    """Lift (N, J, 2) pixel joints (image y down) with (N, J) weights in [0, 1] (0 or NaN: not seen) to 3D, each
+    pose scaled to a stature of `height` metres (a scalar or (N,)). The joints are the model's own, in its order
+    (`model.joint_names`: 17 or 21); `model_inputs` picks them out of any named joints, e.g. skeleton.POSELIFT's.
+
+    `angles` (even) yaw grid points over 360 degrees; `fine_angles` (odd) over +-one grid step around each
+    component's best. `tightening` multiplies the prior's inverse coefficient deviations (1: the model's own);
+    `noise_scale` multiplies each component's noise deviation to give the 2D noise the fit assumes (smaller
+    trusts the 2D more). Joints weighing under `min_weight` are dropped. A person with fewer than `min_joints`
+    joints, with joints on one line, or whose fitted scale is not positive is not lifted (ok False, the most likely
+    component's mean pose facing the camera); one whose residual is over `max_residual`, or whose pose is far from
+    typical (`prior_distance` over `max_prior_distance`, as from a camera looking down steeply), keeps its fit
+    with ok False. People are solved `chunk` at a time to bound memory; `device` defaults to that of `joints2d`;
+    float64 is the lifter's: float32 cancels in the likelihood (yaws a few degrees off, joints centimetres off at
+    noise_scale 1) and breaks down when the 2D is trusted much more (noise_scale 0.1)."""
+    if angles < 2 or angles % 2 or fine_angles < 3 or fine_angles % 2 == 0:
+        raise ValueError(f"angles must be even and fine_angles odd and >= 3, not {angles} and {fine_angles}")
+    if device is None:
+        device = joints2d.device if isinstance(joints2d, torch.Tensor) else torch.device("cpu")
+    y = torch.as_tensor(joints2d, device=device).to(dtype)
+    w = torch.as_tensor(weights, device=device).to(dtype)
+    j = len(model.joint_names)
+    if y.ndim != 3 or y.shape[1:] != (j, 2) or w.shape != y.shape[:2]:
+        raise ValueError(
+            f"joints2d must be (N, {j}, 2) and weights (N, {j}) on the model's joints, not {tuple(y.shape)} and "
+            f"{tuple(w.shape)}"
+        )
+    prior = _Prior(model, device, dtype, tightening, noise_scale)
+    options = _Options(angles, fine_angles, min_weight, min_joints, max_residual, max_prior_distance)
+    height = torch.as_tensor(height, device=device, dtype=dtype).expand(len(y))
+    if not len(y):
+        none = y.new_zeros(0)
+        return UprightFit(model.joint_names, y.new_zeros(0, j, 3), y, none.long(), none, none, none, none.bool())
+    starts = range(0, len(y), chunk)
+    parts = [_fit_chunk(prior, y[i : i + chunk], w[i : i + chunk], height[i : i + chunk], options) for i in starts]
+    return UprightFit(model.joint_names, *(torch.cat(p) for p in zip(*parts, strict=True)))
+
+
+def model_inputs(
+    model: MixturePPCA, joint_names: tuple[str, ...], joints2d: np.ndarray, confidence: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(..., J', 2) pixels and (..., J') confidences on `joint_names` (any set, e.g. skeleton.POSELIFT's) ->
+    (..., J, 2) and (..., J) on the model's joints, in its order: weight 0 (and NaN pixels) for a model joint the
+    input does not have, such as the pelvis, spine and neck of a 14-joint CPM skeleton."""
+    joints2d, confidence = np.asarray(joints2d), np.asarray(confidence)
+    have = [name in joint_names for name in model.joint_names]
+    take = [joint_names.index(name) if h else 0 for name, h in zip(model.joint_names, have, strict=True)]
+    points = np.where(np.array(have)[:, None], joints2d[..., take, :], np.nan)
+    return points, np.where(have, confidence[..., take], 0.0)
+
+
+class _Prior:
+    """The model as tensors: basis (K, J, 3, Q+1) with the mean pose as column 0, the ridge (K, Q+1), the 2D noise
+    deviation (K,) and the data-free part of each component's -log p(2D)."""
+
+    def __init__(self, model: MixturePPCA, device, dtype, tightening: float, noise_scale: float):
+        def t(a: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(a, device=device, dtype=dtype)
+
+        self.means = t(model.means)
+        self.basis = torch.cat([self.means[..., None], t(model.bases).permute(0, 2, 3, 1)], dim=-1)
+        inverse_std = tightening / t(model.stds)
+        self.ridge = torch.cat([torch.full_like(inverse_std[:, :1], 1e-9), inverse_std**2], dim=1)
+        self.noise = t(model.noise) * noise_scale
+        self.stds = t(model.stds)
+        self.log_norm = -torch.log(inverse_std).sum(1) - torch.log(t(model.weights))
+        self.fallback = int(np.argmax(model.weights))
+
+
+def _fit_chunk(prior: _Prior, y, w, height, o: _Options):
+    n = len(y)
+    rows = torch.arange(n, device=y.device)
+    seen, w, centre, d, image_r2, degenerate = _observe(y, w, o)
+    fit_w = torch.where(degenerate[:, None], 1.0, w)  # any well-posed problem for those not lifted
+
+    # The basis centred on each person's weighted centroid, (N, K, J, 3, Q+1), and the 2D in model units:
+    # RMS radius matched to the mean poses' RMS radius projected, averaged over yaw, so that c_0 is near 1.
+    fit_total = fit_w.sum(1)
+    centroid = torch.einsum("nj,kjdq->nkdq", fit_w / fit_total[:, None], prior.basis)
+    basis = prior.basis - centroid[:, :, None]
+    mean = basis[..., 0]
+    model_r2 = (fit_w[:, None] * (mean[..., 2] ** 2 + 0.5 * mean[..., :2].pow(2).sum(-1))).sum(-1).mean(1) / fit_total
+    to_model = torch.where(degenerate, 0.0, (model_r2 / image_r2.clamp_min(_tiny(image_r2))).sqrt())
+    obs = d * to_model[:, None, None]
+    setup = _setup(prior, basis, fit_w, obs)
+    count = seen.sum(1).clamp_min(1).to(y.dtype)
+    log_norm = prior.log_norm + 2 * (count[:, None] - 1) * torch.log(prior.noise)  # (N, K)
+
+    yaw_k, nll_k = _search_yaw(setup, log_norm, o)
+    k = nll_k.argmin(1)
+    yaw = yaw_k[rows, k, 0]
+    c = _coefficients(setup, yaw, k)  # (N, Q+1)
+    scale = c[:, 0]
+    b = c[:, 1:] / scale.clamp_min(_tiny(scale))[:, None]
+    shape = prior.means[k] + torch.einsum("nq,njdq->njd", b, prior.basis[k][..., 1:])
+    projected = _turn((basis[rows, k] @ c[:, None, :, None])[..., 0], yaw)[..., [0, 2]]  # (N, J, 2), model units
+    residual = ((fit_w * ((projected - obs) ** 2).sum(-1)).sum(1) / fit_total).sqrt() / (model_r2.sqrt())
+    distance = (b / prior.stds[k]).pow(2).mean(1)
+    lifted = ~degenerate & (scale > 1e-3) & torch.isfinite(shape).all((1, 2)) & torch.isfinite(residual + distance)
+
+    # Who cannot be lifted gets the most likely component's mean pose facing the camera, drawn over the 2D seen.
+    facing = torch.full_like(yaw, math.pi)
+    fallback = _turn(prior.means[prior.fallback].expand(n, -1, -1), facing)
+    draw_w = torch.where(seen.any(1, keepdim=True), w, 1.0)
+    draw_w = draw_w / draw_w.sum(1, keepdim=True)
+    flat = fallback[..., [0, 2]] - (draw_w[..., None] * fallback[..., [0, 2]]).sum(1, keepdim=True)
+    to_image = torch.where(
+        lifted, 1 / to_model.clamp_min(_tiny(to_model)), (image_r2 / (draw_w * flat.pow(2).sum(-1)).sum(1)).sqrt()
+    )
+    flat = torch.where(lifted[:, None, None], projected, flat)
+    turned = torch.where(lifted[:, None, None], _turn(shape, yaw), fallback)
+    joints3d = turned - turned[:, PELVIS, None]
+    residual = torch.where(lifted, residual, math.inf)
+    distance = torch.where(lifted, distance, math.inf)
+    return (
+        joints3d * (height / stature(joints3d))[:, None, None],
+        centre[:, None] + flat * torch.tensor([1.0, -1.0], device=y.device, dtype=y.dtype) * to_image[:, None, None],
+        torch.where(lifted, k, prior.fallback),
+        torch.where(lifted, torch.atan2(torch.sin(yaw), torch.cos(yaw)), facing),
+        residual,
+        distance,
+        lifted & (residual <= o.max_residual) & (distance <= o.max_prior_distance),
+    )
+
+
+def _tiny(x: torch.Tensor) -> float:
+    """The smallest positive normal number of `x`'s dtype: a floor for divisors that underflows in none."""
+    return torch.finfo(x.dtype).tiny
+
+
+def _observe(y: torch.Tensor, w: torch.Tensor, o: _Options):
+    """From (N, J, 2) pixels and (N, J) weights: which joints are seen (finite, weight >= min_weight), their weights
+    (0 where not seen), the weighted centre (N, 2), the centred 2D (N, J, 2) with +y up (0 where not seen), its
+    weighted mean square radius (N,), and who is degenerate (too few joints, or all on one line)."""
+    finite = torch.isfinite(y).all(-1)
+    seen = finite & torch.isfinite(w) & (w >= o.min_weight)
+    w = torch.where(seen, w.clamp(0, 1), 0.0)
+    # Nobody seen: the centre of the points there are, where the fallback pose is drawn.
+    centring = torch.where(seen.any(1, keepdim=True), w, finite.to(w.dtype))
+    centre = (centring[..., None] * torch.where(finite[..., None], y, 0.0)).sum(1)
+    centre = centre / centring.sum(1).clamp_min(_tiny(y))[:, None]
+    total = w.sum(1).clamp_min(_tiny(w))
+    up = torch.tensor([1.0, -1.0], device=y.device, dtype=y.dtype)
+    d = torch.where(seen[..., None], (y - centre[:, None]) * up, 0.0)
+    spread = torch.linalg.eigvalsh(torch.einsum("nj,nja,njb->nab", w, d, d))  # ascending
+    degenerate = (seen.sum(1) < o.min_joints) | ~(spread[:, 0] > 1e-6 * spread[:, 1])
+    return seen, w, centre, d, (w * (d**2).sum(-1)).sum(1) / total, degenerate
+
+
+def _search_yaw(setup: _Setup, log_norm: torch.Tensor, o: _Options) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each component's best yaw (N, K, 1) and its NLL (N, K): the grid (solved a group of angles at a time, to keep
+    the batch near _SOLVE_BATCH systems), the fine grid around its best, then the parabola's vertex if better."""
+    dtype, device = log_norm.dtype, log_norm.device
+    step = 2 * math.pi / o.angles
+    grid = torch.arange(o.angles // 2, device=device, dtype=dtype) * step
+    group = max(1, _SOLVE_BATCH // log_norm.numel())
+    nll = torch.cat([_nll(setup, grid[i : i + group], log_norm) for i in range(0, len(grid), group)], dim=-1)
+    nll = nll.flatten(-2)  # (N, K, angles): the grid, then the grid + pi
+    offsets = torch.linspace(-step, step, o.fine_angles, device=device, dtype=dtype)
+    fine = nll.argmin(-1, keepdim=True).to(dtype) * step + offsets  # (N, K, M)
+    fine_nll = _nll(setup, fine, log_norm)[..., 0, :]
+    best = fine_nll.argmin(-1, keepdim=True)
+    m = best.clamp(1, o.fine_angles - 2)
+    f = fine_nll.gather(-1, torch.cat([m - 1, m, m + 1], -1))
+    curve = f[..., 0] - 2 * f[..., 1] + f[..., 2]
+    shift = torch.where(curve > 0, 0.5 * (f[..., 0] - f[..., 2]) / curve.clamp_min(_tiny(curve)), 0.0).clamp(-1, 1)
+    vertex = fine.gather(-1, m) + shift[..., None] * (offsets[1] - offsets[0])
+    vertex_nll = _nll(setup, vertex, log_norm)[..., 0, :]
+    take_vertex = vertex_nll <= fine_nll.gather(-1, best)
+    yaw_k = torch.where(take_vertex, vertex, fine.gather(-1, best))
+    nll_k = torch.where(take_vertex, vertex_nll, fine_nll.gather(-1, best))[..., 0]
+    return yaw_k, nll_k
+
+
+def _turn(poses: torch.Tensor, yaw: torch.Tensor) -> torch.Tensor:
+    """(N, J, 3) turned by (N,) yaw about +Z (counter-clockwise seen from above)."""
+    c, s = torch.cos(yaw)[:, None], torch.sin(yaw)[:, None]
+    x, y = poses[..., 0], poses[..., 1]
+    return torch.stack([c * x - s * y, s * x + c * y, poses[..., 2]], dim=-1)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """Per person and component (B = N x K, batch last), rows weighted by sqrt(w) / noise: the yaw-free (vertical)
+    normal matrix Hz = L L^T with right-hand side rz, and what a yaw's solve needs. Bx, By: the rows of the
+    horizontal image coordinate at yaw 0 and 90 degrees, so that yaw (c, s) has rows X = c Bx - s By; u: the
+    horizontal observations. Woodbury: (Hz + X^T X)^-1 = Z - Z X^T S^-1 X Z with Z = Hz^-1, S = I + X Z X^T
+    (J x J), det H = det Hz det S; X Z r = M u + X Z rz with M = S - I."""
+
+    terms: torch.Tensor  # (5, (J+2) J, B) [M | M u | X Z rz] as rows, coefficients of c^2, cs, s^2, c, s
+    f0_lin: torch.Tensor  # (2, B) f0.(X^T u) = c (Bx f0).u - s (By f0).u, f0 = Z rz: coefficients of c, s
+    u: torch.Tensor  # (J, B)
+    base: torch.Tensor  # (B,) |u|^2 + |v|^2 - f0.rz + log det Hz, the yaw-free part of 2 NLL
+    chol: torch.Tensor  # (N, K, Q+1, Q+1) L
+    bx: torch.Tensor  # (N, K, J, Q+1)
+    by: torch.Tensor  # (N, K, J, Q+1)
+    rz: torch.Tensor  # (N, K, Q+1)
+
+
+def _setup(prior: _Prior, basis: torch.Tensor, w: torch.Tensor, obs: torch.Tensor) -> _Setup:
+    """(N, K, J, 3, Q+1) centred basis, (N, J) weights and (N, J, 2) centred observations in model units."""
+    n, k, j = basis.shape[:3]
+    root_w = (w[:, None] / prior.noise[None, :, None] ** 2).sqrt()  # (N, K, J)
+    bx, by, bz = (root_w[..., None] * basis[..., axis, :] for axis in range(3))  # (N, K, J, Q+1)
+    u, v = root_w * obs[:, None, :, 0], root_w * obs[:, None, :, 1]
+    rz = (bz.mT @ v[..., None])[..., 0]
+    chol = torch.linalg.cholesky(bz.mT @ bz + torch.diag_embed(prior.ridge))
+    g = torch.linalg.solve_triangular(chol, torch.cat([bx.mT, by.mT, rz[..., None]], dim=-1), upper=False)
+    gx, gy, g0 = g[..., :j], g[..., j : 2 * j], g[..., 2 * j :]  # L^-1 Bx^T, L^-1 By^T, L^-1 rz
+    pxy = gx.mT @ gy
+    m = (gx.mT @ gx, -pxy - pxy.mT, gy.mT @ gy)  # M = c^2 Pxx - cs (Pxy + Pyx) + s^2 Pyy
+    hx, hy = (gx.mT @ g0)[..., 0], (gy.mT @ g0)[..., 0]  # Bx f0, By f0: X Z rz = c hx - s hy
+    # The augmented rows [M | M u | X Z rz] (see _cholesky_rows), one set per function of the yaw.
+    no_row, no_m = torch.zeros_like(hx)[..., None, :], torch.zeros_like(m[0])
+    rows = [torch.cat([p, (p @ u[..., None]).mT, no_row], dim=-2) for p in m]
+    rows += [torch.cat([no_m, no_row, h[..., None, :]], dim=-2) for h in (hx, -hy)]
+    logdet_hz = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
+    base = (u**2).sum(-1) + (v**2).sum(-1) - (g0**2).sum((-2, -1)) + logdet_hz
+
+    def batch_last(t: torch.Tensor) -> torch.Tensor:
+        return t.reshape(n * k, -1).T.contiguous()
+
+    return _Setup(
+        terms=torch.stack([batch_last(t) for t in rows]),
+        f0_lin=torch.stack([(hx * u).sum(-1), -(hy * u).sum(-1)]).reshape(2, n * k),
+        u=batch_last(u),
+        base=base.reshape(n * k),
+        chol=chol,
+        bx=bx,
+        by=by,
+        rz=rz,
+    )
+
+
+def _nll(s: _Setup, yaw: torch.Tensor, log_norm: torch.Tensor) -> torch.Tensor:
+    """Negative log marginal likelihood of the 2D: (N, K, 2, A) at (A,) yaws shared by all and at the same yaws +
+    pi, or (N, K, 1, A) at (N, K, A) yaws."""
+    j, b = s.u.shape
+    c, sn = torch.cos(yaw), torch.sin(yaw)
+    basis = torch.stack([c * c, c * sn, sn * sn, c, sn])  # (5, A) or (5, N, K, A)
+    if yaw.ndim == 1:  # one product for everyone
+        aug = (basis.T @ s.terms.flatten(1)).unflatten(1, (j + 2, j, b))  # (A, J + 2, J, B)
+        lin = basis[3:].T @ s.f0_lin  # (A, B)
+        sign = torch.tensor([1.0, -1.0], device=yaw.device, dtype=yaw.dtype)
+    else:
+        basis = basis.flatten(1, 2).permute(0, 2, 1)  # (5, A, B)
+        aug = s.terms[0] * basis[0, :, None]  # batch last and contiguous, as _cholesky_rows wants it
+        for t in range(1, 5):
+            aug.addcmul_(s.terms[t], basis[t, :, None])
+        aug = aug.unflatten(1, (j + 2, j))
+        lin = (s.f0_lin[:, None] * basis[3:]).sum(0)
+        sign = torch.ones(1, device=yaw.device, dtype=yaw.dtype)
+    # X Z r = M u + X Z rz =: hu + hl, and the turn by pi flips the sign of hl.
+    u_h = (s.u * aug[:, j:]).sum(2)  # (A, 2, B): u.hu, u.hl
+    z, logdet_s = _cholesky_rows(aug)  # L_S^-1 hu, L_S^-1 hl: (A, 2, J, B)
+    zz = (z[:, 0] ** 2 + z[:, 1] ** 2).sum(1)[:, None]
+    zl = 2 * (z[:, 0] * z[:, 1]).sum(1)[:, None]
+    # 2 NLL = |u|^2 + |v|^2 - c*.r + log det H + 2 log_norm; c*.r = f0.r + u.(X Z r) - (X Z r)^T S^-1 (X Z r).
+    two_nll = s.base - sign[:, None] * lin[:, None] - u_h[:, :1] - sign[:, None] * u_h[:, 1:] + zz
+    two_nll = two_nll + sign[:, None] * zl + logdet_s[:, None]  # (A, R, B)
+    return 0.5 * two_nll.permute(2, 1, 0).reshape(*log_norm.shape, len(sign), -1) + log_norm[..., None, None]
+
+
+def _coefficients(s: _Setup, yaw: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """(N, Q+1) coefficients c* at (N,) yaws of (N,) components: c* = Z (rz + X^T (u - v)), v = S^-1 X Z r."""
+    n, j = len(yaw), s.u.shape[0]
+    pick = torch.arange(n, device=yaw.device) * s.chol.shape[1] + k  # each person's column in the batch
+    c, sn = torch.cos(yaw), torch.sin(yaw)
+    basis = torch.stack([c * c, c * sn, sn * sn, c, sn])
+    aug = torch.einsum("tdn,tn->nd", s.terms[:, :, pick], basis).unflatten(1, (j + 2, j))
+    matrix = aug[:, :j] + torch.eye(j, device=yaw.device, dtype=yaw.dtype)
+    u = s.u[:, pick].T
+    v = torch.linalg.solve(matrix, aug[:, j] + aug[:, j + 1])
+    rows, chol = torch.arange(n, device=yaw.device), s.chol[torch.arange(n), k]
+    x = c[:, None, None] * s.bx[rows, k] - sn[:, None, None] * s.by[rows, k]  # (N, J, Q+1)
+    rhs = s.rz[rows, k] + (x.mT @ (u - v)[..., None])[..., 0]
+    return torch.cholesky_solve(rhs[..., None], chol)[..., 0]
+
+
+def _cholesky_rows(aug: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(A, J + R, J, B): rows 0..J-1 hold M (symmetric positive semi-definite), rows J.. hold R right-hand sides h^T.
+    Factors I + M = L L^T in place, Cholesky unrolled over J and vectorised over the batch, the right-hand sides
+    eliminated as extra rows; returns L^-1 h (A, R, J, B) and log det(I + M) (A, B). For small J this is many times
+    faster than a LAPACK call per matrix."""
+    j = aug.shape[2]
+    aug[:, :j].diagonal(dim1=1, dim2=2).add_(1.0)
+    for k in range(j):  # in-place ops on views: indexed augmented assignment would add a copy each
+        col = aug[:, k:, k]  # column k of the factor (its diagonal first), then of the eliminated rows
+        col.div_(col[:, :1].sqrt())
+        # The update only needs the lower triangle: the top half of the rows updates a square block, the rest
+        # their whole width, which skips a quarter of the work.
+        half = k + 1 + (j - k - 1) // 2
+        aug[:, k + 1 : half, k + 1 : half].addcmul_(col[:, 1 : half - k, None], col[:, None, 1 : half - k], value=-1.0)
+        aug[:, half:, k + 1 :].addcmul_(col[:, half - k :, None], col[:, None, 1 : j - k], value=-1.0)
+    logdet = 2 * aug[:, :j].diagonal(dim1=1, dim2=2).log().sum(-1)
+    return aug[:, j:], logdet

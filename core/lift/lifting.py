@@ -1,0 +1,278 @@
+"""The seed's 2D-3D loop (algorithm.md 1.6) on BlazePose's belief maps: people in 2D -> 3D poses on our skeleton.
+
+Stage 1 fits the 3D pose prior (`fit.fit_upright`) to the network's landmarks. Each further stage projects the
+fitted pose into the image, renders a Gaussian belief map (`sigma`) at every projected joint in the network's
+belief-map space (`People2D.heatmap_to_image` inverted), fuses it with the network's own map (sigmoid of its
+logits; `fusion_weight` is the network's share), re-reads each landmark from the fused map within a window of
+`radius` map pixels around the projected joint (`read_near="projection"`) or the current landmark (argmax, then
+a log-parabola for the sub-pixel part) and fits again. Everything is batched over people on one device; no loop
+runs per person. The defaults come from bench/fusion.py (below): there, the rendered projection never helped, so
+the default network share is 1 and the loop's 3D knowledge enters through where each map is re-read.
+
+Which landmarks are fused: those of a joint the prior models that BlazePose has a landmark (and a map) of its own
+for: hips, knees, ankles, heels, toes (BlazePose's foot index), shoulders, elbows, wrists and the neck (H3.6M's
+neck/nose joint, BlazePose's nose). Joints BlazePose builds from other landmarks (pelvis, spine, thorax, head top:
+`skeleton.mapping(BLAZEPOSE_33, POSELIFT)`) are rebuilt by the same recipe from the fused landmarks at every
+stage; the face landmarks the head top is made of, which no prior models, keep the network's points.
+A person the last fit did not call ok keeps its 2D unfused (a poor fit would only pull good 2D away).
+
+Confidence: each joint's BlazePose confidence (visibility x presence; the least of a recipe's landmarks) is its
+weight in every stage's fit, so a joint under `fit`'s `min_weight` is not seen, and it is `Lifted.confidence`.
+
+Joints the prior does not model (the hand points; heels and toes for a 17-joint prior such as the authors') hang
+from their nearest modelled ancestor by the offset BlazePose's world landmarks give them, scaled by the ratio of
+the lifted stature to the world landmarks' own.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from .. import skeleton
+from ..nets.roi import invert_affine, transform_points
+from . import belief_maps, fit, priors
+from .ppca import MixturePPCA
+
+if TYPE_CHECKING:
+    from ..nets.pose2d import People2D
+
+# Chosen on data by `python bench/fusion.py` (BlazePose full, the 90 frames of the rendered test video with exact
+# truth, and 5 people in 4 photos), the default prior; the rule: least PA-MPJPE on the 17 joints among settings that
+# keep every photo person ok, ties (0.5 mm) to fewer stages. Figures (2D px / PA-MPJPE 17 / 27 joints, mm):
+#   BlazePose world landmarks (before the loop)           5.99 / 67.0 / 77.1
+#   1 stage (the fit on the network's 2D)                 5.99 / 64.0 / 69.7
+#   2 stages, weight 1, read near the projection, r 4     5.39 / 63.3 / 68.1   <- these defaults
+#   3 stages, weight 0.75, sigma 2.5                      5.82 / 63.4 / 67.9
+#   2 stages, weight 0.5, sigma 2.5                       6.11 / 65.0 / 70.1
+#   3 stages, weight 1                                    5.30 / 61.9 / 66.1   (1 of the 5 photo people not ok)
+# At every stage count a network share under 1 did worse than 1: on these frames the rendered projection does not
+# improve BlazePose's maps; what helps is re-reading BlazePose's own maps near where the first fit projects each
+# joint. Sigma matters only below weight 1, where 2.5 beat 1.5 in every row. With 15% of the body landmarks made
+# confident errors (the bench's decoys), every setting stays between 104 and 108 mm (1 stage: 108.1): without the
+# seed's learned per-stage weights and retrained network, the fusion repairs little.
+DEFAULT_STAGES = 2
+FUSION_WEIGHT = 1.0  # the network's share of a fused belief map, in [0, 1]
+RENDER_SIGMA = 2.5  # belief-map pixels (a 64-px map spans BlazePose's 256-px crop)
+READ_NEAR = "projection"  # a fused map is re-read near the fitted pose's projection ("projection") or the landmark
+READ_RADIUS = 4  # belief-map pixels: the re-read window, 9 x 9 as the one MediaPipe refines landmarks in
+MIN_PEAK = 0.05  # a fused map weaker than this in the window (off the crop, nothing seen) keeps the landmark
+
+POSELIFT = skeleton.POSELIFT
+_FROM_BLAZEPOSE = skeleton.mapping(skeleton.BLAZEPOSE_33, POSELIFT)
+# Our joints whose BlazePose landmark is not called by their own name.
+_LANDMARK_OF = {"left_toe": "left_foot_index", "right_toe": "right_foot_index", "neck": "nose"}
+_FEET = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
+
+
+@dataclass(frozen=True)
+class Lifted:
+    """N people lifted to 3D on `skeleton.POSELIFT`, as numpy arrays."""
+
+    joints3d: np.ndarray  # (N, 27, 3) float32 metres, pose-file frame (X image right, Y away from the camera, Z up),
+    #                       pelvis at X = Y = 0, lowest foot point at Z = 0
+    joints2d: np.ndarray  # (N, 27, 2) float32 image pixels (the input's image): the last stage's 2D (the network's
+    #                       at stage 1, re-read from the fused maps after), finite (a missing one: its projection)
+    confidence: np.ndarray  # (N, 27) float32 in [0, 1]: BlazePose's confidence of each joint
+    yaw: np.ndarray  # (N,) radians, as fit.UprightFit.yaw
+    ok: np.ndarray  # (N,) bool: False where the person could not be lifted (defined pose, no NaN)
+
+
+class Lifter:
+    """A 3D pose prior and the loop's settings, ready to lift `People2D` from `pose2d.PoseEstimator`.
+
+    `prior`: None (the default prior), a path (our .npz or the authors' .mat; ppca.ModelFileError names a bad
+    one) or a `MixturePPCA`. `stages` >= 1 (1: one fit on the network's 2D). `height`: the stature in metres each
+    pose is scaled to. `device`: where the loop runs (default: the people's device). `fusion_weight` (the
+    network's share), `sigma` and `radius` (belief-map pixels) and `read_near` ("projection" or "landmark") default
+    to the values chosen by bench/fusion.py.
+    """
+
+    def __init__(
+        self,
+        prior: str | os.PathLike | MixturePPCA | None = None,
+        *,
+        stages: int = DEFAULT_STAGES,
+        height: float = skeleton.DEFAULT_HEIGHT,
+        device: str | torch.device | None = None,
+        fusion_weight: float = FUSION_WEIGHT,
+        sigma: float = RENDER_SIGMA,
+        radius: float = READ_RADIUS,
+        read_near: str = READ_NEAR,
+    ):
+        if stages < 1:
+            raise ValueError(f"the loop needs at least 1 stage, not {stages}")
+        if not 0.0 <= fusion_weight <= 1.0 or sigma <= 0 or radius < 1:
+            raise ValueError(f"fusion weight must be in [0, 1], sigma positive and radius >= 1, not {fusion_weight}, "
+                             f"{sigma}, {radius}")
+        if read_near not in ("landmark", "projection"):
+            raise ValueError(f"read_near must be 'landmark' or 'projection', not {read_near!r}")
+        self.model = prior if isinstance(prior, MixturePPCA) else priors.load_prior(prior)
+        self.prior_name = _prior_name(prior, self.model)
+        self.stages, self.height, self.fusion_weight, self.sigma = stages, height, fusion_weight, sigma
+        self.radius, self.read_near = radius, read_near
+        self.device = None if device is None else torch.device(device)
+        self.settings = priors.fit_settings(self.model)
+        self._modelled = [POSELIFT.index(name) for name in self.model.joint_names]
+        fused = [j for j in self._modelled if _landmark(POSELIFT.joints[j]) is not None]
+        self._fused_landmarks = [_landmark(POSELIFT.joints[j]) for j in fused]
+        self._hanging = _hanging_joints(self.model.joint_names)
+
+    @property
+    def description(self) -> str:
+        """What the pose file's metadata says the 3D came from: "lifted: <prior>, <N> stage(s)"."""
+        return f"lifted: {self.prior_name}, {self.stages} stage{'s' if self.stages > 1 else ''}"
+
+    @torch.no_grad()
+    def lift(self, people: People2D, height: float | np.ndarray | None = None) -> Lifted:
+        """Every person of `people` in 3D; `height` in metres (a scalar or (N,); None: the lifter's)."""
+        device = self.device or people.keypoints.device
+        landmarks = people.keypoints.to(device, torch.float32)  # (N, 33, 2) image px
+        heatmaps = people.heatmaps[:, : landmarks.shape[1]].to(device)
+        points = _to_poselift(landmarks)
+        confidence = _to_poselift_confidence(people.confidence.to(device, torch.float32))
+        confidence = torch.where(torch.isfinite(points).all(-1), torch.nan_to_num(confidence).clamp(0, 1), 0.0)
+        weights = confidence[:, self._modelled]
+        height = torch.as_tensor(self.height if height is None else height, device=device, dtype=torch.float64)
+        to_map = invert_affine(people.heatmap_to_image.to(device, torch.float32))
+
+        result = self._fit(points, weights, height)
+        for _ in range(1, self.stages):
+            landmarks = self._fuse(landmarks, heatmaps, to_map, people.heatmap_to_image.to(device), result)
+            points = _to_poselift(landmarks)
+            result = self._fit(points, weights, height)
+        joints3d = self._place(result.joints3d.float(), people.world.to(device, torch.float32))
+        joints2d = _fill(points, result.joints2d.float(), self._modelled)
+        return Lifted(
+            joints3d=_stand_on_floor(joints3d).cpu().numpy(),
+            joints2d=joints2d.cpu().numpy(),
+            confidence=confidence.cpu().numpy(),
+            yaw=result.yaw.float().cpu().numpy(),
+            ok=result.ok.cpu().numpy(),
+        )
+
+    def _fit(self, points: torch.Tensor, weights: torch.Tensor, height: torch.Tensor) -> fit.UprightFit:
+        return fit.fit_upright(self.model, points[:, self._modelled], weights, height=height, **self.settings)
+
+    def _fuse(self, landmarks, heatmaps, to_map, to_image, result: fit.UprightFit) -> torch.Tensor:
+        """(N, 33, 2) image px: the fused landmarks re-read, for the people the fit calls ok; the others' as given."""
+        names = self.model.joint_names
+        projected = result.joints2d.float()[:, [names.index(_joint_of(lm)) for lm in self._fused_landmarks]]
+        rendered = belief_maps.render(transform_points(to_map, projected), heatmaps.shape[-2:], self.sigma)
+        index = [skeleton.BLAZEPOSE_33.index(lm) for lm in self._fused_landmarks]
+        fused = belief_maps.fuse(torch.sigmoid(heatmaps[:, index]), rendered, self.fusion_weight)
+        centre = projected if self.read_near == "projection" else landmarks[:, index]
+        fused = belief_maps.near(fused, transform_points(to_map, centre), self.radius)
+        read, peak = belief_maps.read(fused)
+        take = result.ok[:, None] & (peak >= MIN_PEAK)
+        out = landmarks.clone()
+        out[:, index] = torch.where(take[..., None], transform_points(to_image, read), landmarks[:, index])
+        return out
+
+    def _place(self, modelled: torch.Tensor, world: torch.Tensor) -> torch.Tensor:
+        """(N, 27, 3) metres: the fit's (N, J, 3) joints in their slots, the others hung from their ancestor by
+        the world landmarks' offset, scaled to the lifted stature."""
+        joints = modelled.new_zeros(len(modelled), len(POSELIFT), 3)
+        joints[:, self._modelled] = modelled
+        if self._hanging:
+            world = torch.nan_to_num(_to_poselift(_world_to_pose_frame(world)))
+            scale = skeleton.stature(modelled[:, :17]) / skeleton.stature(world[:, :17]).clamp_min(1e-6)
+            child, ancestor = (list(t) for t in zip(*self._hanging, strict=True))
+            offset = world[:, child] - world[:, ancestor]
+            joints[:, child] = joints[:, ancestor] + scale[:, None, None] * offset
+        return joints
+
+
+def world_landmarks(people: People2D) -> np.ndarray:
+    """(N, 27, 3) float32 metres: BlazePose's own world landmarks on our skeleton in the pose-file frame, pelvis at
+    X = Y = 0 and the lowest foot point at Z = 0 (what `poselift image` wrote before the loop; bench/fusion.py's
+    baseline)."""
+    world = _to_poselift(_world_to_pose_frame(people.world.float()))
+    return _stand_on_floor(world).cpu().numpy()
+
+
+def _prior_name(prior, model: MixturePPCA) -> str:
+    if prior is None:
+        return "default prior"
+    if isinstance(prior, MixturePPCA):
+        return model.source or "given prior"
+    return Path(prior).name
+
+
+def _landmark(joint: str) -> str | None:
+    """The BlazePose landmark that is `joint` itself, or None where BlazePose builds it from others."""
+    name = _LANDMARK_OF.get(joint, joint)
+    return name if name in skeleton.BLAZEPOSE_33.joints else None
+
+
+def _joint_of(landmark: str) -> str:
+    return next((j for j, lm in _LANDMARK_OF.items() if lm == landmark), landmark)
+
+
+def _hanging_joints(modelled: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(joint, nearest modelled ancestor) POSELIFT indices of every joint the prior does not model."""
+    out = []
+    for j, name in enumerate(POSELIFT.joints):
+        if name in modelled:
+            continue
+        a = POSELIFT.parents[j]
+        while POSELIFT.joints[a] not in modelled:
+            a = POSELIFT.parents[a]
+        out.append((j, a))
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _mapping_tensors(device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`_FROM_BLAZEPOSE` (skeleton.JointMapping) on `device`: its (27, 33) weights, which are used, and (27,)
+    which joints have a recipe; made once per device."""
+    matrix = torch.as_tensor(np.nan_to_num(_FROM_BLAZEPOSE.matrix), dtype=torch.float32, device=device)
+    return matrix, matrix != 0, torch.as_tensor(_FROM_BLAZEPOSE.mapped, device=device)
+
+
+def _to_poselift(points: torch.Tensor) -> torch.Tensor:
+    """(N, 33, D) BlazePose landmarks -> (N, 27, D) on POSELIFT by its recipes, as JointMapping.apply does in
+    numpy; NaN where a source is NaN or a joint has no recipe."""
+    matrix, used, mapped = _mapping_tensors(points.device)
+    finite = torch.isfinite(points).all(-1)
+    out = torch.einsum("ts,nsd->ntd", matrix, torch.where(finite[..., None], points, 0.0))
+    complete = ~(used[None] & ~finite[:, None, :]).any(-1) & mapped
+    return torch.where(complete[..., None], out, torch.nan)
+
+
+def _to_poselift_confidence(confidence: torch.Tensor) -> torch.Tensor:
+    """(N, 33) -> (N, 27): the least confident landmark of each recipe, 0 for a joint with none."""
+    _, used, mapped = _mapping_tensors(confidence.device)
+    least = torch.where(used[None], confidence[:, None, :], torch.inf).amin(-1)
+    return torch.where(mapped, least, 0.0)
+
+
+def _world_to_pose_frame(world: torch.Tensor) -> torch.Tensor:
+    """(..., 3) MediaPipe world axes (x right, y down, z away from the camera) -> X right, Y away, Z up."""
+    x, y, z = world.unbind(-1)
+    return torch.stack([x, z, -y], -1)
+
+
+def _fill(points: torch.Tensor, projected: torch.Tensor, modelled: list[int]) -> torch.Tensor:
+    """(N, 27, 2) points with every NaN replaced: a modelled joint by the fit's projection, another joint by its
+    filled parent's point."""
+    fallback = points.new_zeros(points.shape)
+    fallback[:, modelled] = projected
+    for j, p in enumerate(POSELIFT.parents):  # parents come before children
+        if j not in modelled and p >= 0:
+            fallback[:, j] = torch.where(torch.isfinite(points[:, p]), points[:, p], fallback[:, p])
+    return torch.where(torch.isfinite(points), points, fallback)
+
+
+def _stand_on_floor(joints: torch.Tensor) -> torch.Tensor:
+    """(N, 27, 3) metres, Z up, pelvis at the origin: the lowest foot joint moved to Z = 0."""
+    feet = [POSELIFT.index(name) for name in _FEET]
+    pelvis = joints[:, POSELIFT.index("pelvis")]
+    floor = joints[:, feet, 2].amin(1)
+    return joints - torch.stack([pelvis[:, 0], pelvis[:, 1], floor], -1)[:, None]

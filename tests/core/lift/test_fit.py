@@ -1,0 +1,260 @@
+"""The batched upright fit: poses drawn from a model come back from their 2D, in the pose file's frame
+and at the height asked for; inputs that cannot be lifted get a defined result and ok False."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from poselift.core.lift.fit import fit_upright, model_inputs
+from poselift.core.lift.metrics import joint_errors, mpjpe, procrustes_align
+from poselift.core.lift.ppca import JOINTS, MixturePPCA, train
+from poselift.core.skeleton import BODY, DEFAULT_HEIGHT, POSELIFT, stature
+from poselift.core.synth.evolution import EvolutionConfig, evolve
+
+J = len(JOINTS)
+
+
+def turn(poses: np.ndarray, yaw: np.ndarray) -> np.ndarray:
+    """(N, J, 3) turned about +Z by (N,) radians."""
+    c, s = np.cos(yaw)[:, None], np.sin(yaw)[:, None]
+    x, y = poses[..., 0], poses[..., 1]
+    return np.stack([c * x - s * y, s * x + c * y, poses[..., 2]], axis=-1)
+
+
+def photograph(camera_frame: np.ndarray) -> np.ndarray:
+    """(N, J, 3) poses (X right, Y away, Z up) -> (N, J, 2) orthographic pixels, image y down."""
+    return np.stack([640 + 400 * camera_frame[..., 0], 360 - 400 * camera_frame[..., 2]], axis=-1)
+
+
+def in_metres(camera_frame: np.ndarray, height: float = DEFAULT_HEIGHT) -> np.ndarray:
+    """The truth as the fit reports it: pelvis at the origin, scaled to `height` metres tall."""
+    poses = camera_frame - camera_frame[:, JOINTS.index("pelvis"), None]
+    return poses * (height / stature(torch.as_tensor(poses)).numpy())[:, None, None]
+
+
+def drawn(model: MixturePPCA, count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Poses drawn from the model turned by random yaws: (N, J, 3) camera frame, (N,) yaw, (N,) component."""
+    rng = np.random.default_rng(seed)
+    poses, k = model.sample(count, rng)
+    yaw = rng.uniform(-np.pi, np.pi, count)
+    return turn(poses, yaw), yaw, k
+
+
+def tallest_mean(model: MixturePPCA) -> np.ndarray:
+    """(J, 3) the mean pose of the component that stands tallest: a person standing, facing +Y."""
+    ankles = [JOINTS.index("left_ankle"), JOINTS.index("right_ankle")]
+    heights = model.means[:, JOINTS.index("head_top"), 2] - model.means[:, ankles, 2].min(1)
+    return model.means[int(np.argmax(heights))]
+
+
+def angle_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(np.angle(np.exp(1j * (a - b))))
+
+
+def test_poses_drawn_from_the_model_come_back_within_5_mm(model):
+    """The acceptance test: noise-free orthographic 2D of the model's own poses, the fit told to trust the 2D."""
+    camera, yaw, k = drawn(model, 300, seed=0)
+    fit = fit_upright(model, photograph(camera), np.ones((300, J)), noise_scale=0.01)
+    truth = in_metres(camera)
+    errors = 1000 * joint_errors(procrustes_align(fit.joints3d.numpy(), truth), truth).mean(-1)
+    assert errors.mean() < 5.0
+    assert np.median(errors) < 1.0
+    assert (fit.component.numpy() == k).mean() > 0.98
+    assert np.degrees(np.median(angle_error(fit.yaw.numpy(), yaw))) < 0.2
+    assert 1000 * mpjpe(fit.joints3d.numpy(), truth) < 10.0  # no alignment: yaw and depth order are right too
+    assert fit.ok.all()
+
+
+def test_under_the_models_own_noise_the_fit_leans_on_the_prior(model):
+    """At noise_scale 1 the fit weighs the 2D as the model's isotropic noise says: the depth the 2D leaves open
+    goes to the prior, so poses drawn from the whole prior come back within a few centimetres, yaw within degrees."""
+    camera, yaw, _ = drawn(model, 200, seed=1)
+    fit = fit_upright(model, photograph(camera), np.ones((200, J)))
+    truth = in_metres(camera)
+    errors = 1000 * joint_errors(procrustes_align(fit.joints3d.numpy(), truth), truth).mean(-1)
+    assert errors.mean() < 60.0
+    assert np.degrees(np.median(angle_error(fit.yaw.numpy(), yaw))) < 5.0
+    assert fit.ok.all()
+
+
+def test_the_fitted_pose_projects_back_onto_the_2d(model):
+    camera, _, _ = drawn(model, 50, seed=2)
+    pixels = photograph(camera)
+    fit = fit_upright(model, pixels, np.ones((50, J)), noise_scale=0.01)
+    assert np.abs(fit.joints2d.numpy() - pixels).max() < 0.5
+    assert fit.residual.numpy().max() < 1e-3
+
+
+def test_a_person_facing_the_camera_has_their_right_on_the_image_left(model):
+    """Pose-file frame: X image right, Y away from the camera, Z up; yaw pi faces the camera."""
+    standing = tallest_mean(model)[None]
+    fit = fit_upright(model, photograph(turn(standing, np.array([math.pi]))), np.ones((1, J)), noise_scale=0.01)
+    pose = fit.joints3d.numpy()[0]
+
+    def at(name: str) -> np.ndarray:
+        return pose[JOINTS.index(name)]
+
+    for part in ("hip", "shoulder", "wrist", "ankle"):
+        assert at(f"right_{part}")[0] < at(f"left_{part}")[0]
+    assert at("head_top")[2] > at("pelvis")[2] > at("left_ankle")[2]
+    assert at("neck")[1] < at("head_top")[1]  # the nose is nearer the camera
+    assert at("pelvis") == pytest.approx([0, 0, 0])
+    assert abs(abs(fit.yaw.item()) - math.pi) < 1e-3
+
+
+def test_a_person_facing_image_right_has_yaw_minus_90_degrees(model):
+    standing = tallest_mean(model)[None]
+    fit = fit_upright(model, photograph(turn(standing, np.array([-math.pi / 2]))), np.ones((1, J)), noise_scale=0.01)
+    pose = fit.joints3d.numpy()[0]
+    assert pose[JOINTS.index("neck"), 0] > pose[JOINTS.index("head_top"), 0]
+    assert fit.yaw.item() == pytest.approx(-math.pi / 2, abs=1e-3)
+
+
+def test_poses_are_as_tall_as_asked(model):
+    camera, _, _ = drawn(model, 3, seed=3)
+    pixels = photograph(camera)
+    assert stature(fit_upright(model, pixels, np.ones((3, J))).joints3d).numpy() == pytest.approx([1.70] * 3)
+    heights = np.array([1.52, 1.70, 1.93])
+    fit = fit_upright(model, pixels, np.ones((3, J)), height=heights)
+    assert stature(fit.joints3d).numpy() == pytest.approx(heights)
+
+
+def test_each_persons_result_is_independent_of_the_batch(model):
+    camera, _, _ = drawn(model, 30, seed=4)
+    pixels, weights = photograph(camera), np.random.default_rng(4).uniform(0.3, 1.0, (30, J))
+    together = fit_upright(model, pixels, weights)
+    in_chunks = fit_upright(model, pixels, weights, chunk=7)
+    alone = fit_upright(model, pixels[12:13], weights[12:13])
+    assert torch.allclose(together.joints3d, in_chunks.joints3d, atol=1e-9)
+    assert torch.allclose(together.joints3d[12:13], alone.joints3d, atol=1e-9)
+    assert torch.equal(together.component, in_chunks.component)
+
+
+def test_a_joint_not_seen_is_ignored_whatever_its_coordinates(model):
+    camera, _, _ = drawn(model, 4, seed=5)
+    pixels, weights = photograph(camera), np.ones((4, J))
+    weights[:, JOINTS.index("left_wrist")] = 0.0
+    garbage = pixels.copy()
+    garbage[:, JOINTS.index("left_wrist")] = [1e6, -3e5]
+    missing = pixels.copy()
+    missing[:, JOINTS.index("left_wrist")] = np.nan
+    low = np.where(weights > 0, 1.0, 0.05)  # under min_weight: dropped
+    reference = fit_upright(model, pixels, weights).joints3d
+    for points, w in ((garbage, weights), (missing, np.ones((4, J))), (garbage, low)):
+        assert torch.allclose(fit_upright(model, points, w).joints3d, reference, atol=1e-9)
+
+
+def not_lifted(fit, index: int) -> None:
+    """The defined result for a person who cannot be lifted."""
+    assert not fit.ok[index]
+    assert torch.isfinite(fit.joints3d[index]).all() and torch.isfinite(fit.joints2d[index]).all()
+    assert fit.residual[index] == math.inf and fit.prior_distance[index] == math.inf
+    assert stature(fit.joints3d[index]).item() == pytest.approx(DEFAULT_HEIGHT)
+    assert fit.yaw[index].item() == pytest.approx(math.pi)
+
+
+def test_people_who_cannot_be_lifted_get_a_defined_result_beside_those_who_can(model):
+    camera, _, _ = drawn(model, 8, seed=6)
+    pixels, weights = photograph(camera), np.ones((8, J))
+    weights[1, 4:] = 0.0  # four joints seen
+    pixels[2] = np.stack([np.linspace(100, 300, J), np.linspace(50, 650, J)], axis=-1)  # all on one line
+    pixels[3] = np.nan  # nothing seen
+    weights[4] = np.nan
+    pixels[5, :, 1] = 720 - pixels[5, :, 1]  # upside down: image y points down
+    pixels[6, 3:] = np.nan  # three joints seen
+    fit = fit_upright(model, pixels, weights)
+    for index in range(1, 7):
+        not_lifted(fit, index)
+    assert fit.ok[[0, 7]].all()
+    alone = fit_upright(model, pixels[[0, 7]], weights[[0, 7]])
+    assert torch.allclose(fit.joints3d[[0, 7]], alone.joints3d, atol=1e-9)
+    weights[4] = 0.0  # nobody's joints seen, in float32 too: the fallback pose is drawn where the points are
+    single = fit_upright(model, pixels, weights, dtype=torch.float32)
+    assert torch.isfinite(single.joints2d[4]).all()
+    assert torch.allclose(single.joints2d[4].mean(0), torch.from_numpy(pixels[4].mean(0)).float(), atol=1.0)
+
+
+def test_a_few_joints_missing_is_not_a_reason_to_give_up(model):
+    camera, _, _ = drawn(model, 1, seed=7)
+    pixels = photograph(camera)
+    pixels[0, [0, 7, 9]] = np.nan  # pelvis, spine, neck: what CPM's 14 joints lack
+    fit = fit_upright(model, pixels, np.ones((1, J)))
+    assert fit.ok.item() and torch.isfinite(fit.joints3d).all()
+
+
+def test_seen_from_straight_above_most_people_are_flagged_and_none_breaks(model):
+    """Looking straight down breaks the upright camera's assumption; the result is defined, and the fit's own
+    measures (scale, residual, how typical the pose is) flag most such people."""
+    rng = np.random.default_rng(8)
+    poses, _ = model.sample(100, rng)
+    camera = turn(poses, rng.uniform(-np.pi, np.pi, 100))
+    from_above = np.stack([640 + 400 * camera[..., 0], 360 + 400 * camera[..., 1]], axis=-1)
+    fit = fit_upright(model, from_above, np.ones((100, J)))
+    assert torch.isfinite(fit.joints3d).all() and torch.isfinite(fit.joints2d).all()
+    assert (~fit.ok).float().mean() > 0.6
+
+
+def test_no_people_no_results(evolved_model):
+    fit = fit_upright(evolved_model, np.zeros((0, J, 2)), np.zeros((0, J)))
+    assert fit.joints3d.shape == (0, J, 3) and fit.ok.shape == (0,)
+
+
+def test_inputs_of_the_wrong_shape_are_refused(evolved_model):
+    with pytest.raises(ValueError, match=r"joints2d must be \(N, 17, 2\)"):
+        fit_upright(evolved_model, np.zeros((2, 14, 2)), np.ones((2, 14)))
+    with pytest.raises(ValueError, match="angles must be even"):
+        fit_upright(evolved_model, np.zeros((1, J, 2)), np.ones((1, J)), angles=35)
+
+
+def test_a_model_we_train_is_fitted_the_same_way(model, tmp_path):
+    """Our own trained model goes through the same fit: trained on the model's poses, it lifts their 2D."""
+    rng = np.random.default_rng(9)
+    poses, _ = model.sample(4000, rng, noise=True)
+    ours = MixturePPCA.load(train(poses, components=3, latent_dim=20, seed=0).save(tmp_path / "ours.npz"))
+    camera, yaw, _ = drawn(model, 100, seed=10)
+    fit = fit_upright(ours, photograph(camera), np.ones((100, J)))
+    truth = in_metres(camera)
+    errors = 1000 * joint_errors(procrustes_align(fit.joints3d.numpy(), truth), truth).mean(-1)
+    assert errors.mean() < 70.0
+    assert np.degrees(np.median(angle_error(fit.yaw.numpy(), yaw))) < 10.0
+
+
+@pytest.fixture(scope="module")
+def with_feet() -> MixturePPCA:
+    """A model on the 21 joints (the 17, heels and toes) trained on evolved poses."""
+    poses = evolve(EvolutionConfig(seed=11, initial=600, target=6000, batch=600))
+    return train(poses, components=2, latent_dim=30, seed=0)
+
+
+def test_a_model_with_heels_and_toes_takes_and_gives_its_21_joints(with_feet):
+    """The fit takes whichever joints the model has: the feet come back too, turned the way the 2D shows."""
+    camera, yaw, _ = drawn(with_feet, 100, seed=12)
+    fit = fit_upright(with_feet, photograph(camera), np.ones((100, 21)), noise_scale=0.01)
+    assert fit.joint_names == BODY.joints and fit.joints3d.shape == (100, 21, 3)
+    truth = in_metres(camera)
+    errors = 1000 * joint_errors(procrustes_align(fit.joints3d.numpy(), truth), truth)
+    assert errors.mean() < 5.0
+    feet = [BODY.index(n) for n in ("left_heel", "left_toe", "right_heel", "right_toe")]
+    assert errors[:, feet].mean() < 5.0
+    with pytest.raises(ValueError, match=r"joints2d must be \(N, 21, 2\) and weights \(N, 21\) on the model's joints"):
+        fit_upright(with_feet, photograph(camera)[:, :17], np.ones((100, 17)))
+
+
+def test_model_inputs_pick_the_models_joints_by_name_and_weigh_missing_ones_zero(evolved_model, with_feet):
+    """From BlazePose's joints mapped onto our 27 (POSELIFT), or from a skeleton without a pelvis or spine."""
+    rng = np.random.default_rng(13)
+    points, confidence = rng.normal(size=(4, len(POSELIFT), 2)), rng.uniform(0.5, 1, (4, len(POSELIFT)))
+    picked, weights = model_inputs(with_feet, POSELIFT.joints, points, confidence)
+    assert np.array_equal(picked, points[:, :21]) and np.array_equal(weights, confidence[:, :21])
+    names = tuple(n for n in POSELIFT.joints if n not in ("pelvis", "spine"))
+    keep = [POSELIFT.index(n) for n in names]
+    picked, weights = model_inputs(evolved_model, names, points[:, keep], confidence[:, keep])
+    assert picked.shape == (4, 17, 2) and weights.shape == (4, 17)
+    for name in ("pelvis", "spine"):
+        assert np.isnan(picked[:, JOINTS.index(name)]).all() and (weights[:, JOINTS.index(name)] == 0).all()
+    assert np.array_equal(picked[:, JOINTS.index("left_wrist")], points[:, POSELIFT.index("left_wrist")])
+    assert torch.isfinite(fit_upright(evolved_model, picked, weights).joints3d).all()  # random points: no pose, no NaN
