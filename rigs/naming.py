@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from ..core.mocap_names import normalise
+from ..core.formats.mocap_names import normalise
 
 
 def bone_key(name: str) -> str:

@@ -22,12 +22,17 @@ from ..core.rotations import (
     quaternion_matrix,
     rotation_between,
 )
-from .roles import ROLES, Role
+from .roles import ROLE_BY_NAME, ROLES, Role
 
 LEG_JOINTS = (("left_hip", "left_knee", "left_ankle"), ("right_hip", "right_knee", "right_ankle"))
 FOOT_ROLES = ("left_foot", "right_foot", "left_toe", "right_toe", "left_shin", "right_shin")
 # Source joints that can touch the floor, and so set the pose's own floor and foot height.
 SOURCE_FEET = tuple(f"{side}_{j}" for side in ("left", "right") for j in ("knee", "ankle", "heel", "toe"))
+# How far a twist joint lies off its bone's axis, as a share of its distance from the bone's head. Near the axis
+# the side it is on is lost in noise: at rest, under MIN_REST_TWIST_SHARE the rig's body frame gives the side
+# instead (`Role.rest_twist`); posed, the twist fades in from nothing at TWIST_FADE[0] to whole at TWIST_FADE[1].
+MIN_REST_TWIST_SHARE = 0.2
+TWIST_FADE = (0.1, 0.3)
 
 
 @dataclass(frozen=True)
@@ -199,13 +204,12 @@ def _joints_by_name(joints: np.ndarray, names: tuple[str, ...], world_to_arm: np
 def _rest_joints(rig: RigRest, roles: dict[str, int]) -> dict[str, np.ndarray]:
     """Where the rig's role bones put our joints at rest: heads first, then the tails of single-joint roles."""
     points: dict[str, np.ndarray] = {}
-    by_role = {r.name: r for r in ROLES}
     for name, b in roles.items():
-        if len(by_role[name].head) == 1:
-            points.setdefault(by_role[name].head[0], rig.rest[b, :3, 3])
+        if len(ROLE_BY_NAME[name].head) == 1:
+            points.setdefault(ROLE_BY_NAME[name].head[0], rig.rest[b, :3, 3])
     for name, b in roles.items():
-        if len(by_role[name].tail) == 1:
-            points.setdefault(by_role[name].tail[0], rig.tails[b])
+        if len(ROLE_BY_NAME[name].tail) == 1:
+            points.setdefault(ROLE_BY_NAME[name].tail[0], rig.tails[b])
     return points
 
 
@@ -229,10 +233,9 @@ def _mean(points: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray |
 
 
 def _nearest(role: Role, turn: dict[str, np.ndarray]) -> np.ndarray | None:
-    by_role = {r.name: r for r in ROLES}
     parent = role.parent
     while parent is not None and parent not in turn:
-        parent = by_role[parent].parent
+        parent = ROLE_BY_NAME[parent].parent
     return None if parent is None else turn[parent]
 
 
@@ -269,15 +272,15 @@ def _role_turn(
 
     twist0 = _mean(rest, role.twist)
     r0, share0 = _perpendicular(twist0 - head0, d0) if twist0 is not None else (None, 0.0)
-    if share0 < 0.2 and role.rest_twist:
+    if share0 < MIN_REST_TWIST_SHARE and role.rest_twist:
         r0, share0 = _perpendicular(body[role.rest_twist], d0)
     twist = _mean(source, role.twist)
-    if r0 is None or share0 < 0.2 or twist is None:
+    if r0 is None or share0 < MIN_REST_TWIST_SHARE or twist is None:
         return swing
     r, share = _perpendicular(hold_nearest(twist - head), d)
     a = np.einsum("fij,j->fi", swing, r0)
     angle = np.arctan2(np.sum(d * np.cross(a, r), -1), np.sum(a * r, -1))
-    weight = np.clip((share - 0.1) / 0.2, 0.0, 1.0)
+    weight = np.clip((share - TWIST_FADE[0]) / (TWIST_FADE[1] - TWIST_FADE[0]), 0.0, 1.0)
     return axis_angle_matrix(d, np.nan_to_num(angle) * weight) @ swing
 
 
@@ -293,8 +296,8 @@ def _leg_length(points: dict[str, np.ndarray]) -> float | None:
     return value if np.isfinite(value) and value > 0 else None
 
 
-def _root_motion(source, rig, roles, rest, rotation, in_place, keep_above_floor) -> np.ndarray:
-    """(F, 3) and (F, 3) armature-space offsets from rest, travel and height, both scaled by leg length.
+def _root_motion(source, rig, roles, rest, rotation, in_place, keep_above_floor) -> tuple[np.ndarray, np.ndarray]:
+    """(F, 3) travel and (F, 3) height: armature-space offsets from rest, both scaled by leg length.
 
     Travel across the floor follows the pose's pelvis from the first frame (none `in_place`). Height puts the
     rig's lowest foot point as far above its rest floor as the pose's lowest foot point is above the pose's
