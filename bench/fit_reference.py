@@ -1,8 +1,9 @@
 """The upright fit as a plain per-person numpy loop: the reference that bench/fit.py times and checks against.
 
-The same estimator as poselift.core.lift.fit.fit_upright, written the direct way (algorithm.md 1.5): for each person,
-each component and each yaw, build the weighted 2J x (Q+1) design matrix, solve its normal equations with the
-ridge prior and take the log-determinant. No Woodbury step, no pairing of yaws, no batching.
+The same estimator as poselift.core.lift.fit.fit_upright (the fit of "Lifting from the Deep"'s 3D pose model to
+2D: Tome, Russell & Agapito, CVPR 2017, arXiv:1701.00295), written the direct way: for each person, each component
+and each yaw, build the weighted 2J x (Q+1) design matrix, solve its normal equations with the ridge prior and take
+the log-determinant. No Woodbury step, no pairing of yaws, no batching.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Video to motion on the rendered test video, against its exact ground truth (issue 5's acceptance).
+"""Video to motion on the rendered test video, against its exact ground truth, with the acceptance checks.
 
     python bench/video.py [--seconds 3] [--long 12] [--repeat 4] [--runs 3] [--tune] [--threads N]
 
@@ -24,7 +24,7 @@ for errors and on every joint the lift gives for speeds:
   allocator are past their first batch) read once and `--repeat` times over, each `--runs` times in fresh
   subprocesses: frames per second, the peak resident set (ru_maxrss), the resident set once the stream is read
   (whether anything grew with the video's length) and as each reading ends (whether it grows reading after
-  reading). The peak moves by about 5% from run to run of the same input (glibc's heap high-water marks, with
+  reading). The peak moves from run to run of the same input (glibc's heap high-water marks, with
   MALLOC_ARENA_MAX=2 in the subprocess), so the ratio is of the medians over runs, with the range of the
   per-pair ratios. Within 10%: the 4x median at most 1.1 times the once median;
 - the root trajectory's error: the mean distance between the pelvis and the true one, the camera above the origin
@@ -77,7 +77,7 @@ ONE_EURO_KEEPS = {"min_cutoff_hz": 1.0, "beta": 30.0}  # its best among the sett
 RTS_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 ROOT_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 ONE_EURO_GRID = [(c, b) for c in (0.1, 0.3, 1.0, 3.0) for b in (0.3, 1.0, 3.0, 10.0, 30.0)]
-FAST_NOISE_M = 0.02  # about the per-frame lifts' own: their jitter is that of 2 cm of white noise at 30 fps
+FAST_NOISE_M = 0.02  # metres: white noise whose jitter is about the per-frame lifts' own (`tune` prints both)
 KEPT_MM = 5.0  # a smoother keeps fast motion when it moves clean fast samples by less than this,
 NEARER = 2 / 3  # and brings noisy fast samples at least a third nearer the truth
 
@@ -241,7 +241,7 @@ def smoother_rows(run: dict, truth: np.ndarray, frames: slice) -> dict[str, dict
 
 
 def fast_clip() -> tuple[np.ndarray, float]:
-    """(F, J, 3) metres, the Mixamo clip test_freebvh.bvh (a fast motion: joints reach 3.5 m/s), and its fps."""
+    """(F, J, 3) metres, the Mixamo clip test_freebvh.bvh (a fast motion), and its fps."""
     from fetch_assets import fetch
 
     from poselift.core.formats.bvh import read_bvh
@@ -282,6 +282,9 @@ def tune(run: dict, truth: np.ndarray, frames: slice) -> dict:
                    for c, b in ONE_EURO_GRID}  # fmt: skip
     print(f"\ntuning: PA-MPJPE (mm) and jitter (m/s^2) on frames {frames.start}..{frames.stop} of the long video;")
     print(f"on the Mixamo clip's fastest 5%: error clean, noisy ({FAST_NOISE_M * 100:g} cm) and of the noise (mm)")
+    noise = np.random.default_rng(0).normal(0, FAST_NOISE_M, relative[frames].shape)
+    print(f"jitter (m/s^2) of that noise at {fps:g} fps {jitter(noise, fps):.2f}, of the per-frame lifts on these "
+          f"frames {jitter(relative[frames], fps):.2f}")
     scores = {}
     for name, smooth in candidates.items():
         poses = animate.steady_poses(relative, missing, fps, smooth)[frames]

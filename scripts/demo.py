@@ -3,7 +3,7 @@
     python scripts/demo.py [--video FILE] [--out DIR]
 
 Without --video it uses the project's own test video (scripts/make_test_video.py: a real mocap clip played by
-the CC0 anny body, rendered by Blender; made once under .cache/test-video/, about a minute on two cores), whose
+the CC0 anny body, rendered by Blender; made once under .cache/test-video/ and reused), whose
 exact ground truth it then measures the result against. It runs `poselift video` on it (BlazePose in PyTorch,
 the 3D pose model, the temporal model) to write DIR/demo.npz and DIR/demo.bvh, then scripts/poselift_blender.py
 with this same Python to save DIR/demo.blend. DIR defaults to out/ at the repository root. Any failure prints

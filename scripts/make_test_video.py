@@ -55,8 +55,7 @@ def cached_test_video(
     seconds: float = 3.0, start: float = START_SECONDS, size: tuple[int, int] = SIZE
 ) -> tuple[Path, Path]:
     """(video, pose file) of the test video with these settings, made once under .cache/test-video/
-    (POSELIFT_CACHE's parent when set; ~15 s of rendering per second of video on 2 cores) and made again
-    when this generator's code changes."""
+    (POSELIFT_CACHE's parent when set) and made again when this generator's code changes."""
     key = hashlib.sha256(
         b"".join((Path(__file__).parent / name).read_bytes() for name in _SOURCES)
         + json.dumps([seconds, start, list(size)]).encode()

@@ -9,7 +9,7 @@ smallest within half a nat of the best held-out log-likelihood (core/synth/prior
 development mocap clips the way bench/lift.py does (fewer views: every 6th frame, one camera each) and prints the
 table. The file's metadata holds the recipe, the candidates, the choice, the dev check, the fit settings the prior
 was tuned with, and the command that regenerates it: with the same numpy and torch (one thread, set here) the bytes
-are the same. The defaults regenerate the shipped prior in about five minutes on this 2-core machine.
+are the same. The defaults regenerate the shipped prior; the run prints how long the training took.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Belief maps: rendering them at 2D points, reading points back (anywhere, or near given points), and fusing two
-sets (algorithm.md 1.6).
+sets, as the multi-stage loop of "Lifting from the Deep" (Tome, Russell & Agapito, CVPR 2017, arXiv:1701.00295)
+fuses its projected 3D pose with the 2D network's maps.
 
 Maps are (N, J, H, W) torch tensors in [0, 1] on any device; points are (N, J, 2) in map pixels (x right,
 y down, pixel centres at integers).

@@ -1,4 +1,8 @@
-"""The seed's 2D-3D loop (algorithm.md 1.6) on BlazePose's belief maps: people in 2D -> 3D poses on our skeleton.
+"""The seed's 2D-3D loop on BlazePose's belief maps: people in 2D -> 3D poses on our skeleton.
+
+The loop is the multi-stage one of Tome, Russell & Agapito, "Lifting from the Deep: Convolutional 3D Pose
+Estimation from a Single Image", CVPR 2017 (arXiv:1701.00295), which fuses the fitted 3D pose's projected belief
+maps with the 2D network's at every stage.
 
 Stage 1 fits the 3D pose prior (`fit.fit_upright`) to the network's landmarks. Each further stage projects the
 fitted pose into the image, renders a Gaussian belief map (`sigma`) at every projected joint in the network's
@@ -43,20 +47,11 @@ from .ppca import MixturePPCA
 if TYPE_CHECKING:
     from ..nets.pose2d import People2D
 
-# Chosen on data by `python bench/fusion.py` (BlazePose full, the 90 frames of the rendered test video with exact
-# truth, and 5 people in 4 photos), the default prior; the rule: least PA-MPJPE on the 17 joints among settings that
-# keep every photo person ok, ties (0.5 mm) to fewer stages. Figures (2D px / PA-MPJPE 17 / 27 joints, mm):
-#   BlazePose world landmarks (before the loop)           5.99 / 67.0 / 77.1
-#   1 stage (the fit on the network's 2D)                 5.99 / 64.0 / 69.7
-#   2 stages, weight 1, read near the projection, r 4     5.39 / 63.3 / 68.1   <- these defaults
-#   3 stages, weight 0.75, sigma 2.5                      5.82 / 63.4 / 67.9
-#   2 stages, weight 0.5, sigma 2.5                       6.11 / 65.0 / 70.1
-#   3 stages, weight 1                                    5.30 / 61.9 / 66.1   (1 of the 5 photo people not ok)
-# At every stage count a network share under 1 did worse than 1: on these frames the rendered projection does not
-# improve BlazePose's maps; what helps is re-reading BlazePose's own maps near where the first fit projects each
-# joint. Sigma matters only below weight 1, where 2.5 beat 1.5 in every row. With 15% of the body landmarks made
-# confident errors (the bench's decoys), every setting stays between 104 and 108 mm (1 stage: 108.1): without the
-# seed's learned per-stage weights and retrained network, the fusion repairs little.
+# Chosen on data by `python bench/fusion.py`, which prints every setting's figures and marks its choice: the least
+# PA-MPJPE on the 17 joints of the rendered test video among settings that lift as many photo people ok as 1 stage
+# does, ties (TIE_MM) going to fewer stages. Sigma plays a part only below weight 1; RENDER_SIGMA is the better of
+# the bench's two there. Its "decoys PA17" column shows how little the loop repairs confident 2D errors without the
+# seed's learned per-stage weights and retrained network.
 DEFAULT_STAGES = 2
 FUSION_WEIGHT = 1.0  # the network's share of a fused belief map, in [0, 1]
 RENDER_SIGMA = 2.5  # belief-map pixels (a 64-px map spans BlazePose's 256-px crop)

@@ -30,8 +30,9 @@ FORMAT_VERSION = 1
 JOINTS = skeleton.H36M_17  # every model's first 17 joints, in this order
 JOINT_SETS = {len(s): s for s in (skeleton.H36M_17, skeleton.BODY)}  # a model's joints, by count
 BONES = np.array(JOINTS.bones)  # (16, 2) parent, child: the bones that set the normalised unit
-# The joint order of the authors' .mat: Human3.6M's (algorithm.md 1.3). Which side is which was checked on the
-# data itself (tests/core/test_ppca.py): their mean poses face +Y with Z up, and these right joints lie at +X.
+# The joint order of the authors' .mat: Human3.6M's 17, the order whose bones their released code draws. Which side
+# is which was checked on the data itself (tests/core/lift/test_ppca.py): their mean poses face +Y with Z up, and
+# these right joints lie at +X.
 AUTHORS_JOINTS = (
     "pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "spine", "thorax",
     "neck", "head_top", "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow", "right_wrist",

@@ -23,9 +23,9 @@ second and a foot swings for 40% of it (Winter, Biomechanics and Motor Control o
 quarter second, about half a swing, a joint moves nearly in a straight line, so a straight line loses little;
 over longer gaps a limb turns and the line would invent motion."""
 SETTLE_ROUNDS = 20
-"""Rounds of bone-length projection before the lengths are fixed (temporal.fix_bone_lengths' settle). Measured on
-the rendered test video's per-frame lifts while this was built: PA-MPJPE stops changing after about 20 rounds, and
-regrowing from the root without settling costs about 2 mm more."""
+"""Rounds of bone-length projection before the lengths are fixed (temporal.fix_bone_lengths' settle), so that
+regrowing from the root moves the joints as little as it can. Picked on the rendered test video's per-frame lifts
+(no bench prints that choice): the fewest rounds after which more change nothing."""
 FLOOR_PERCENTILE = 50.0
 """The floor is the median height of the lowest foot point: the lifted feet are noisy in both directions (a low
 percentile would sink the floor under the noise), and a foot is down in most frames of most motion."""

@@ -13,14 +13,14 @@ import numpy as np
 
 ACCEL_NOISE = 3.0
 """Spectral density of the white acceleration that drives `rts_smooth`, m^2/s^3 for tracks in metres. Chosen on
-data (python bench/video.py --tune): of the values that keep fast motion (a real Mixamo clip's fastest samples
-moved under 5 mm when clean, brought a third nearer the truth under 2 cm of noise), the one of least PA-MPJPE on the
-lifted poses of the rendered test video (frames the bench's acceptance figures do not use). One-Euro was
-tried on the same grid: its settings that keep fast motion are worse on the video (bench/video.py prints both)."""
+data by `python bench/video.py --tune`, which prints the grid and the choice: of the values that keep fast motion
+(a real fast Mixamo clip, clean and noisy, judged by the bench's KEPT_MM and NEARER), the one of least PA-MPJPE on
+the lifted poses of the rendered test video (frames its acceptance checks do not use). One-Euro was tried on the
+same frames: its settings that keep fast motion are worse on the video (the bench prints both)."""
 ROOT_ACCEL_NOISE = 0.3
 """The same for the root trajectory (m^2/s^3): a body's centre moves more smoothly than its limbs, and its depth,
-from the pose's size in the picture, is the noisiest thing measured. Chosen the same way (the least jitter among
-the values of least root error that keep the clip's pelvis motion)."""
+from the pose's size in the picture, is the noisiest thing measured. Chosen the same way (the --tune root rows: the
+least jitter among the values of least root error that keep the clip's pelvis motion)."""
 _DIFFUSE = 1e6  # prior variance of the first position and velocity: nothing is assumed
 _MIN_NOISE = 1e-6  # floor of a coordinate's noise deviation: a perfectly still track still gets a finite gain
 

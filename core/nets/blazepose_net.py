@@ -268,7 +268,7 @@ class BlazePoseLandmark(nn.Module):
         self.mask128 = nn.Sequential(ResidualBlock(8), ResidualBlock(8))
         self.mask256 = nn.Sequential(ResidualBlock(8), ResidualBlock(8))
         self.mask_out = conv(8, 1, 3)
-        self.with_segmentation = True  # False skips the 256x256 mask branch (about a quarter of the work)
+        self.with_segmentation = True  # False skips the 256x256 mask branch (bench/blazepose_nets.py times both)
         # Regression tower: stride-2 stages down to 2x2, then 2x2 convolutions for each output.
         self.regress_from_heatmaps = cfg.regress_from_heatmaps
         widths = [c for c, _ in cfg.regression]

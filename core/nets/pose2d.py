@@ -39,7 +39,7 @@ MAX_PEOPLE = 10
 REFINE_KERNEL = 9
 REFINE_MIN_CONFIDENCE = 0.5
 # Belief-map cell (column c, row r) stands for crop point (4c, 4r), as MediaPipe's refinement reads it; the
-# network's regression head agrees with that reading to about half a crop pixel on real photos.
+# network's regression head agrees with that reading on real photos (tests/core/nets/test_pose2d.py checks it).
 HEATMAP_STRIDE = 4
 
 
