@@ -1,11 +1,15 @@
-"""The upright fit (algorithm.md 1.5): 2D joints -> 3D poses under a mixture of PPCA, every person at once.
+"""The upright fit: 2D joints -> 3D poses under a mixture of probabilistic PCA over 3D poses, every person at once.
+
+The model and the problem are those of Tome, Russell & Agapito, "Lifting from the Deep: Convolutional 3D Pose
+Estimation from a Single Image", CVPR 2017 (arXiv:1701.00295): its probabilistic 3D pose model (`ppca`) and the fit
+of that model to a person's 2D joints. This module is our estimator for that fit, written to run batched.
 
 The camera is orthographic and looks horizontally; a person may only turn about the vertical (yaw). For each
 person, component and yaw the pose is a weighted ridge least-squares problem, linear once the scale is folded
-into the coefficients (c_0 scales the mean pose, c_i = c_0 b_i), with the translation profiled out by weighted
-centring. Yaw is searched on a grid, refined on a finer grid around each component's best grid yaw and then by a
-parabola through the finest three; the component (with its yaw) is the one of least negative log marginal
-likelihood of the 2D, the scale having a flat prior.
+into the coefficients (c_0 scales the mean pose, c_i = c_0 b_i with b_i the component's latent coefficients), with
+the translation profiled out by weighted centring. Yaw is searched on a grid, refined on a finer grid around each
+component's best grid yaw and then by a parabola through the finest three; the component (with its yaw) is the one
+of least negative log marginal likelihood of the 2D, the scale having a flat prior.
 
 Batched: only the horizontal image coordinate depends on yaw, so with the vertical part factored once per person
 and component, a yaw costs one J x J Cholesky solve (Woodbury) whose matrix is quadratic in (cos, sin), shared by
@@ -16,7 +20,7 @@ device (cuda or cpu), with no loop over people.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -90,23 +94,34 @@ def fit_upright(
         raise ValueError(f"angles must be even and fine_angles odd and >= 3, not {angles} and {fine_angles}")
     if device is None:
         device = joints2d.device if isinstance(joints2d, torch.Tensor) else torch.device("cpu")
-    y = torch.as_tensor(joints2d, device=device).to(dtype)
-    w = torch.as_tensor(weights, device=device).to(dtype)
+    joints2d = torch.as_tensor(joints2d, device=device).to(dtype)
+    weights = torch.as_tensor(weights, device=device).to(dtype)
     j = len(model.joint_names)
-    if y.ndim != 3 or y.shape[1:] != (j, 2) or w.shape != y.shape[:2]:
+    if joints2d.ndim != 3 or joints2d.shape[1:] != (j, 2) or weights.shape != joints2d.shape[:2]:
         raise ValueError(
-            f"joints2d must be (N, {j}, 2) and weights (N, {j}) on the model's joints, not {tuple(y.shape)} and "
-            f"{tuple(w.shape)}"
+            f"joints2d must be (N, {j}, 2) and weights (N, {j}) on the model's joints, not {tuple(joints2d.shape)} "
+            f"and {tuple(weights.shape)}"
         )
     prior = _Prior(model, device, dtype, tightening, noise_scale)
     options = _Options(angles, fine_angles, min_weight, min_joints, max_residual, max_prior_distance)
-    height = torch.as_tensor(height, device=device, dtype=dtype).expand(len(y))
-    if not len(y):
-        none = y.new_zeros(0)
-        return UprightFit(model.joint_names, y.new_zeros(0, j, 3), y, none.long(), none, none, none, none.bool())
-    starts = range(0, len(y), chunk)
-    parts = [_fit_chunk(prior, y[i : i + chunk], w[i : i + chunk], height[i : i + chunk], options) for i in starts]
-    return UprightFit(model.joint_names, *(torch.cat(p) for p in zip(*parts, strict=True)))
+    height = torch.as_tensor(height, device=device, dtype=dtype).expand(len(joints2d))
+    if not len(joints2d):
+        none = joints2d.new_zeros(0)
+        return UprightFit(
+            joint_names=model.joint_names,
+            joints3d=joints2d.new_zeros(0, j, 3),
+            joints2d=joints2d,
+            component=none.long(),
+            yaw=none,
+            residual=none,
+            prior_distance=none,
+            ok=none.bool(),
+        )
+    chunks = [
+        _fit_chunk(prior, joints2d[i : i + chunk], weights[i : i + chunk], height[i : i + chunk], options)
+        for i in range(0, len(joints2d), chunk)
+    ]
+    return _concatenate(chunks)
 
 
 def model_inputs(
@@ -122,77 +137,107 @@ def model_inputs(
     return points, np.where(have, confidence[..., take], 0.0)
 
 
+def _concatenate(chunks: list[UprightFit]) -> UprightFit:
+    """The fits of consecutive chunks of people as one fit, people in order."""
+    names = [f.name for f in fields(UprightFit) if f.name != "joint_names"]
+    tensors = {name: torch.cat([getattr(c, name) for c in chunks]) for name in names}
+    return UprightFit(joint_names=chunks[0].joint_names, **tensors)
+
+
 class _Prior:
-    """The model as tensors: basis (K, J, 3, Q+1) with the mean pose as column 0, the ridge (K, Q+1), the 2D noise
-    deviation (K,) and the data-free part of each component's -log p(2D)."""
+    """The model as tensors on the fit's device, in its canonical pose frame and normalised units (see `ppca`):
+    means (K, J, 3); basis (K, J, 3, Q+1), the mean pose as column 0 then the Q basis vectors; ridge (K, Q+1), the
+    coefficients' prior precisions (tightening / std)^2, next to none on c_0 (the scale's prior is flat); stds
+    (K, Q), the latent deviations; noise (K,), the 2D noise deviation; log_norm (K,), the data-free part of each
+    component's -log p(2D); fallback, the index of the most likely component."""
 
     def __init__(self, model: MixturePPCA, device, dtype, tightening: float, noise_scale: float):
-        def t(a: np.ndarray) -> torch.Tensor:
-            return torch.as_tensor(a, device=device, dtype=dtype)
+        def tensor(array: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(array, device=device, dtype=dtype)
 
-        self.means = t(model.means)
-        self.basis = torch.cat([self.means[..., None], t(model.bases).permute(0, 2, 3, 1)], dim=-1)
-        inverse_std = tightening / t(model.stds)
+        self.joint_names = model.joint_names
+        self.means = tensor(model.means)
+        self.basis = torch.cat([self.means[..., None], tensor(model.bases).permute(0, 2, 3, 1)], dim=-1)
+        inverse_std = tightening / tensor(model.stds)
         self.ridge = torch.cat([torch.full_like(inverse_std[:, :1], 1e-9), inverse_std**2], dim=1)
-        self.noise = t(model.noise) * noise_scale
-        self.stds = t(model.stds)
-        self.log_norm = -torch.log(inverse_std).sum(1) - torch.log(t(model.weights))
+        self.noise = tensor(model.noise) * noise_scale
+        self.stds = tensor(model.stds)
+        self.log_norm = -torch.log(inverse_std).sum(1) - torch.log(tensor(model.weights))
         self.fallback = int(np.argmax(model.weights))
 
 
-def _fit_chunk(prior: _Prior, y, w, height, o: _Options):
-    n = len(y)
-    rows = torch.arange(n, device=y.device)
-    seen, w, centre, d, image_r2, degenerate = _observe(y, w, o)
-    fit_w = torch.where(degenerate[:, None], 1.0, w)  # any well-posed problem for those not lifted
+def _fit_chunk(
+    prior: _Prior, joints2d: torch.Tensor, weights: torch.Tensor, height: torch.Tensor, options: _Options
+) -> UprightFit:
+    """`fit_upright` on N people: (N, J, 2) pixels (image y down), (N, J) weights and (N,) statures in metres."""
+    n = len(joints2d)
+    people = torch.arange(n, device=joints2d.device)
+    observed = _observe(joints2d, weights, options)
+    # Any well-posed problem for those not lifted: their results are replaced below.
+    fit_weights = torch.where(observed.degenerate[:, None], 1.0, observed.weights)  # (N, J)
 
-    # The basis centred on each person's weighted centroid, (N, K, J, 3, Q+1), and the 2D in model units:
-    # RMS radius matched to the mean poses' RMS radius projected, averaged over yaw, so that c_0 is near 1.
-    fit_total = fit_w.sum(1)
-    centroid = torch.einsum("nj,kjdq->nkdq", fit_w / fit_total[:, None], prior.basis)
+    # The basis centred on each person's weighted centroid, (N, K, J, 3, Q+1), and the 2D in model units: the RMS
+    # radius matched to that of the mean pose projected, averaged over yaw, so that the scale c_0 is near 1.
+    total_weight = fit_weights.sum(1)
+    centroid = torch.einsum("nj,kjdq->nkdq", fit_weights / total_weight[:, None], prior.basis)
     basis = prior.basis - centroid[:, :, None]
-    mean = basis[..., 0]
-    model_r2 = (fit_w[:, None] * (mean[..., 2] ** 2 + 0.5 * mean[..., :2].pow(2).sum(-1))).sum(-1).mean(1) / fit_total
-    to_model = torch.where(degenerate, 0.0, (model_r2 / image_r2.clamp_min(_tiny(image_r2))).sqrt())
-    obs = d * to_model[:, None, None]
-    setup = _setup(prior, basis, fit_w, obs)
-    count = seen.sum(1).clamp_min(1).to(y.dtype)
-    log_norm = prior.log_norm + 2 * (count[:, None] - 1) * torch.log(prior.noise)  # (N, K)
+    mean_pose = basis[..., 0]  # (N, K, J, 3)
+    square_radius = mean_pose[..., 2] ** 2 + 0.5 * mean_pose[..., :2].pow(2).sum(-1)  # (N, K, J), yaw-averaged
+    model_square_radius = (fit_weights[:, None] * square_radius).sum(-1).mean(1) / total_weight  # (N,)
+    image_square_radius = observed.square_radius
+    model_per_pixel = (model_square_radius / image_square_radius.clamp_min(_tiny(image_square_radius))).sqrt()
+    to_model = torch.where(observed.degenerate, 0.0, model_per_pixel)  # (N,) model units per pixel
+    observations = observed.centred * to_model[:, None, None]  # (N, J, 2) model units, +y up
+    setup = _setup(prior, basis, fit_weights, observations)
+    seen_count = observed.seen.sum(1).clamp_min(1).to(joints2d.dtype)
+    log_norm = prior.log_norm + 2 * (seen_count[:, None] - 1) * torch.log(prior.noise)  # (N, K)
 
-    yaw_k, nll_k = _search_yaw(setup, log_norm, o)
-    k = nll_k.argmin(1)
-    yaw = yaw_k[rows, k, 0]
-    c = _coefficients(setup, yaw, k)  # (N, Q+1)
-    scale = c[:, 0]
-    b = c[:, 1:] / scale.clamp_min(_tiny(scale))[:, None]
-    shape = prior.means[k] + torch.einsum("nq,njdq->njd", b, prior.basis[k][..., 1:])
-    projected = _turn((basis[rows, k] @ c[:, None, :, None])[..., 0], yaw)[..., [0, 2]]  # (N, J, 2), model units
-    residual = ((fit_w * ((projected - obs) ** 2).sum(-1)).sum(1) / fit_total).sqrt() / (model_r2.sqrt())
-    distance = (b / prior.stds[k]).pow(2).mean(1)
-    lifted = ~degenerate & (scale > 1e-3) & torch.isfinite(shape).all((1, 2)) & torch.isfinite(residual + distance)
+    # The component of least NLL at its best yaw, and its coefficients c* there.
+    component_yaw, component_nll = _search_yaw(setup, log_norm, options)  # (N, K, 1), (N, K)
+    component = component_nll.argmin(1)  # (N,)
+    yaw = component_yaw[people, component, 0]  # (N,) radians
+    coefficients = _coefficients(setup, yaw, component)  # (N, Q+1): c_0, then c_0 b_i
+    scale = coefficients[:, 0]
+    latent = coefficients[:, 1:] / scale.clamp_min(_tiny(scale))[:, None]  # (N, Q) b_i
+    # The pose (N, J, 3) in the model's frame and units (facing +Y, scale 1); centred and scaled by c_0, it projects
+    # onto the observations at the yaw.
+    pose = prior.means[component] + torch.einsum("nq,njdq->njd", latent, prior.basis[component][..., 1:])
+    centred_pose = (basis[people, component] @ coefficients[:, None, :, None])[..., 0]
+    projected = _turn(centred_pose, yaw)[..., [0, 2]]  # (N, J, 2) model units, +y up
+    weighted_error = (fit_weights * ((projected - observations) ** 2).sum(-1)).sum(1)
+    residual = (weighted_error / total_weight).sqrt() / (model_square_radius.sqrt())
+    prior_distance = (latent / prior.stds[component]).pow(2).mean(1)
+    lifted = (
+        ~observed.degenerate
+        & (scale > 1e-3)
+        & torch.isfinite(pose).all((1, 2))
+        & torch.isfinite(residual + prior_distance)
+    )
 
     # Who cannot be lifted gets the most likely component's mean pose facing the camera, drawn over the 2D seen.
-    facing = torch.full_like(yaw, math.pi)
-    fallback = _turn(prior.means[prior.fallback].expand(n, -1, -1), facing)
-    draw_w = torch.where(seen.any(1, keepdim=True), w, 1.0)
-    draw_w = draw_w / draw_w.sum(1, keepdim=True)
-    flat = fallback[..., [0, 2]] - (draw_w[..., None] * fallback[..., [0, 2]]).sum(1, keepdim=True)
-    to_image = torch.where(
-        lifted, 1 / to_model.clamp_min(_tiny(to_model)), (image_r2 / (draw_w * flat.pow(2).sum(-1)).sum(1)).sqrt()
-    )
-    flat = torch.where(lifted[:, None, None], projected, flat)
-    turned = torch.where(lifted[:, None, None], _turn(shape, yaw), fallback)
-    joints3d = turned - turned[:, PELVIS, None]
+    facing = torch.full_like(yaw, math.pi)  # yaw pi: facing -Y, the camera
+    fallback_pose = _turn(prior.means[prior.fallback].expand(n, -1, -1), facing)  # (N, J, 3)
+    draw_weights = torch.where(observed.seen.any(1, keepdim=True), observed.weights, 1.0)
+    draw_weights = draw_weights / draw_weights.sum(1, keepdim=True)
+    fallback_2d = fallback_pose[..., [0, 2]]
+    drawn = fallback_2d - (draw_weights[..., None] * fallback_2d).sum(1, keepdim=True)  # (N, J, 2) centred, +y up
+    fallback_to_image = (image_square_radius / (draw_weights * drawn.pow(2).sum(-1)).sum(1)).sqrt()
+    to_image = torch.where(lifted, 1 / to_model.clamp_min(_tiny(to_model)), fallback_to_image)  # (N,) pixels per unit
+    drawn = torch.where(lifted[:, None, None], projected, drawn)
+    turned = torch.where(lifted[:, None, None], _turn(pose, yaw), fallback_pose)
+    joints3d = turned - turned[:, PELVIS, None]  # (N, J, 3) model units: X right, Y away, Z up; pelvis at the origin
     residual = torch.where(lifted, residual, math.inf)
-    distance = torch.where(lifted, distance, math.inf)
-    return (
-        joints3d * (height / stature(joints3d))[:, None, None],
-        centre[:, None] + flat * torch.tensor([1.0, -1.0], device=y.device, dtype=y.dtype) * to_image[:, None, None],
-        torch.where(lifted, k, prior.fallback),
-        torch.where(lifted, torch.atan2(torch.sin(yaw), torch.cos(yaw)), facing),
-        residual,
-        distance,
-        lifted & (residual <= o.max_residual) & (distance <= o.max_prior_distance),
+    prior_distance = torch.where(lifted, prior_distance, math.inf)
+    flip_y = torch.tensor([1.0, -1.0], device=joints2d.device, dtype=joints2d.dtype)
+    return UprightFit(
+        joint_names=prior.joint_names,
+        joints3d=joints3d * (height / stature(joints3d))[:, None, None],
+        joints2d=observed.centre[:, None] + drawn * flip_y * to_image[:, None, None],
+        component=torch.where(lifted, component, prior.fallback),
+        yaw=torch.where(lifted, torch.atan2(torch.sin(yaw), torch.cos(yaw)), facing),
+        residual=residual,
+        prior_distance=prior_distance,
+        ok=lifted & (residual <= options.max_residual) & (prior_distance <= options.max_prior_distance),
     )
 
 
@@ -201,48 +246,65 @@ def _tiny(x: torch.Tensor) -> float:
     return torch.finfo(x.dtype).tiny
 
 
-def _observe(y: torch.Tensor, w: torch.Tensor, o: _Options):
-    """From (N, J, 2) pixels and (N, J) weights: which joints are seen (finite, weight >= min_weight), their weights
-    (0 where not seen), the weighted centre (N, 2), the centred 2D (N, J, 2) with +y up (0 where not seen), its
-    weighted mean square radius (N,), and who is degenerate (too few joints, or all on one line)."""
-    finite = torch.isfinite(y).all(-1)
-    seen = finite & torch.isfinite(w) & (w >= o.min_weight)
-    w = torch.where(seen, w.clamp(0, 1), 0.0)
+@dataclass(frozen=True)
+class _Observation:
+    """The 2D of N people as the fit uses it."""
+
+    seen: torch.Tensor  # (N, J) bool: finite, with a finite weight of at least min_weight
+    weights: torch.Tensor  # (N, J) in [0, 1]; 0 where not seen
+    centre: torch.Tensor  # (N, 2) pixels, image y down: the weighted centre of the joints seen (of all, if none is)
+    centred: torch.Tensor  # (N, J, 2) pixels from the centre, +y up; 0 where not seen
+    square_radius: torch.Tensor  # (N,) pixels^2: the weighted mean of |centred|^2
+    degenerate: torch.Tensor  # (N,) bool: fewer than min_joints seen, or all on one line
+
+
+def _observe(joints2d: torch.Tensor, weights: torch.Tensor, options: _Options) -> _Observation:
+    """(N, J, 2) pixels (image y down) and (N, J) weights -> what the fit sees of them."""
+    finite = torch.isfinite(joints2d).all(-1)
+    seen = finite & torch.isfinite(weights) & (weights >= options.min_weight)
+    weights = torch.where(seen, weights.clamp(0, 1), 0.0)
     # Nobody seen: the centre of the points there are, where the fallback pose is drawn.
-    centring = torch.where(seen.any(1, keepdim=True), w, finite.to(w.dtype))
-    centre = (centring[..., None] * torch.where(finite[..., None], y, 0.0)).sum(1)
-    centre = centre / centring.sum(1).clamp_min(_tiny(y))[:, None]
-    total = w.sum(1).clamp_min(_tiny(w))
-    up = torch.tensor([1.0, -1.0], device=y.device, dtype=y.dtype)
-    d = torch.where(seen[..., None], (y - centre[:, None]) * up, 0.0)
-    spread = torch.linalg.eigvalsh(torch.einsum("nj,nja,njb->nab", w, d, d))  # ascending
-    degenerate = (seen.sum(1) < o.min_joints) | ~(spread[:, 0] > 1e-6 * spread[:, 1])
-    return seen, w, centre, d, (w * (d**2).sum(-1)).sum(1) / total, degenerate
+    centring = torch.where(seen.any(1, keepdim=True), weights, finite.to(weights.dtype))
+    centre = (centring[..., None] * torch.where(finite[..., None], joints2d, 0.0)).sum(1)
+    centre = centre / centring.sum(1).clamp_min(_tiny(joints2d))[:, None]
+    total = weights.sum(1).clamp_min(_tiny(weights))
+    flip_y = torch.tensor([1.0, -1.0], device=joints2d.device, dtype=joints2d.dtype)
+    centred = torch.where(seen[..., None], (joints2d - centre[:, None]) * flip_y, 0.0)
+    spread = torch.linalg.eigvalsh(torch.einsum("nj,nja,njb->nab", weights, centred, centred))  # ascending
+    return _Observation(
+        seen=seen,
+        weights=weights,
+        centre=centre,
+        centred=centred,
+        square_radius=(weights * (centred**2).sum(-1)).sum(1) / total,
+        degenerate=(seen.sum(1) < options.min_joints) | ~(spread[:, 0] > 1e-6 * spread[:, 1]),
+    )
 
 
-def _search_yaw(setup: _Setup, log_norm: torch.Tensor, o: _Options) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each component's best yaw (N, K, 1) and its NLL (N, K): the grid (solved a group of angles at a time, to keep
-    the batch near _SOLVE_BATCH systems), the fine grid around its best, then the parabola's vertex if better."""
+def _search_yaw(setup: _Setup, log_norm: torch.Tensor, options: _Options) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each component's best yaw (N, K, 1), radians, and its NLL (N, K): the grid (solved a group of angles at a
+    time, to keep the batch near _SOLVE_BATCH systems), the fine grid around its best, then the parabola's vertex
+    if better."""
     dtype, device = log_norm.dtype, log_norm.device
-    step = 2 * math.pi / o.angles
-    grid = torch.arange(o.angles // 2, device=device, dtype=dtype) * step
+    step = 2 * math.pi / options.angles
+    grid = torch.arange(options.angles // 2, device=device, dtype=dtype) * step
     group = max(1, _SOLVE_BATCH // log_norm.numel())
     nll = torch.cat([_nll(setup, grid[i : i + group], log_norm) for i in range(0, len(grid), group)], dim=-1)
     nll = nll.flatten(-2)  # (N, K, angles): the grid, then the grid + pi
-    offsets = torch.linspace(-step, step, o.fine_angles, device=device, dtype=dtype)
-    fine = nll.argmin(-1, keepdim=True).to(dtype) * step + offsets  # (N, K, M)
+    offsets = torch.linspace(-step, step, options.fine_angles, device=device, dtype=dtype)
+    fine = nll.argmin(-1, keepdim=True).to(dtype) * step + offsets  # (N, K, fine_angles)
     fine_nll = _nll(setup, fine, log_norm)[..., 0, :]
     best = fine_nll.argmin(-1, keepdim=True)
-    m = best.clamp(1, o.fine_angles - 2)
-    f = fine_nll.gather(-1, torch.cat([m - 1, m, m + 1], -1))
-    curve = f[..., 0] - 2 * f[..., 1] + f[..., 2]
-    shift = torch.where(curve > 0, 0.5 * (f[..., 0] - f[..., 2]) / curve.clamp_min(_tiny(curve)), 0.0).clamp(-1, 1)
-    vertex = fine.gather(-1, m) + shift[..., None] * (offsets[1] - offsets[0])
+    best_yaw, best_nll = fine.gather(-1, best), fine_nll.gather(-1, best)
+    # The parabola through the best fine yaw and its neighbours (the nearest three inside the fine grid).
+    middle = best.clamp(1, options.fine_angles - 2)
+    three = fine_nll.gather(-1, torch.cat([middle - 1, middle, middle + 1], -1))
+    curve = three[..., 0] - 2 * three[..., 1] + three[..., 2]
+    shift = torch.where(curve > 0, 0.5 * (three[..., 0] - three[..., 2]) / curve.clamp_min(_tiny(curve)), 0.0)
+    vertex = fine.gather(-1, middle) + shift.clamp(-1, 1)[..., None] * (offsets[1] - offsets[0])
     vertex_nll = _nll(setup, vertex, log_norm)[..., 0, :]
-    take_vertex = vertex_nll <= fine_nll.gather(-1, best)
-    yaw_k = torch.where(take_vertex, vertex, fine.gather(-1, best))
-    nll_k = torch.where(take_vertex, vertex_nll, fine_nll.gather(-1, best))[..., 0]
-    return yaw_k, nll_k
+    take_vertex = vertex_nll <= best_nll
+    return torch.where(take_vertex, vertex, best_yaw), torch.where(take_vertex, vertex_nll, best_nll)[..., 0]
 
 
 def _turn(poses: torch.Tensor, yaw: torch.Tensor) -> torch.Tensor:
@@ -256,9 +318,9 @@ def _turn(poses: torch.Tensor, yaw: torch.Tensor) -> torch.Tensor:
 class _Setup:
     """Per person and component (B = N x K, batch last), rows weighted by sqrt(w) / noise: the yaw-free (vertical)
     normal matrix Hz = L L^T with right-hand side rz, and what a yaw's solve needs. Bx, By: the rows of the
-    horizontal image coordinate at yaw 0 and 90 degrees, so that yaw (c, s) has rows X = c Bx - s By; u: the
-    horizontal observations. Woodbury: (Hz + X^T X)^-1 = Z - Z X^T S^-1 X Z with Z = Hz^-1, S = I + X Z X^T
-    (J x J), det H = det Hz det S; X Z r = M u + X Z rz with M = S - I."""
+    horizontal image coordinate at yaw 0 and 90 degrees, so that yaw (c, s) = (cos, sin) has rows X = c Bx - s By;
+    u, v: the horizontal and vertical observations. Woodbury: (Hz + X^T X)^-1 = Z - Z X^T S^-1 X Z with Z = Hz^-1,
+    S = I + X Z X^T (J x J), det H = det Hz det S; X Z r = M u + X Z rz with M = S - I."""
 
     terms: torch.Tensor  # (5, (J+2) J, B) [M | M u | X Z rz] as rows, coefficients of c^2, cs, s^2, c, s
     f0_lin: torch.Tensor  # (2, B) f0.(X^T u) = c (Bx f0).u - s (By f0).u, f0 = Z rz: coefficients of c, s
@@ -270,31 +332,31 @@ class _Setup:
     rz: torch.Tensor  # (N, K, Q+1)
 
 
-def _setup(prior: _Prior, basis: torch.Tensor, w: torch.Tensor, obs: torch.Tensor) -> _Setup:
-    """(N, K, J, 3, Q+1) centred basis, (N, J) weights and (N, J, 2) centred observations in model units."""
+def _setup(prior: _Prior, basis: torch.Tensor, weights: torch.Tensor, observations: torch.Tensor) -> _Setup:
+    """(N, K, J, 3, Q+1) centred basis, (N, J) weights and (N, J, 2) centred observations in model units, +y up."""
     n, k, j = basis.shape[:3]
-    root_w = (w[:, None] / prior.noise[None, :, None] ** 2).sqrt()  # (N, K, J)
+    root_w = (weights[:, None] / prior.noise[None, :, None] ** 2).sqrt()  # (N, K, J)
     bx, by, bz = (root_w[..., None] * basis[..., axis, :] for axis in range(3))  # (N, K, J, Q+1)
-    u, v = root_w * obs[:, None, :, 0], root_w * obs[:, None, :, 1]
+    u, v = root_w * observations[:, None, :, 0], root_w * observations[:, None, :, 1]
     rz = (bz.mT @ v[..., None])[..., 0]
     chol = torch.linalg.cholesky(bz.mT @ bz + torch.diag_embed(prior.ridge))
     g = torch.linalg.solve_triangular(chol, torch.cat([bx.mT, by.mT, rz[..., None]], dim=-1), upper=False)
     gx, gy, g0 = g[..., :j], g[..., j : 2 * j], g[..., 2 * j :]  # L^-1 Bx^T, L^-1 By^T, L^-1 rz
     pxy = gx.mT @ gy
-    m = (gx.mT @ gx, -pxy - pxy.mT, gy.mT @ gy)  # M = c^2 Pxx - cs (Pxy + Pyx) + s^2 Pyy
+    m_terms = (gx.mT @ gx, -pxy - pxy.mT, gy.mT @ gy)  # M = c^2 Pxx - cs (Pxy + Pyx) + s^2 Pyy
     hx, hy = (gx.mT @ g0)[..., 0], (gy.mT @ g0)[..., 0]  # Bx f0, By f0: X Z rz = c hx - s hy
     # The augmented rows [M | M u | X Z rz] (see _cholesky_rows), one set per function of the yaw.
-    no_row, no_m = torch.zeros_like(hx)[..., None, :], torch.zeros_like(m[0])
-    rows = [torch.cat([p, (p @ u[..., None]).mT, no_row], dim=-2) for p in m]
+    no_row, no_m = torch.zeros_like(hx)[..., None, :], torch.zeros_like(m_terms[0])
+    rows = [torch.cat([term, (term @ u[..., None]).mT, no_row], dim=-2) for term in m_terms]
     rows += [torch.cat([no_m, no_row, h[..., None, :]], dim=-2) for h in (hx, -hy)]
     logdet_hz = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
     base = (u**2).sum(-1) + (v**2).sum(-1) - (g0**2).sum((-2, -1)) + logdet_hz
 
-    def batch_last(t: torch.Tensor) -> torch.Tensor:
-        return t.reshape(n * k, -1).T.contiguous()
+    def batch_last(tensor: torch.Tensor) -> torch.Tensor:
+        return tensor.reshape(n * k, -1).T.contiguous()
 
     return _Setup(
-        terms=torch.stack([batch_last(t) for t in rows]),
+        terms=torch.stack([batch_last(row) for row in rows]),
         f0_lin=torch.stack([(hx * u).sum(-1), -(hy * u).sum(-1)]).reshape(2, n * k),
         u=batch_last(u),
         base=base.reshape(n * k),
@@ -305,48 +367,50 @@ def _setup(prior: _Prior, basis: torch.Tensor, w: torch.Tensor, obs: torch.Tenso
     )
 
 
-def _nll(s: _Setup, yaw: torch.Tensor, log_norm: torch.Tensor) -> torch.Tensor:
+def _nll(setup: _Setup, yaw: torch.Tensor, log_norm: torch.Tensor) -> torch.Tensor:
     """Negative log marginal likelihood of the 2D: (N, K, 2, A) at (A,) yaws shared by all and at the same yaws +
-    pi, or (N, K, 1, A) at (N, K, A) yaws."""
-    j, b = s.u.shape
-    c, sn = torch.cos(yaw), torch.sin(yaw)
-    basis = torch.stack([c * c, c * sn, sn * sn, c, sn])  # (5, A) or (5, N, K, A)
+    pi, or (N, K, 1, A) at (N, K, A) yaws; radians."""
+    j, b = setup.u.shape
+    c, s = torch.cos(yaw), torch.sin(yaw)
+    yaw_terms = torch.stack([c * c, c * s, s * s, c, s])  # (5, A) or (5, N, K, A)
     if yaw.ndim == 1:  # one product for everyone
-        aug = (basis.T @ s.terms.flatten(1)).unflatten(1, (j + 2, j, b))  # (A, J + 2, J, B)
-        lin = basis[3:].T @ s.f0_lin  # (A, B)
+        aug = (yaw_terms.T @ setup.terms.flatten(1)).unflatten(1, (j + 2, j, b))  # (A, J + 2, J, B)
+        lin = yaw_terms[3:].T @ setup.f0_lin  # (A, B)
         sign = torch.tensor([1.0, -1.0], device=yaw.device, dtype=yaw.dtype)
     else:
-        basis = basis.flatten(1, 2).permute(0, 2, 1)  # (5, A, B)
-        aug = s.terms[0] * basis[0, :, None]  # batch last and contiguous, as _cholesky_rows wants it
-        for t in range(1, 5):
-            aug.addcmul_(s.terms[t], basis[t, :, None])
+        yaw_terms = yaw_terms.flatten(1, 2).permute(0, 2, 1)  # (5, A, B)
+        aug = setup.terms[0] * yaw_terms[0, :, None]  # batch last and contiguous, as _cholesky_rows wants it
+        for term in range(1, 5):
+            aug.addcmul_(setup.terms[term], yaw_terms[term, :, None])
         aug = aug.unflatten(1, (j + 2, j))
-        lin = (s.f0_lin[:, None] * basis[3:]).sum(0)
+        lin = (setup.f0_lin[:, None] * yaw_terms[3:]).sum(0)
         sign = torch.ones(1, device=yaw.device, dtype=yaw.dtype)
     # X Z r = M u + X Z rz =: hu + hl, and the turn by pi flips the sign of hl.
-    u_h = (s.u * aug[:, j:]).sum(2)  # (A, 2, B): u.hu, u.hl
+    u_h = (setup.u * aug[:, j:]).sum(2)  # (A, 2, B): u.hu, u.hl
     z, logdet_s = _cholesky_rows(aug)  # L_S^-1 hu, L_S^-1 hl: (A, 2, J, B)
     zz = (z[:, 0] ** 2 + z[:, 1] ** 2).sum(1)[:, None]
     zl = 2 * (z[:, 0] * z[:, 1]).sum(1)[:, None]
     # 2 NLL = |u|^2 + |v|^2 - c*.r + log det H + 2 log_norm; c*.r = f0.r + u.(X Z r) - (X Z r)^T S^-1 (X Z r).
-    two_nll = s.base - sign[:, None] * lin[:, None] - u_h[:, :1] - sign[:, None] * u_h[:, 1:] + zz
+    two_nll = setup.base - sign[:, None] * lin[:, None] - u_h[:, :1] - sign[:, None] * u_h[:, 1:] + zz
     two_nll = two_nll + sign[:, None] * zl + logdet_s[:, None]  # (A, R, B)
     return 0.5 * two_nll.permute(2, 1, 0).reshape(*log_norm.shape, len(sign), -1) + log_norm[..., None, None]
 
 
-def _coefficients(s: _Setup, yaw: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    """(N, Q+1) coefficients c* at (N,) yaws of (N,) components: c* = Z (rz + X^T (u - v)), v = S^-1 X Z r."""
-    n, j = len(yaw), s.u.shape[0]
-    pick = torch.arange(n, device=yaw.device) * s.chol.shape[1] + k  # each person's column in the batch
-    c, sn = torch.cos(yaw), torch.sin(yaw)
-    basis = torch.stack([c * c, c * sn, sn * sn, c, sn])
-    aug = torch.einsum("tdn,tn->nd", s.terms[:, :, pick], basis).unflatten(1, (j + 2, j))
-    matrix = aug[:, :j] + torch.eye(j, device=yaw.device, dtype=yaw.dtype)
-    u = s.u[:, pick].T
+def _coefficients(setup: _Setup, yaw: torch.Tensor, component: torch.Tensor) -> torch.Tensor:
+    """(N, Q+1) coefficients c* at (N,) yaws (radians) of (N,) components: c* = Z (rz + X^T (u - v)), v = S^-1 X Z r
+    (this v, not the vertical observations)."""
+    n, j = len(yaw), setup.u.shape[0]
+    pick = torch.arange(n, device=yaw.device) * setup.chol.shape[1] + component  # each person's column in the batch
+    c, s = torch.cos(yaw), torch.sin(yaw)
+    yaw_terms = torch.stack([c * c, c * s, s * s, c, s])
+    aug = torch.einsum("tdn,tn->nd", setup.terms[:, :, pick], yaw_terms).unflatten(1, (j + 2, j))
+    matrix = aug[:, :j] + torch.eye(j, device=yaw.device, dtype=yaw.dtype)  # S
+    u = setup.u[:, pick].T
     v = torch.linalg.solve(matrix, aug[:, j] + aug[:, j + 1])
-    rows, chol = torch.arange(n, device=yaw.device), s.chol[torch.arange(n), k]
-    x = c[:, None, None] * s.bx[rows, k] - sn[:, None, None] * s.by[rows, k]  # (N, J, Q+1)
-    rhs = s.rz[rows, k] + (x.mT @ (u - v)[..., None])[..., 0]
+    people = torch.arange(n, device=yaw.device)
+    chol = setup.chol[people, component]
+    x = c[:, None, None] * setup.bx[people, component] - s[:, None, None] * setup.by[people, component]  # (N, J, Q+1)
+    rhs = setup.rz[people, component] + (x.mT @ (u - v)[..., None])[..., 0]
     return torch.cholesky_solve(rhs[..., None], chol)[..., 0]
 
 
