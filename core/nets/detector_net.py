@@ -20,6 +20,7 @@ from torch import nn
 
 from . import weights as weight_files
 from .blazepose_net import Encoder, Projection, ResidualBlock, conv, depthwise, ready, upsample
+from .boxes import box_iou
 from .tflite_torch import load_tflite_weights
 
 INPUT_SIZE = 224
@@ -187,13 +188,3 @@ def weighted_nms(detections: Detections, *, min_score: float = MIN_SCORE,
         return Detections(boxes[:0].to(device), keypoints[:0].to(device), scores[:0].to(device))
     return Detections(*(torch.stack(t).to(device) for t in (out_boxes, out_keypoints, out_scores)))
 
-
-def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """(N, M) intersection over union of (N, 4) and (M, 4) boxes (xmin, ymin, xmax, ymax)."""
-    low = torch.maximum(a[:, None, :2], b[None, :, :2])
-    high = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = (high - low).clamp(min=0).prod(-1)
-    area_a = (a[:, 2:] - a[:, :2]).clamp(min=0).prod(-1)
-    area_b = (b[:, 2:] - b[:, :2]).clamp(min=0).prod(-1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(union))

@@ -8,29 +8,36 @@ people who came into view; a detection whose region overlaps a followed person's
 above `SAME_PERSON_IOU`) is that person, and of two followed regions that come to overlap so, the younger is
 dropped.
 
-Batching: a batch of consecutive frames is cut into segments of `detect_every` frames followed in lockstep:
-step s runs the landmark network on frame s of every segment in one call (all people of all segments), and
-the detector on the segments' first frames in one call. A segment's first frame starts from detections, each
-region refined once from its own landmarks before the frame is read (so it is as good as a tracked region);
-the first segment of a batch also carries on the people followed at the end of the previous batch. Then, in
-segment order, each person followed at the end of a segment whom nobody followed at the next one's first frame
-overlaps (the detector missed them there) is followed on into it from their own regions, one landmark call per
-frame for all such people, until lost or overlapping someone followed there: frame-by-frame following's people.
-Pieces of track are joined across segment boundaries and short losses (up to `relink_frames` frames missed)
-where the region one ends with overlaps the region the other begins with, so a person keeps one track id.
+`PoseTracker.track` does a batch of consecutive frames in passes:
+  1. cut it into segments of `detect_every` frames; the people followed at the end of the previous batch start
+     the first segment;
+  2. follow the segments in lockstep: step s runs the landmark network on frame s of every segment in one call
+     (all people of all segments), and the detector, where it runs, in one call. A segment's first frame starts
+     from detections, each region refined once from its own landmarks before the frame is read (so it is as
+     good as a tracked region);
+  3. in segment order, continue each person followed at the end of a segment whom nobody followed at the next
+     one's first frame overlaps (the detector missed them there) on into it from their own regions, one
+     landmark call per frame for all such people, until lost or overlapping someone followed there:
+     frame-by-frame following's people;
+  4. link the pieces of track across segment boundaries and short losses (up to `relink_frames` frames
+     missed) where the region one ends with overlaps the region the other begins with, so a person keeps one
+     track id;
+  5. carry the people followed after the last frame on to the next batch, and gather everybody found.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from ..nets.detector_net import box_iou
+from ..nets.boxes import box_iou
 from ..nets.pose2d import MIN_PRESENCE, People2D, PoseEstimator, next_regions
-from ..nets.roi import Rois
+from ..nets.roi import ImagePyramid, Rois
 
 SAME_PERSON_IOU = 0.4  # regions overlapping more than this hold the same person
 MIN_LINK_IOU = 0.3  # a track resumes in a region overlapping its last one at least this much
@@ -47,29 +54,83 @@ class TrackedPeople:
     track: np.ndarray  # (N,) int64 track id, the same for one person across the whole video
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Follow:
     """One person followed within a segment: a piece of track and the region to look in next."""
 
-    piece: int
+    piece: int  # the piece's number, its index in `PoseTracker._pieces`
     region: torch.Tensor  # (4,) centre x, y, side pixels, rotation radians; on the CPU
+    score: torch.Tensor  # () the detector's score when the person was found
+
+
+class _Carried(NamedTuple):
+    """A person followed after the last frame of a batch, to be looked for in the next batch's first frame."""
+
+    track: int  # track id
+    region: torch.Tensor  # (4,) the region to look in, as `_Follow.region`
     score: torch.Tensor  # () the detector's score when the person was found
 
 
 @dataclass
 class _Piece:
-    first: int  # absolute frame numbers (counted from the first frame tracked)
+    """Consecutive frames of a batch that one person was followed through; linking gives it a track id."""
+
+    first: int  # absolute frame numbers (counted from the first frame tracked); last < first while empty
     last: int
-    first_region: torch.Tensor
-    last_region: torch.Tensor
+    first_region: torch.Tensor  # (4,) the region its first frame's landmarks give, as `_Follow.region`
+    last_region: torch.Tensor  # (4,) the region its last frame's landmarks give
     track: int | None = None
 
 
 @dataclass
 class _Track:
-    last: int
-    region: torch.Tensor
-    frames: int = 0
+    """One track id across batches."""
+
+    last: int  # absolute frame number of its last frame
+    region: torch.Tensor  # (4,) the region its last frame's landmarks give, as `_Follow.region`
+    frames: int = 0  # frames it was found in
+
+
+class _Landmarks(NamedTuple):
+    """One call of the landmark network on the people followed, a row each."""
+
+    people: People2D  # (N, ...) on the estimator's device, everybody (pose presence not checked)
+    image: list[int]  # (N,) position of each one's frame in the pyramids the call read
+    piece: list[int]  # (N,) each one's piece of track
+
+
+class _Found(NamedTuple):
+    """The rows of one landmark call still followed after their frame."""
+
+    people: People2D  # (N, ...) on the estimator's device
+    frame: list[int]  # (N,) position of each one's frame in the batch
+    piece: list[int]  # (N,) each one's piece of track
+
+
+class _Followed(NamedTuple):
+    """The people still followed in lockstep after one frame: those continued into it keep clear of them."""
+
+    looked: list[torch.Tensor]  # (4,) regions they were looked for in at the frame, as `_Follow.region`
+    onward: list[torch.Tensor]  # (4,) regions their landmarks at the frame give for the next frame
+
+
+@dataclass
+class _Segment:
+    """Consecutive frames of a batch, followed from detections at the first (and the people carried in)."""
+
+    frames: range  # positions in the batch
+    follows: list[_Follow] = field(default_factory=list)  # the people followed after the latest frame done
+    lost: bool = False  # somebody was lost at the latest frame done: the detector runs on the next
+
+
+@dataclass
+class _Batch:
+    """One batch of frames being tracked: what the passes of `PoseTracker.track` read and fill in."""
+
+    images: Sequence[np.ndarray]  # (H, W, 3) uint8 RGB
+    segments: list[_Segment]
+    followed: list[_Followed]  # per frame of the batch, once it is followed in lockstep
+    found: list[_Found] = field(default_factory=list)  # per landmark call, in call order
 
 
 @dataclass
@@ -81,8 +142,8 @@ class PoseTracker:
     relink_frames: int = RELINK_FRAMES
     frames_done: int = 0
     tracks: dict[int, _Track] = field(default_factory=dict)
-    _carried: list[tuple[int, torch.Tensor, torch.Tensor]] = field(default_factory=list)  # (track, region, score)
-    _pieces: list[_Piece] = field(default_factory=list)
+    _carried: list[_Carried] = field(default_factory=list)
+    _pieces: list[_Piece] = field(default_factory=list)  # the current batch's, by number
 
     def __post_init__(self):
         if self.detect_every < 1:
@@ -94,65 +155,86 @@ class PoseTracker:
         self._pieces = []
         if not len(images):
             return self._gather([])
-        starts = list(range(0, len(images), self.detect_every))
-        stops = [*starts[1:], len(images)]
-        follows: list[list[_Follow]] = [[] for _ in starts]
-        for track, region, score in self._carried:
-            follows[0].append(_Follow(self._new_piece(0, region, track), region, score))
-        lost = [False] * len(starts)
-        found: list[tuple[People2D, list[int], list[int]]] = []
-        followed: list[tuple[list[torch.Tensor], list[torch.Tensor]]] = [([], []) for _ in images]
-        for step in range(max(b - a for a, b in zip(starts, stops, strict=True))):
-            live = [s for s in range(len(starts)) if starts[s] + step < stops[s]]
-            frames = [starts[s] + step for s in live]
-            pyramids = self.estimator.pyramids([images[f] for f in frames])
-            looking = [k for k, s in enumerate(live) if step == 0 or lost[s] or not follows[s]]
-            if looking:
-                self._detect(pyramids, looking, [follows[live[k]] for k in looking], [frames[k] for k in looking])
-            looked = {f.piece: f.region for s in live for f in follows[s]}
-            people, seen, pieces = self._landmarks(pyramids, [follows[s] for s in live])
-            ok = (people.pose_presence >= MIN_PRESENCE).tolist()
-            regions = _regions(next_regions(people))
-            for k, s in enumerate(live):
-                mine = [i for i, k_i in enumerate(seen) if k_i == k]
-                lost[s] = not all(ok[i] for i in mine)
-                kept = [i for i in mine if ok[i]]
-                follows[s] = _distinct([_Follow(pieces[i], regions[i], people.score[i]) for i in kept])
-                followed[frames[k]] = ([looked[f.piece] for f in follows[s]], [f.region for f in follows[s]])
-                for follow in follows[s]:
-                    self._extend(follow.piece, frames[k], follow.region)
-            kept_pieces = {f.piece for s in live for f in follows[s]}
-            keep = [i for i, piece in enumerate(pieces) if ok[i] and piece in kept_pieces]
-            found.append((people.select(torch.tensor(keep, dtype=torch.long, device=people.score.device)),
-                          [frames[seen[i]] for i in keep], [pieces[i] for i in keep]))
-        going: list[_Follow] = []  # people continued through the segment before, still followed at its end
-        for s in range(1, len(starts)):
-            going = self._continue(images, range(starts[s], stops[s]), follows[s - 1] + going, followed, found)
+        batch = self._cut_into_segments(images)
+        self._follow_in_lockstep(batch)
+        going = self._continue_the_missed(batch)
         self._link()
-        self._carried = [(self._pieces[f.piece].track, f.region, f.score) for f in follows[-1] + going]
+        self._carry(batch.segments[-1].follows + going)
         self.frames_done += len(images)
-        return self._gather(found)
+        return self._gather(batch.found)
+
+    def _cut_into_segments(self, images: Sequence[np.ndarray]) -> _Batch:
+        """Cut the batch into segments of `detect_every` frames; the people carried in start the first."""
+        segments = [_Segment(range(start, min(start + self.detect_every, len(images))))
+                    for start in range(0, len(images), self.detect_every)]
+        for carried in self._carried:
+            piece = self._new_piece(0, carried.region, carried.track)
+            segments[0].follows.append(_Follow(piece, carried.region, carried.score))
+        return _Batch(images, segments, [_Followed([], []) for _ in images])
+
+    def _follow_in_lockstep(self, batch: _Batch) -> None:
+        """Follow the segments in lockstep: step s reads frame s of every segment that long."""
+        for step in range(max(len(segment.frames) for segment in batch.segments)):
+            self._step(batch, step, [segment for segment in batch.segments if step < len(segment.frames)])
+
+    def _step(self, batch: _Batch, step: int, live: list[_Segment]) -> None:
+        """Frame `step` of each segment `live`: the detector where it runs, then everybody's landmarks."""
+        frames = [segment.frames[step] for segment in live]
+        pyramids = self.estimator.pyramids([batch.images[f] for f in frames])
+        looking = [k for k, segment in enumerate(live) if step == 0 or segment.lost or not segment.follows]
+        if looking:
+            self._detect(pyramids, looking, [live[k] for k in looking], [frames[k] for k in looking])
+        looked = {f.piece: f.region for segment in live for f in segment.follows}
+        seen = self._landmarks(pyramids, [segment.follows for segment in live])
+        ok = (seen.people.pose_presence >= MIN_PRESENCE).tolist()
+        regions = _regions(next_regions(seen.people))
+        for k, (segment, frame) in enumerate(zip(live, frames, strict=True)):
+            mine = [i for i, image in enumerate(seen.image) if image == k]
+            segment.lost = not all(ok[i] for i in mine)
+            segment.follows = _distinct([_Follow(seen.piece[i], regions[i], seen.people.score[i])
+                                         for i in mine if ok[i]])
+            batch.followed[frame] = _Followed([looked[f.piece] for f in segment.follows],
+                                              [f.region for f in segment.follows])
+            for follow in segment.follows:
+                self._extend(follow.piece, frame, follow.region)
+        kept = {f.piece for segment in live for f in segment.follows}
+        batch.found.append(_kept(seen, [i for i, piece in enumerate(seen.piece) if ok[i] and piece in kept], frames))
+
+    def _continue_the_missed(self, batch: _Batch) -> list[_Follow]:
+        """Continue people the detector missed into the next segment; returns those followed after the last frame."""
+        going: list[_Follow] = []  # people continued through the segment before, still followed at its end
+        for before, segment in pairwise(batch.segments):
+            going = self._continue(batch, segment.frames, before.follows + going)
+        return going
+
+    def _carry(self, follows: list[_Follow]) -> None:
+        """Keep `follows`, the people followed after the batch's last frame, under their track ids for the next."""
+        self._carried = [_Carried(self._pieces[f.piece].track, f.region, f.score) for f in follows]
 
     def _new_piece(self, frame: int, region: torch.Tensor, track: int | None = None) -> int:
+        """The number of a new, empty piece of track that begins at `frame` (position in the batch)."""
         absolute = self.frames_done + frame
         self._pieces.append(_Piece(absolute, absolute - 1, region, region, track))
         return len(self._pieces) - 1
 
     def _extend(self, piece: int, frame: int, region: torch.Tensor) -> None:
+        """Piece `piece` goes on to `frame` (position in the batch), whose landmarks give `region`."""
         p = self._pieces[piece]
         if p.last < p.first:
             p.first_region = region
         p.last, p.last_region = self.frames_done + frame, region
 
-    def _detect(self, pyramids: list, looking: list[int], follows: list[list[_Follow]], frames: list[int]) -> None:
-        """Detect in the frames `looking` (positions in `pyramids`); each new person joins `follows` of its
-        segment with a region refined from the landmarks of this frame."""
+    def _detect(self, pyramids: list[ImagePyramid], looking: list[int], segments: list[_Segment],
+                frames: list[int]) -> None:
+        """Detect in the images `looking` (positions in `pyramids`), frames `frames` (positions in the batch) of
+        `segments`; each new person joins the follows of its segment with a region refined from the landmarks
+        of this frame."""
         index, rois, scores = self.estimator.detect_regions([pyramids[k] for k in looking])
         if len(index) == 0:
             return
         regions, image = _regions(rois), index.tolist()
         new = [i for i, j in enumerate(image)
-               if not any(_iou(regions[i], f.region) > SAME_PERSON_IOU for f in follows[j])]
+               if not any(_iou(regions[i], f.region) > SAME_PERSON_IOU for f in segments[j].follows)]
         if not new:
             return
         rows = torch.tensor(new, dtype=torch.long, device=index.device)
@@ -160,55 +242,50 @@ class PoseTracker:
         people = self.estimator.estimate_in_regions(pyramids, positions, Rois(*(t[rows] for t in rois)), scores[rows])
         refined, presence = _regions(next_regions(people)), people.pose_presence.tolist()
         for n, i in enumerate(new):
-            j = image[i]
+            follows = segments[image[i]].follows
             if presence[n] < MIN_PRESENCE:
                 continue
-            if len(follows[j]) >= self.estimator.max_people:
+            if len(follows) >= self.estimator.max_people:
                 continue
             region = refined[n]
-            if any(_iou(region, f.region) > SAME_PERSON_IOU for f in follows[j]):
+            if any(_iou(region, f.region) > SAME_PERSON_IOU for f in follows):
                 continue
-            follows[j].append(_Follow(self._new_piece(frames[j], region), region, scores[i]))
+            follows.append(_Follow(self._new_piece(frames[image[i]], region), region, scores[i]))
 
-    def _continue(self, images: Sequence[np.ndarray], frames: range, going: list[_Follow],
-                  followed: list[tuple[list[torch.Tensor], list[torch.Tensor]]],
-                  found: list[tuple[People2D, list[int], list[int]]]) -> list[_Follow]:
-        """Follow the people `going` (followed at the frame before `frames`) through `frames` from their own
-        regions, one landmark call per frame for all of them, while nobody of `followed` (per frame: the regions
-        looked in and the next regions of the people followed there) overlaps them; they join `found`. Returns
-        those still followed after the last frame."""
+    def _continue(self, batch: _Batch, frames: range, going: list[_Follow]) -> list[_Follow]:
+        """Follow the people `going` (followed after the frame before `frames`) through `frames` from their own
+        regions, one landmark call per frame for all of them, while nobody followed there in lockstep overlaps
+        them; they join `batch.found`. Returns those still followed after the last frame."""
         for frame in frames:
-            looked, regions_next = followed[frame]
-            going = [f for f in going if not any(_iou(f.region, r) > SAME_PERSON_IOU for r in looked)]
-            going = going[: max(self.estimator.max_people - len(looked), 0)]
+            followed = batch.followed[frame]
+            going = [f for f in going if not any(_iou(f.region, r) > SAME_PERSON_IOU for r in followed.looked)]
+            going = going[: max(self.estimator.max_people - len(followed.looked), 0)]
             if not going:
                 return []
-            people, _, pieces = self._landmarks(self.estimator.pyramids([images[frame]]), [going])
-            ok = (people.pose_presence >= MIN_PRESENCE).tolist()
-            regions = _regions(next_regions(people))
+            seen = self._landmarks(self.estimator.pyramids([batch.images[frame]]), [going])
+            ok = (seen.people.pose_presence >= MIN_PRESENCE).tolist()
+            regions = _regions(next_regions(seen.people))
             going = _distinct([_Follow(f.piece, regions[i], f.score) for i, f in enumerate(going)
-                               if ok[i] and not any(_iou(regions[i], r) > SAME_PERSON_IOU for r in regions_next)])
-            kept = {f.piece for f in going}
-            keep = [i for i, piece in enumerate(pieces) if piece in kept]
+                               if ok[i] and not any(_iou(regions[i], r) > SAME_PERSON_IOU for r in followed.onward)])
             for follow in going:
                 self._extend(follow.piece, frame, follow.region)
-            found.append((people.select(torch.tensor(keep, dtype=torch.long, device=people.score.device)),
-                          [frame] * len(keep), [pieces[i] for i in keep]))
+            kept = {f.piece for f in going}
+            batch.found.append(_kept(seen, [i for i, piece in enumerate(seen.piece) if piece in kept], [frame]))
         return going
 
-    def _landmarks(self, pyramids: list, follows: list[list[_Follow]]) -> tuple[People2D, list[int], list[int]]:
-        """Everybody followed, in one call of the landmark network: the people, the position of each one's
-        frame in `pyramids`, and each one's piece of track."""
-        seen = [k for k, fs in enumerate(follows) for _ in fs]
+    def _landmarks(self, pyramids: list[ImagePyramid], follows: list[list[_Follow]]) -> _Landmarks:
+        """Everybody in `follows` (per image of `pyramids`), in one call of the landmark network."""
+        image = [k for k, fs in enumerate(follows) for _ in fs]
         everyone = [f for fs in follows for f in fs]
         device = self.estimator.device
         if not everyone:
-            return People2D.nobody(device), [], []
+            return _Landmarks(People2D.nobody(device), [], [])
         regions = torch.stack([f.region for f in everyone]).to(device)
         rois = Rois(regions[:, :2], regions[:, 2], regions[:, 3])
         scores = torch.stack([f.score for f in everyone])
-        index = torch.tensor(seen, dtype=torch.long, device=device)
-        return self.estimator.estimate_in_regions(pyramids, index, rois, scores), seen, [f.piece for f in everyone]
+        index = torch.tensor(image, dtype=torch.long, device=device)
+        people = self.estimator.estimate_in_regions(pyramids, index, rois, scores)
+        return _Landmarks(people, image, [f.piece for f in everyone])
 
     def _link(self) -> None:
         """Give every piece of track of this batch a track id: its carried one, a track that ended at most
@@ -234,18 +311,25 @@ class PoseTracker:
                 track.last, track.region = p.last, p.last_region
                 track.frames += p.last - p.first + 1
 
-    def _gather(self, found: list[tuple[People2D, list[int], list[int]]]) -> TrackedPeople:
+    def _gather(self, found: list[_Found]) -> TrackedPeople:
+        """Everybody `found`, with their track ids, in frame order and by track id within a frame."""
         device = self.estimator.device
-        frames = [f for _, fs, _ in found for f in fs]
-        tracks = [self._pieces[p].track for _, _, ps in found for p in ps]
+        frames = [frame for part in found for frame in part.frame]
+        tracks = [self._pieces[piece].track for part in found for piece in part.piece]
         if not frames:
             return TrackedPeople(People2D.nobody(device), np.zeros(0, np.int64), np.zeros(0, np.int64))
-        people = People2D.cat([p for p, _, _ in found])
+        people = People2D.cat([part.people for part in found])
         frame, track = np.array(frames, np.int64), np.array(tracks, np.int64)
         order = np.lexsort((track, frame))
         people = people.select(torch.as_tensor(order, device=device))
         people = people._replace(image_index=torch.as_tensor(frame[order], device=device))
         return TrackedPeople(people, frame[order], track[order])
+
+
+def _kept(seen: _Landmarks, rows: list[int], frames: list[int]) -> _Found:
+    """The rows `rows` of `seen`, whose images are the frames `frames` (positions in the batch)."""
+    people = seen.people.select(torch.tensor(rows, dtype=torch.long, device=seen.people.score.device))
+    return _Found(people, [frames[seen.image[i]] for i in rows], [seen.piece[i] for i in rows])
 
 
 def _distinct(follows: list[_Follow]) -> list[_Follow]:

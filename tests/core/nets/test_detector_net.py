@@ -9,6 +9,7 @@ import torch
 from PIL import Image
 
 from poselift.core.nets.blazepose_net import Conv, onednn_available
+from poselift.core.nets.boxes import box_iou
 from poselift.core.nets.detector_net import (
     INPUT_SIZE,
     NUM_ANCHORS,
@@ -16,7 +17,6 @@ from poselift.core.nets.detector_net import (
     Detections,
     DetectorOutput,
     blazepose_detector,
-    box_iou,
     decode,
     ssd_anchors,
     weighted_nms,
