@@ -7,9 +7,9 @@ reverse.
 
 from __future__ import annotations
 
-from . import bone_mapping, lift, mapping_operators, menus, operators, panels, preferences
+from . import bone_mapping, engine, lift, mapping_operators, menus, operators, panels, preferences
 
-_modules = (preferences, bone_mapping, operators, lift, mapping_operators, panels, menus)
+_modules = (preferences, engine, bone_mapping, operators, lift, mapping_operators, panels, menus)
 
 
 def register() -> None:

@@ -14,10 +14,11 @@ import bpy
 from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
 from bpy_extras.io_utils import ImportHelper
 
+from .engine import worker
 from .pose_import import PoseImportError, import_pose
 from .preferences import preferences
 from .retargeting import RetargetError, retarget_pose
-from .worker import WorkerError, WorkerRun, bpy_path, worker_python
+from .worker import WorkerError, WorkerRun, bpy_path
 
 TARGETS = [
     ("NEW", "New armature", "Make a new armature in the lifted pose"),
@@ -96,7 +97,8 @@ class _WorkerLift(ImportHelper):
                 raise RetargetError("Select an armature to show the lifted pose on, or choose a new armature.")
             self._armature = obj.name
         prefs = preferences(context)
-        python, model, device = (prefs.python, prefs.model, prefs.device) if prefs else ("", "full", "auto")
+        model, device = (prefs.model, prefs.device) if prefs else ("full", "auto")
+        runner = worker(context, model)
         source = Path(bpy_path(self.filepath))
         self._folder = tempfile.mkdtemp(prefix="poselift-")
         out = Path(self._folder) / f"{source.stem}.npz"
@@ -104,7 +106,7 @@ class _WorkerLift(ImportHelper):
         if device != "auto":
             arguments += ["--device", device]
         try:
-            self._run = WorkerRun.start(worker_python(python), arguments)
+            self._run = WorkerRun.start(runner.python, arguments, environment=runner.environment)
         except WorkerError:
             shutil.rmtree(self._folder, ignore_errors=True)
             raise

@@ -13,6 +13,10 @@ MODELS = [
     ("lite", "Lite", "BlazePose lite: fastest"),
     ("heavy", "Heavy", "BlazePose heavy: most accurate, slowest"),
 ]
+BUILDS = [
+    ("cpu", "CPU", "torch's CPU build: runs anywhere"),
+    ("cuda", "NVIDIA GPU (CUDA)", "torch's CUDA build, for an NVIDIA GPU with its driver (Linux)"),
+]
 DEVICES = [
     ("auto", "Auto", "The GPU when the worker's torch sees one, else the CPU"),
     ("cpu", "CPU", "Always the CPU"),
@@ -23,20 +27,38 @@ DEVICES = [
 class POSELIFT_preferences(bpy.types.AddonPreferences):
     bl_idname = PACKAGE
 
-    python: StringProperty(  # type: ignore[valid-type]
-        name="Worker Python",
-        description="A Python 3.11 with torch that runs PoseLift's core (empty: Blender's own, if it has torch)",
+    engine_build: EnumProperty(name="Build for", items=BUILDS, default="cpu")  # type: ignore[valid-type]
+    engine_python: StringProperty(  # type: ignore[valid-type]
+        name="Make the engine from",
+        description="A Python 3.11 to make the engine's environment from (empty: Blender's own)",
         subtype="FILE_PATH",
+    )
+    python: StringProperty(  # type: ignore[valid-type]
+        name="Use another Python",
+        description="A Python 3.11 with torch to run the core instead of the engine: the file, or its virtual "
+        "environment's folder",
+        subtype="FILE_PATH",
+    )
+    weights: StringProperty(  # type: ignore[valid-type]
+        name="Weights folder",
+        description="Where the BlazePose weight files are (empty: the engine's own folder)",
+        subtype="DIR_PATH",
     )
     model: EnumProperty(name="2D model", items=MODELS, default="full")  # type: ignore[valid-type]
     device: EnumProperty(name="Device", items=DEVICES, default="auto")  # type: ignore[valid-type]
 
     def draw(self, context: bpy.types.Context) -> None:
+        from .engine import draw_engine  # the engine's module reads these preferences: imported when drawn
+
         layout = self.layout
-        layout.prop(self, "python")
+        draw_engine(layout, self)
         row = layout.row()
         row.prop(self, "model")
         row.prop(self, "device")
+        advanced = layout.column()
+        advanced.prop(self, "engine_python")
+        advanced.prop(self, "python")
+        advanced.prop(self, "weights")
 
 
 def preferences(context: bpy.types.Context) -> POSELIFT_preferences | None:

@@ -1,9 +1,9 @@
-"""The worker process: PoseLift's core run by a Python that has torch, outside Blender's own Python.
+"""Worker processes: PoseLift's core (or the engine's installer) run by another Python, outside Blender's own.
 
-The worker runs `poselift.core.cli` with `--progress json`, which reports JSON lines on stdout
-(core/cli/progress.py) and writes its pose file atomically, so a cancelled or crashed worker leaves no file.
-The extension's own folder goes on the worker's PYTHONPATH, so the worker imports the very core this
-add-on ships; the worker's Python only needs numpy, torch and the core's other packages.
+A worker runs a module of the extension (`poselift.core.cli` with `--progress json`, `poselift.engine.install`)
+that reports JSON lines on stdout (core/cli/progress.py) and writes its files atomically, so a cancelled or
+crashed worker leaves no half file. The extension's own folder goes on the worker's PYTHONPATH, so the worker
+imports the very code this add-on ships; which Python runs it is the engine's business (addon/engine.py).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,23 +23,6 @@ CORE_MODULE = "poselift.core.cli"
 
 class WorkerError(Exception):
     """The worker could not run or failed; the message is one sentence."""
-
-
-def worker_python(preference: str) -> str:
-    """The interpreter to run: the one the preferences name, else Blender's own if it has torch."""
-    if preference:
-        path = Path(bpy_path(preference))
-        if not path.is_file():
-            raise WorkerError(f"{path}: the worker's Python (PoseLift's preferences) does not exist.")
-        return str(path)
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise WorkerError(
-            "This Blender's Python has no torch: set the worker's Python in PoseLift's preferences "
-            "(a Python 3.11 with torch, e.g. the .venv that scripts/setup.sh makes)."
-        ) from None
-    return sys.executable
 
 
 def bpy_path(path: str) -> str:
@@ -63,22 +46,26 @@ class WorkerRun:
     last: dict | None = None
 
     @classmethod
-    def start(cls, python: str, arguments: list[str]) -> WorkerRun:
-        """Start `python -m poselift.core.cli ARGUMENTS --progress json`."""
-        env = dict(os.environ)
+    def start(cls, python: str, arguments: list[str], *, module: str = CORE_MODULE,
+              environment: dict[str, str] | None = None) -> WorkerRun:
+        """Start `python -m MODULE ARGUMENTS` (for the core, with `--progress json`), with `environment` added to
+        this process's; in a process group of its own, so that cancel stops whatever it started too."""
+        env = dict(os.environ) | (environment or {})
         if PACKAGE_DIR.name == "poselift":  # an installed extension: its folder's parent makes it importable
             env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_DIR.parent), env.get("PYTHONPATH", "")) if p)
+        command = [python, "-m", module, *arguments, *(["--progress", "json"] if module == CORE_MODULE else [])]
         try:
             process = subprocess.Popen(
-                [python, "-m", CORE_MODULE, *arguments, "--progress", "json"],
+                command,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 stdin=subprocess.DEVNULL,
                 text=True,
                 env=env,
+                start_new_session=os.name != "nt",
             )
         except OSError as e:
-            raise WorkerError(f"{python}: the worker's Python cannot be started ({e.strerror or e}).") from None
+            raise WorkerError(f"{python}: this Python cannot be started ({e.strerror or e}).") from None
         run = cls(process)
         run.readers = [threading.Thread(target=f, daemon=True) for f in (run._read_events, run._read_stderr)]
         for reader in run.readers:
@@ -112,17 +99,31 @@ class WorkerRun:
         return self.process.poll() is not None
 
     def cancel(self) -> None:
-        """Stop the worker; its pose file is written atomically, so nothing half-written stays."""
-        if not self.finished:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """Stop the worker and what it started; its files are written atomically, so nothing half-written stays."""
+        if self.finished:
+            return
+        self._signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGKILL if os.name != "nt" else signal.SIGTERM)
+            self.process.wait()
+
+    def _signal(self, number: int) -> None:
+        try:
+            if os.name != "nt":
+                os.killpg(self.process.pid, number)
+            else:
+                self.process.send_signal(number)
+        except ProcessLookupError:
+            pass
 
     def output(self) -> Path:
-        """After the worker ended: the file it wrote, or WorkerError with its one-sentence reason."""
+        """After the core's worker ended: the file it wrote, or WorkerError with its one-sentence reason."""
+        return Path(self.result()["output"])
+
+    def result(self) -> dict:
+        """After the worker ended: its "done" event, or WorkerError with its one-sentence reason."""
         self.process.wait()
         for reader in self.readers:
             reader.join()
@@ -130,7 +131,7 @@ class WorkerRun:
         events = events or ([self.last] if self.last else [])
         done = [e for e in events if e.get("event") == "done"]
         if self.process.returncode == 0 and done:
-            return Path(done[-1]["output"])
+            return done[-1]
         errors = [e["message"] for e in events if e.get("event") == "error"]
         if errors:
             raise WorkerError(errors[-1])
@@ -141,6 +142,6 @@ class WorkerRun:
         raise WorkerError(f"The worker failed ({tail}).")
 
     def wait(self) -> Path:
-        """Run to the end (background mode has no timers) and return the file written."""
+        """Run the core's worker to the end (background mode has no timers) and return the file written."""
         self.process.wait()
         return self.output()

@@ -71,10 +71,10 @@ case "$(installed torch)" in
 esac
 
 STAMP=.venv/.poselift-installed
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$(cat pyproject.toml engine/requirements.txt tests/requirements.txt | sha256sum | cut -d' ' -f1)"
 here="$("$VPY" -c 'import poselift; print(poselift.__file__)' 2>/dev/null || true)"
 if [[ "$(cat "$STAMP" 2>/dev/null)" == "$want" && "$here" == "$REPO/__init__.py" ]]; then
-    say "poselift (editable, this checkout) and its extras: installed for this pyproject.toml"
+    say "poselift (editable, this checkout) and its extras: installed for these package lists"
 else
     say "installing poselift (editable) with its worker and test extras"
     pip install -qq -e ".[worker,test]"

