@@ -25,12 +25,12 @@ def test_the_manifest_names_the_extension_and_its_version_is_the_package_version
     assert "network" not in manifest.get("permissions", {})
 
 
-def test_the_zip_holds_the_manifest_the_root_package_the_python_files_and_the_default_prior(extension_zip):
+def test_the_zip_holds_the_manifest_the_root_package_the_python_files_the_prior_and_the_engines_list(extension_zip):
     assert extension_zip.name == f"poselift-{_toml(REPO / 'blender_manifest.toml')['version']}.zip"
     with zipfile.ZipFile(extension_zip) as z:
         names = set(z.namelist())
-    sources = [path for package in ("addon", "core", "rigs") for path in (REPO / package).rglob("*.py")]
-    expected = {"blender_manifest.toml", "__init__.py", "core/lift/data/default_prior.npz"}
+    sources = [path for package in ("addon", "core", "engine", "rigs") for path in (REPO / package).rglob("*.py")]
+    expected = {"blender_manifest.toml", "__init__.py", "core/lift/data/default_prior.npz", "engine/requirements.txt"}
     assert names == expected | {path.relative_to(REPO).as_posix() for path in sources}
 
 
