@@ -163,7 +163,7 @@ def measure(video: Path, threads: int, repeat: int = 1) -> dict:
 def true_stature(truth: np.ndarray) -> float:
     """Metres: the rendered body's stature, the median over frames of skeleton.stature of the (F, 27, 3) true joints
     (the measure the motion is scaled by)."""
-    heights = skeleton.stature(np.ascontiguousarray(truth[:, H36M])).numpy()
+    heights = skeleton.stature(truth[:, H36M])
     return float(np.median(heights))
 
 

@@ -362,7 +362,8 @@ def stature(poses):
     ankle's height above the floor."""
 
     def length(a: str, b: str):
-        return (((poses[..., H36M_17.index(a), :] - poses[..., H36M_17.index(b), :]) ** 2).sum(-1)) ** 0.5
+        bone = poses[..., H36M_17.index(a), :] - poses[..., H36M_17.index(b), :]
+        return bone.norm(dim=-1) if hasattr(bone, "norm") else np.linalg.norm(bone, axis=-1)
 
     legs = (sum(length(f"{s}_hip", f"{s}_knee") + length(f"{s}_knee", f"{s}_ankle") for s in ("left", "right"))) / 2
     trunk = length("pelvis", "spine") + length("spine", "thorax") + length("thorax", "head_top")
