@@ -11,7 +11,10 @@ from ..core.formats.posefile import PoseSequence
 
 
 def set_timing(scene: bpy.types.Scene, pose: PoseSequence) -> None:
-    """The scene plays the pose file's frames at its fps: frames 1 to F."""
+    """The scene plays the pose file's frames at its fps: frames 1 to F. A single pose (a photo's) has no timing
+    of its own: the scene keeps its frame rate and range."""
+    if pose.frames == 1:
+        return
     fps = max(1, round(pose.fps))
     scene.render.fps = fps
     scene.render.fps_base = fps / pose.fps
