@@ -9,10 +9,11 @@ from . import conversion
 
 
 def create_armature(context: bpy.types.Context, name: str, rig: JointArmature) -> bpy.types.Object:
-    """A new armature object at the world origin in the active collection, its bones built from `rig`'s rest
+    """A new armature object at the 3D cursor in the active collection, its bones built from `rig`'s rest
     matrices; it is left active and in Object Mode, and nothing else is changed."""
     data = bpy.data.armatures.new(name)
     obj = bpy.data.objects.new(name, data)
+    obj.location = context.scene.cursor.location
     try:
         context.collection.objects.link(obj)
         context.view_layer.objects.active = obj

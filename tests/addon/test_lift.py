@@ -32,11 +32,13 @@ def test_a_photo_becomes_an_armature_in_the_persons_pose(blender, scene, asset):
     assert 0.2 < np.linalg.norm(joints["left_shoulder"] - joints["right_shoulder"]) < 0.6
 
 
-def test_a_photo_lift_leaves_the_scenes_frame_rate_and_range_alone(blender, scene, asset):
+def test_a_photo_lift_stands_at_the_cursor_and_leaves_the_scenes_frame_rate_and_range_alone(blender, scene, asset):
     bpy = blender.bpy
     scene.render.fps, scene.frame_start, scene.frame_end = 24, 10, 250
+    scene.cursor.location = (2.0, -3.0, 0.5)
     assert bpy.ops.poselift.lift_image(filepath=str(asset("messi5.jpg"))) == {"FINISHED"}
     assert (scene.render.fps, scene.render.fps_base, scene.frame_start, scene.frame_end) == (24, 1.0, 10, 250)
+    assert tuple(bpy.context.view_layer.objects.active.location) == (2.0, -3.0, 0.5), "the armature is at the cursor"
 
 
 def test_a_photo_that_is_not_an_image_is_one_report_and_changes_nothing(blender, scene, tmp_path):
