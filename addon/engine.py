@@ -15,7 +15,7 @@ import bpy
 from bpy.props import StringProperty
 
 from ..core.nets.weights import DETECTOR_FILE, LANDMARK_FILES
-from ..engine.check import probe
+from ..engine.check import package_version, probe
 from ..engine.home import Engine, EngineHome
 from ..engine.packages import EngineError, nvidia_driver, plan, python_in
 from .preferences import PACKAGE, preferences
@@ -61,7 +61,8 @@ def worker(context: bpy.types.Context, model: str | None = None) -> Worker:
             raise WorkerError(f"{path}: the worker's Python (PoseLift's preferences) does not exist.")
         try:
             python = str(python_in(path))
-            problem = probe(python, list(plan("cpu").versions)).problem(plan("cpu"))
+            wanted = plan("cpu")
+            problem = probe(python, list(wanted.versions)).problem(wanted)
         except EngineError as e:
             raise WorkerError(str(e)) from None
         if problem:
@@ -291,7 +292,7 @@ def check_lines(context: bpy.types.Context) -> list[str]:
         if found_file["state"] != "ok":
             why = (found.engine.unavailable.get(name) if found.engine else None) or "Install Engine fetches it"
             lines.append(f"{_model_name(name).capitalize()} weights {found_file['state']}: {why}.")
-    ours = _extension_version()
+    ours = package_version()
     same = "the extension's" if core["version"] == ours else f"the extension is {ours}"
     lines.append(f"Core {core['version']} ({same}): {core['path']}")
     return lines
@@ -300,16 +301,6 @@ def check_lines(context: bpy.types.Context) -> list[str]:
 def _model_name(file: str) -> str:
     names = {DETECTOR_FILE: "detector"} | {f: variant for variant, f in LANDMARK_FILES.items()}
     return names.get(file, file)
-
-
-def _extension_version() -> str:
-    import tomllib
-
-    try:
-        with open(Path(__file__).resolve().parents[1] / "blender_manifest.toml", "rb") as f:
-            return tomllib.load(f).get("version", "unknown")
-    except (OSError, tomllib.TOMLDecodeError):
-        return "unknown"
 
 
 class POSELIFT_OT_remove_engine(bpy.types.Operator):

@@ -17,6 +17,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,17 +108,21 @@ def _weight(file: PackagedFile) -> dict[str, str]:
     return {"state": "ok" if intact(path, file) else "damaged", "path": str(path)}
 
 
-def _core() -> dict:
-    """Where the core this interpreter imports lives, and its version (its blender_manifest.toml's)."""
-    import tomllib
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the extension's root package (the checkout in a checkout)
 
-    package = Path(__file__).resolve().parents[1]
+
+def package_version(package: Path = PACKAGE_DIR) -> str:
+    """The version in a PoseLift package's blender_manifest.toml, or "unknown"."""
     try:
         with open(package / "blender_manifest.toml", "rb") as f:
-            version = tomllib.load(f).get("version", "unknown")
+            return tomllib.load(f).get("version", "unknown")
     except (OSError, tomllib.TOMLDecodeError):
-        version = "unknown"
-    return {"path": str(package), "version": version}
+        return "unknown"
+
+
+def _core() -> dict:
+    """Where the core this interpreter imports lives, and its version."""
+    return {"path": str(PACKAGE_DIR), "version": package_version()}
 
 
 def main(argv: list[str] | None = None) -> int:
