@@ -53,3 +53,12 @@ def bad_videos(folder: Path, video: Path, frames: np.ndarray) -> dict[str, tuple
         "unsupported codec": (folder / "codec.avi", ("codec.avi", "codec (ZZZZ)", "cannot be decoded")),
         "no frames": (folder / "none.avi", ("none.avi", "no frames")),
     }
+
+
+def two_people_video(path: Path, frames: np.ndarray, enters: int = 20) -> Path:
+    """A Motion-JPEG AVI of two people side by side, made of the (F, H, W, 3) uint8 RGB `frames` of a one-person
+    video: on the left the person throughout, on the right the same video from its start, entering at frame
+    `enters` (a grey stage before), so each person has a frame range of their own."""
+    right = np.full_like(frames, 90)
+    right[enters:] = frames[: len(frames) - enters]
+    return write_mjpg(path, np.concatenate([frames, right], axis=2))

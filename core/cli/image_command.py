@@ -4,8 +4,10 @@ BlazePose finds the people and their 2D; `lifting.Lifter` lifts them to 3D with 
 or --prior FILE) through the seed's loop (--stages), scaled to a stature (--height). Every photo and the prior
 file are checked before the networks load; a photo that cannot be read stops the run with one sentence
 naming it. A photo with nobody in it becomes a frame with no person (said on stderr); when no photo has
-anybody, nothing is written. The pose file is written atomically at the end, each overlay atomically as soon
-as its photo is done, so an interrupted run leaves no partial file.
+anybody, nothing is written, and the sentence says how small a person BlazePose finds (`nobody.what_to_try`).
+Each overlay numbers every person by their person slot in the pose file (0, 1, ...). The pose file is written
+atomically at the end, each overlay atomically as soon as its photo is done, so an interrupted run leaves no
+partial file.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .. import skeleton
 from ..formats.posefile import PoseFileError, write_pose_file
 from ..nets.weights import WeightsNotFoundError
 from .common import CommandError, add_model_options, build_estimator, build_lifter, check_model_options, check_output
+from .nobody import what_to_try
 from .progress import Progress
 
 PHOTOS_PER_BATCH = 16
@@ -72,14 +75,15 @@ def _run(args: argparse.Namespace, progress: Progress) -> int:
         batch = people_in_photos(photos, people2d, lifter.lift(people2d))
         for photo, people, overlay in zip(photos, batch, overlays[start:stop], strict=True):
             if overlay is not None:
-                write_overlay(overlay, photo.pixels, photo.to_pixels(people.joints2d), people.confidence)
+                write_overlay(overlay, photo.pixels, photo.to_pixels(people.joints2d), people.confidence,
+                              labels=[str(slot) for slot in range(len(people.joints2d))])  # fmt: skip
         found += batch
         progress.update(len(found), f"{len(found)} of {len(args.photos)} photos")
     nobody = [f.path for f in found if not len(f.joints2d)]
     if len(nobody) == len(found):
         where = f"{found[0].path}: no person found" if len(found) == 1 else (
             f"no person found in any of the {len(found)} photos ({found[0].path}, ...)")
-        raise CommandError(f"{where}, so no pose file was written.")
+        raise CommandError(f"{where}, so no pose file was written; {what_to_try(found[0].size, 'photo')}.")
     for path in nobody:
         print(f"{path}: no person found; its frame is marked missing.", file=sys.stderr)
     pose = photo_pose_sequence(found, model=args.model, lifting=lifter.description)

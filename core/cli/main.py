@@ -1,5 +1,5 @@
-"""The `poselift` command line: photos and videos to pose files (`image`, `video`), pose files checked and
-converted; no Blender.
+"""The `poselift` command line: photos and videos to pose files (`image`, `video`), who is in a video (`scan`),
+pose files checked and converted; no Blender.
 
 Every failure prints one sentence on stderr and exits with status 1 (2 for a usage error).
 """
@@ -15,6 +15,7 @@ import numpy as np
 from ..formats.posefile import PoseFileError, PoseSequence, read_pose_file, write_pose_file
 from .image_command import add_image_command
 from .progress import end_bar_line
+from .scan_command import add_scan_command
 from .threads import passive_openmp_waits
 from .video_command import add_video_command
 
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.set_defaults(run=_convert)
     add_image_command(commands)
     add_video_command(commands)
+    add_scan_command(commands)
     return parser
 
 

@@ -1,10 +1,15 @@
-"""`poselift video IN -o OUT.npz [--bvh OUT.bvh]`: a video in, one person's motion out as a pose file (and BVH).
+"""`poselift video IN -o OUT.npz [--bvh OUT.bvh] [--track ID|ID,ID,...|all]`: a video in, people's motions out as a
+pose file (and BVH).
 
 The video is probed and every setting checked before the networks load; a video that cannot be read stops
 the run with one sentence naming it. The frames are streamed (memory does not grow with the video's length),
-everybody is tracked and lifted, and the longest track (or `--track ID`) becomes the motion. A damaged file
-that ends early is read as far as it goes, said on stderr. The pose file and the BVH are written atomically at
-the end, so an interrupted run (Ctrl-C) leaves no partial file.
+everybody is tracked and lifted, and the longest track becomes the motion, or the tracks `--track` names: one
+person slot each, in the order named (`all`: every track, by id; a track with no frame to place is then left out,
+said on stderr). `--smoothing S` sets the strength of the temporal model on the poses (1: the chosen one; 0:
+none). With several people, `--bvh OUT.bvh` writes OUT_track<ID>.bvh per person. A damaged file that ends early
+is read as far as it goes, said on stderr. All files are written atomically and together at the end, so an
+interrupted run (Ctrl-C) leaves no partial file. `poselift scan` shares the reading and tracking (`open_range`,
+`tracked_range`), so its tracks are these.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ..formats.atomic import write_together
@@ -19,34 +25,57 @@ from ..formats.bvh_export import BvhExportError
 from ..formats.posefile import PoseFileError, pose_file_writer
 from ..nets.weights import WeightsNotFoundError
 from .common import CommandError, add_model_options, build_estimator, build_lifter, check_model_options, check_output
+from .nobody import what_to_try
 from .progress import Progress, end_bar_line
+
+SMOOTHING = (0.0, 10.0)  # the strengths --smoothing accepts
 
 
 def add_video_command(commands: argparse._SubParsersAction) -> None:
-    video = commands.add_parser("video", help="track the people in a video and write one's motion to a pose file")
+    video = commands.add_parser("video", help="track the people in a video and write their motions to a pose file")
     video.add_argument("video", type=Path, metavar="IN", help="video file (MP4, MOV, AVI, MKV, WebM, ...)")
     video.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="pose file, .npz or .json")
-    video.add_argument("--bvh", type=Path, metavar="OUT.bvh", help="also write the motion as a BVH file")
-    video.add_argument("--track", type=int, metavar="ID", help="the track to keep (default: the longest)")
-    video.add_argument("--start", type=float, default=0.0, metavar="S", help="first second to read (default 0)")
-    video.add_argument("--end", type=float, metavar="S", help="second to stop reading at (default: the end)")
-    video.add_argument("--focal-px", type=float, metavar="F",
-                       help="the camera's focal length in pixels (default: a 50 mm full-frame equivalent)")
+    video.add_argument("--bvh", type=Path, metavar="OUT.bvh",
+                       help="also write the motion as a BVH file (several people: OUT_track<ID>.bvh each)")
+    video.add_argument("--track", type=_tracks, metavar="ID[,ID...]|all",
+                       help="the track to keep, tracks separated by commas (a person slot each, in that order) or "
+                            "all (default: the longest)")  # fmt: skip
+    add_range_options(video)
+    lens = video.add_mutually_exclusive_group()
+    lens.add_argument("--focal-px", type=float, metavar="F",
+                      help="the camera's focal length in pixels (default: a 50 mm full-frame equivalent)")
+    lens.add_argument("--focal-mm", type=float, metavar="MM",
+                      help="the camera's focal length in mm, 35 mm equivalent (a full-frame sensor 36 mm wide)")
+    video.add_argument("--smoothing", type=float, default=1.0, metavar="S",
+                       help=f"strength of the temporal smoothing of the poses, {SMOOTHING[0]:g} (none) to "
+                            f"{SMOOTHING[1]:g}; larger is smoother (default 1)")  # fmt: skip
     add_model_options(video, progress="bar")
     video.set_defaults(run=run_video)
 
 
+def add_range_options(parser: argparse.ArgumentParser) -> None:
+    """--start and --end, seconds of the video."""
+    parser.add_argument("--start", type=float, default=0.0, metavar="S", help="first second to read (default 0)")
+    parser.add_argument("--end", type=float, metavar="S", help="second to stop reading at (default: the end)")
+
+
 def run_video(args: argparse.Namespace) -> int:
+    return run_guarded(args, _run)
+
+
+def run_guarded(args: argparse.Namespace, run: Callable[[argparse.Namespace], int]) -> int:
+    """`run(args)` for a command that reads a video: every failure one sentence on stderr (and a JSON error
+    event), exit status 1."""
     try:
         from ..video.video_io import VideoReadError
     except ImportError as e:
-        print(f"poselift video needs OpenCV (opencv-contrib-python) in this Python ({sys.executable}): {e}.",
-              file=sys.stderr)
+        print(f"poselift {args.command} needs OpenCV (opencv-contrib-python) in this Python ({sys.executable}): {e}.",
+              file=sys.stderr)  # fmt: skip
         return 1
     from ..video.video_poses import VideoPoseError
 
     try:
-        return _run(args)
+        return run(args)
     except (CommandError, VideoReadError, VideoPoseError, WeightsNotFoundError, PoseFileError, BvhExportError) as e:
         Progress(0, "frames", args.progress).error(str(e))
         print(e, file=sys.stderr)
@@ -56,16 +85,59 @@ def run_video(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     """The command itself; torch and OpenCV are imported here, so `check` and `convert` need neither."""
     from ..formats.bvh_export import bvh_writer
-    from ..video.video_io import VideoFrames, probe_video
-    from ..video.video_poses import choose_track, track_video, video_pose_sequence
+    from ..video.video_poses import choose_tracks, video_pose_sequence
 
     _check_settings(args)
     check_model_options(args)
+    info, frames = open_range(args)
+    lifter = build_lifter(args)  # on the people's device, the estimator's
+    tracked, progress = tracked_range(args, frames, lifter)
+    if not tracked.tracks:
+        raise CommandError(nobody_found(args.video, tracked.frames, info.size, "so no pose file was written"))
+    tracks = choose_tracks(tracked, args.track, str(args.video))
+    pose = video_pose_sequence(tracked, tracks, info=info, nominal_fps=info.fps, model=args.model,
+                               lifted_with=lifter.description, height=lifter.height, focal_px=_focal(args, info.size),
+                               start=args.start, end=args.end, smoothing=args.smoothing,
+                               left_out=_say if args.track == "all" else None)  # fmt: skip
+    people = pose.metadata["people"]
+    bvhs = _bvh_paths(args.bvh, people)
+    files = [(args.output, pose_file_writer(args.output, pose))]
+    files += [(path, bvh_writer(path, pose.joints3d[:, p], pose.joint_names, pose.fps)) for p, path in enumerate(bvhs)]
+    try:
+        write_together(files)  # every file or none
+    except OSError as e:
+        raise CommandError(f"{e.filename or args.output}: cannot be written ({e.strerror or e}).") from None
+    progress.finish(str(args.output))
+    others = len(tracked.tracks) - len(people)
+    found = [int((pose.track_id[:, p] >= 0).sum()) for p in range(len(people))]
+    written = " and ".join([str(args.output), ", ".join(map(str, bvhs))] if bvhs else [str(args.output)])
+    what = (f"track {people[0]}, {found[0]} of {pose.frames} frames" if len(people) == 1 else "tracks " + ", ".join(
+        f"{t} ({n} of {pose.frames} frames)" for t, n in zip(people, found, strict=True)))
+    print(f"wrote {written}: {what} at {pose.fps:g} fps"
+          f"{f' ({others} other track{_s(others)} left out)' if others else ''}")
+    return 0
+
+
+def open_range(args: argparse.Namespace):
+    """(VideoInfo, VideoFrames) of `args.video` from --start to --end, checked (a range past the end: one
+    sentence)."""
+    from ..video.video_io import VideoFrames, probe_video
+
     info = probe_video(args.video)
     if args.start >= max(info.duration, 1e-9) and info.frames:
         raise CommandError(f"{args.video}: --start {args.start:g} s is past the video's end ({info.duration:.2f} s).")
-    frames = VideoFrames(info, start=args.start, end=args.end)
-    tracker, lifter = _models(args)
+    return info, VideoFrames(info, start=args.start, end=args.end)
+
+
+def tracked_range(args: argparse.Namespace, frames, lifter=None, look=None):
+    """(TrackedVideo, Progress): everybody in `frames` (`video_poses.track_video` with the tracker of --model on
+    --device, lifted by `lifter` unless None, `look` at each batch), progress reported as --progress asks; a range
+    with no frame, one sentence; a file that ends early, said on stderr."""
+    from ..nets.pose2d import MAX_PEOPLE
+    from ..video.tracking import PoseTracker
+    from ..video.video_poses import track_video
+
+    tracker = PoseTracker(build_estimator(args, MAX_PEOPLE))
     progress = Progress(frames.expected, "frames", args.progress)  # its clock starts once the networks are loaded
     progress.update(0, "networks loaded")
 
@@ -74,30 +146,30 @@ def _run(args: argparse.Namespace) -> int:
             progress.total = max(progress.total, done)
         progress.update(done, f"{done} frames, {people} {'person' if people == 1 else 'people'} in the last batch")
 
-    tracked = track_video(frames, tracker, lifter, height=args.height, on_batch=on_batch)
+    height = None if lifter is None else args.height
+    tracked = track_video(frames, tracker, lifter, height=height, on_batch=on_batch, look=look)
     if tracked.frames == 0:
         raise CommandError(f"{args.video}: no frame lies between {args.start:g} s and the end asked for.")
     if tracked.truncated:
         end_bar_line()
         print(f"{args.video}: the file ends early (damaged or truncated): read {tracked.frames} of the "
               f"{frames.expected} frames its header promises.", file=sys.stderr)
-    track = choose_track(tracked, args.track, str(args.video))
-    pose = video_pose_sequence(tracked, track, info=info, nominal_fps=info.fps, model=args.model,
-                               lifted_with=lifter.description, height=lifter.height, focal_px=args.focal_px,
-                               start=args.start, end=args.end)
-    files = [(args.output, pose_file_writer(args.output, pose))]
-    if args.bvh is not None:
-        files.append((args.bvh, bvh_writer(args.bvh, pose.joints3d[:, 0], pose.joint_names, pose.fps)))
-    try:
-        write_together(files)  # both files or neither
-    except OSError as e:
-        raise CommandError(f"{e.filename or args.output}: cannot be written ({e.strerror or e}).") from None
-    progress.finish(str(args.output))
-    found = int((pose.track_id[:, 0] >= 0).sum())
-    others = len(tracked.tracks) - 1
-    print(f"wrote {args.output}{f' and {args.bvh}' if args.bvh else ''}: track {track}, {found} of {pose.frames} "
-          f"frames at {pose.fps:g} fps{f' ({others} other tracks left out)' if others else ''}")
-    return 0
+    return tracked, progress
+
+
+def nobody_found(video: Path, frames: int, size: tuple[int, int], so: str) -> str:
+    """The sentence for a video of `frames` frames of (W, H) `size` in which nobody was found; `so` says what
+    follows ("so no pose file was written")."""
+    return f"{video}: no person found in any of its {frames} frames, {so}; {what_to_try(size, 'video')}."
+
+
+def check_range(args: argparse.Namespace) -> None:
+    """Refuses, in one sentence, a --start or --end that is no range."""
+    command = f"poselift {args.command}"
+    if not (math.isfinite(args.start) and args.start >= 0):
+        raise CommandError(f"{command}: --start must be a number of seconds from 0 up, not {args.start:g}.")
+    if args.end is not None and not (math.isfinite(args.end) and args.end > args.start):
+        raise CommandError(f"{command}: --end ({args.end:g} s) must come after --start ({args.start:g} s).")
 
 
 def _check_settings(args: argparse.Namespace) -> None:
@@ -109,18 +181,46 @@ def _check_settings(args: argparse.Namespace) -> None:
             raise CommandError(f"{args.bvh}: a BVH file must end in .bvh.")
         if not args.bvh.parent.is_dir():
             raise CommandError(f"{args.bvh}: the folder {args.bvh.parent} does not exist.")
-    if not (math.isfinite(args.start) and args.start >= 0):
-        raise CommandError(f"poselift video: --start must be a number of seconds from 0 up, not {args.start:g}.")
-    if args.end is not None and not (math.isfinite(args.end) and args.end > args.start):
-        raise CommandError(f"poselift video: --end ({args.end:g} s) must come after --start ({args.start:g} s).")
+    check_range(args)
     if args.focal_px is not None and not (math.isfinite(args.focal_px) and args.focal_px > 0):
         raise CommandError(f"poselift video: --focal-px must be a positive number of pixels, not {args.focal_px:g}.")
+    if args.focal_mm is not None and not (math.isfinite(args.focal_mm) and args.focal_mm > 0):
+        raise CommandError(f"poselift video: --focal-mm must be a positive number of millimetres, not "
+                           f"{args.focal_mm:g}.")  # fmt: skip
+    if not (math.isfinite(args.smoothing) and SMOOTHING[0] <= args.smoothing <= SMOOTHING[1]):
+        raise CommandError(f"poselift video: --smoothing must be between {SMOOTHING[0]:g} (none) and "
+                           f"{SMOOTHING[1]:g}, not {args.smoothing:g}.")  # fmt: skip
 
 
-def _models(args: argparse.Namespace):
-    """The tracker (with its estimator) and the lifter, on the device asked for."""
-    from ..nets.pose2d import MAX_PEOPLE
-    from ..video.tracking import PoseTracker
+def _focal(args: argparse.Namespace, image_size: tuple[int, int]) -> float | None:
+    """Pixels: the focal length asked for (--focal-px, or --focal-mm on this video's size), else None."""
+    from ..motion.root_motion import focal_pixels
 
-    lifter = build_lifter(args)  # on the people's device, the estimator's
-    return PoseTracker(build_estimator(args, MAX_PEOPLE)), lifter
+    return focal_pixels(args.focal_mm, image_size) if args.focal_mm is not None else args.focal_px
+
+
+def _tracks(text: str) -> tuple[int, ...] | str:
+    """--track's value: "all", or track ids separated by commas (each once, in the order given)."""
+    if text.strip().lower() == "all":
+        return "all"
+    try:
+        return tuple(dict.fromkeys(int(part) for part in text.split(",")))
+    except ValueError:
+        message = f"expected a track id, ids separated by commas, or all, not {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def _bvh_paths(bvh: Path | None, people: list[int]) -> list[Path]:
+    """The BVH files to write: none, `bvh` itself for one person, else <stem>_track<ID>.bvh beside it per person."""
+    if bvh is None:
+        return []
+    return [bvh] if len(people) == 1 else [bvh.with_name(f"{bvh.stem}_track{t}{bvh.suffix}") for t in people]
+
+
+def _say(sentence: str) -> None:
+    end_bar_line()
+    print(sentence, file=sys.stderr)
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"

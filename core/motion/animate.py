@@ -1,9 +1,10 @@
 """One person's motion over a video: per-frame lifted poses made into a smooth, grounded, travelling track.
 
 `animate_track` runs, in order: spike removal and gap filling (short gaps interpolated, long ones left empty), the
-temporal model (temporal.rts_smooth, chosen on data by bench/video.py), one symmetric length per bone, one size per
-track (the stature asked for), the root trajectory through the camera (root_motion.py, smoothed the same way), a
-floor, foot contacts (low, and still in the picture), the body anchored to its planted feet, and foot locking.
+temporal model (temporal.rts_smooth, chosen on data by bench/video.py; `pose_smoother` sets its strength on the
+poses), one symmetric length per bone, one size per track (the stature asked for), the root trajectory through the
+camera (root_motion.py, smoothed the same way), a floor, foot contacts (low, and still in the picture), the body
+anchored to its planted feet, and foot locking.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def animate_track(
     image_size: tuple[int, int],
     focal_px: float | None = None,
     height: float = DEFAULT_HEIGHT,
+    smoothing: float = 1.0,
 ) -> Motion:
     """The Motion of one person from per-frame lifts.
 
@@ -64,7 +66,9 @@ def animate_track(
     `image_size` image; confidence: (F, 27) in [0, 1]; found: (F,) bool (a frame with too few confident 2D
     joints to be placed, `root_motion.placeable`, counts as not found). `focal_px`: the camera's focal length
     in pixels, else root_motion.default_focal (a 50 mm full-frame equivalent). `height`: the person's stature,
-    metres, which sets the size of the track (and so the distance from the camera)."""
+    metres, which sets the size of the track (and so the distance from the camera). `smoothing`: the strength of
+    the temporal model on the poses (`pose_smoother`; the root trajectory's is fixed)."""
+    smooth = pose_smoother(smoothing)
     joints3d, joints2d, confidence, found = _checked(joints3d, joints2d, confidence, found)
     found = found & root_motion.placeable(joints2d, confidence)  # a pose with no place in the picture: a gap
     frames = len(found)
@@ -74,7 +78,7 @@ def animate_track(
         empty = np.full((frames, len(POSELIFT), 3), np.nan, np.float32)
         return Motion(empty, empty[:, 0], np.zeros((frames, 2), bool), filled, missing)
 
-    relative = steady_poses(joints3d - joints3d[:, PELVIS : PELVIS + 1], missing, fps)
+    relative = steady_poses(joints3d - joints3d[:, PELVIS : PELVIS + 1], missing, fps, smooth)
     relative *= height / _stature(relative)
     max_gap = round(MAX_GAP_S * fps)
     root2d = np.nan_to_num(temporal.fill_gaps(joints2d[:, PELVIS : PELVIS + 1], max_gap)[:, 0], nan=image_size[0] / 2)
@@ -119,6 +123,17 @@ def _over_runs(track: np.ndarray, missing: np.ndarray, smooth: Callable[[np.ndar
 def filling_rts(track: np.ndarray, fps: float) -> np.ndarray:
     """The temporal model: `temporal.rts_smooth` with its chosen constant, estimating the samples spikes left."""
     return temporal.rts_smooth(track, fps, fill=True)
+
+
+def pose_smoother(strength: float) -> Smoother:
+    """The temporal model at `strength` S >= 0: `temporal.rts_smooth` with its acceleration noise divided by S (1:
+    `filling_rts`'s output bit for bit; larger: smoother); 0: no smoothing, the lifts kept as they are and only the
+    samples spikes left estimated (by the S = 1 model)."""
+    if not (np.isfinite(strength) and strength >= 0):
+        raise ValueError(f"the smoothing strength must be a number from 0 up, not {strength}")
+    if strength == 0:
+        return lambda track, fps: np.where(np.isfinite(track), track, filling_rts(track, fps))
+    return lambda track, fps: temporal.rts_smooth(track, fps, temporal.ACCEL_NOISE / strength, fill=True)
 
 
 def steady_poses(relative: np.ndarray, missing: np.ndarray, fps: float, smooth: Smoother = filling_rts) -> np.ndarray:

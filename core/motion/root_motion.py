@@ -17,10 +17,16 @@ MIN_WEIGHT = 0.1  # joints less confident than this do not place the person
 MIN_JOINTS = 4  # a pose with fewer placed joints gets no position (NaN)
 
 
+def focal_pixels(lens_mm: float, image_size: tuple[int, int]) -> float:
+    """Pixels: the focal length of a `lens_mm` lens (35 mm equivalent) for an image of `image_size` (W, H): the
+    sensor's 36 mm side is the picture's long side, so a portrait video held upright gets the same lens as a
+    landscape one."""
+    return lens_mm / SENSOR_MM * max(image_size)
+
+
 def default_focal(image_size: tuple[int, int]) -> float:
-    """Pixels: the focal length of the assumed lens for an image of `image_size` (W, H): the sensor's 36 mm
-    side is the picture's long side, so a portrait video held upright gets the same lens as a landscape one."""
-    return LENS_MM / SENSOR_MM * max(image_size)
+    """Pixels: the focal length of the assumed lens (`focal_pixels` of LENS_MM) for an image of `image_size`."""
+    return focal_pixels(LENS_MM, image_size)
 
 
 def placeable(joints2d: np.ndarray, confidence: np.ndarray) -> np.ndarray:

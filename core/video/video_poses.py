@@ -1,30 +1,45 @@
-"""A video to one person's motion: frames streamed, everybody tracked and lifted batch by batch, one track animated.
+"""A video to people's motions: frames streamed, everybody tracked and lifted batch by batch, tracks animated.
 
 `track_video` decodes the video in batches (`video_io.VideoFrames`), follows everybody (`tracking.PoseTracker`)
 and lifts every person of a batch to 3D in one call (`lifting.Lifter`), keeping per track only its per-frame
 joints (2D in the video's full-resolution pixels, confidence, the per-frame 3D): belief maps and frames are let go
-batch by batch, so memory does not grow with the video's length beyond these few numbers per frame.
-`video_pose_sequence` then picks a track (the longest unless one is asked for), makes it a motion
-(`motion.animate_track`: spikes, gaps, smoothing, bone lengths, floor, feet, root trajectory) and returns the
-pose file: one person slot, frame f = the f-th frame read from the range, NaN and track id -1 where the person
-is missing (frames interpolated over a short gap keep the id and are listed in the metadata). A variable-frame-rate
+batch by batch, so memory does not grow with the video's length beyond these few numbers per frame. Without a
+lifter it only tracks (the network's 2D, no 3D: `poselift scan`), and a caller may look at each batch's people
+with their pixels (`BatchPeople`). The tracks and their frame counts do not depend on the lifter.
+`choose_tracks` picks tracks (the longest unless some are asked for) and `video_pose_sequence` makes each a motion
+(`motion.animate_track`: spikes, gaps, smoothing, bone lengths, floor, feet, root trajectory), all in the one
+camera frame, so people stand where they stood relative to each other. The pose file has one person slot per
+track, in the order asked; frame f = the f-th frame read from the range, NaN and track id -1 where a person is
+missing (frames interpolated over a short gap keep the id and are listed in the metadata). A variable-frame-rate
 video is first resampled by time to evenly spaced frames at its nominal rate (`resample`), so that it plays at
 its own speed.
+
+Metadata of the pose file: "track" (slot 0's track id), "people" (the track id of every slot, in slot order),
+"tracks" (every track of the range: [{"id", "frames"}], by id), "smoothing" (the temporal model's strength),
+"missing", "filled" and "contacts" (slot 0's, as [[first, last], ...] frame runs; contacts {"left", "right"}),
+and "by_person": per slot, in slot order, {"track": id, "missing": runs, "filled": runs, "contacts": {"left":
+runs, "right": runs}} (its entry 0 repeats the slot-0 keys); besides the video's description, frame times and
+indices, and "nobody" (the runs of frames with nobody found).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import skeleton
 from ..formats.posefile import PoseSequence
 from ..motion.temporal import runs
-from .video_io import VideoFrames, VideoInfo, frame_rate
+from .video_io import FrameBatch, VideoFrames, VideoInfo, frame_rate
+
+if TYPE_CHECKING:
+    from ..motion.animate import Motion
 
 J = len(skeleton.POSELIFT)
+_FROM_BLAZEPOSE = skeleton.mapping(skeleton.BLAZEPOSE_33, skeleton.POSELIFT)
 
 
 class VideoPoseError(ValueError):
@@ -39,7 +54,7 @@ class TrackRecord:
     joints2d: list[np.ndarray] = field(default_factory=list)  # (n, J, 2) float32 full-resolution pixels
     confidence: list[np.ndarray] = field(default_factory=list)  # (n, J) float32 in [0, 1]
     joints3d: list[np.ndarray] = field(default_factory=list)  # (n, J, 3) float32 metres, pose frame, per frame
-    ok: list[np.ndarray] = field(default_factory=list)  # (n,) bool: lifted
+    ok: list[np.ndarray] = field(default_factory=list)  # (n,) bool: lifted (all False when tracked without a lifter)
 
     @property
     def length(self) -> int:
@@ -75,10 +90,23 @@ class TrackedVideo:
         return len(self.times)
 
 
-def track_video(frames: VideoFrames, tracker, lifter, *, height: float | None = None,
-                on_batch: Callable[[int, int], None] | None = None) -> TrackedVideo:
+@dataclass(frozen=True)
+class BatchPeople:
+    """The N people of one batch of frames with the batch itself, for a caller that wants their pixels."""
+
+    batch: FrameBatch
+    frame: np.ndarray  # (N,) int64 position of each one's frame in the batch
+    track: np.ndarray  # (N,) int64 track ids
+    joints2d: np.ndarray  # (N, J, 2) float32 full-resolution pixels (the lift's, or the network's without a lifter)
+    confidence: np.ndarray  # (N, J) float32 in [0, 1]
+
+
+def track_video(frames: VideoFrames, tracker, lifter=None, *, height: float | None = None,
+                on_batch: Callable[[int, int], None] | None = None,
+                look: Callable[[BatchPeople], None] | None = None) -> TrackedVideo:
     """Everybody in `frames`, tracked by `tracker` (`tracking.PoseTracker`) and lifted by `lifter`
-    (`lifting.Lifter`, `height` metres); `on_batch(frames done, people (tracks) seen in the batch)` after each batch."""
+    (`lifting.Lifter`, `height` metres; None: not lifted, the network's 2D kept); `on_batch(frames done, people
+    (tracks) seen in the batch)` and `look(BatchPeople)` after each batch."""
     times, index, people, tracks = [], [], [], {}
     done = 0
     for batch in frames:
@@ -87,15 +115,18 @@ def track_video(frames: VideoFrames, tracker, lifter, *, height: float | None = 
         index.append(batch.index)
         people.append(np.bincount(found.frame, minlength=len(batch.index)).astype(np.int32))
         if len(found.frame):
-            lifted = lifter.lift(found.people, height)
+            joints2d, confidence, joints3d, ok = _lifted(found.people, lifter, height)
+            joints2d = batch.to_full(joints2d)
             for track in np.unique(found.track):
                 mine = found.track == track
                 record = tracks.setdefault(int(track), TrackRecord())
                 record.frames.append(done + found.frame[mine])
-                record.joints2d.append(batch.to_full(lifted.joints2d[mine]))
-                record.confidence.append(lifted.confidence[mine])
-                record.joints3d.append(lifted.joints3d[mine])
-                record.ok.append(lifted.ok[mine].astype(bool))
+                record.joints2d.append(joints2d[mine])
+                record.confidence.append(confidence[mine])
+                record.joints3d.append(joints3d[mine])
+                record.ok.append(ok[mine])
+            if look is not None:
+                look(BatchPeople(batch, found.frame, found.track, joints2d, confidence))
         done += len(batch.index)
         if on_batch is not None:
             on_batch(done, len(np.unique(found.track)))
@@ -104,74 +135,160 @@ def track_video(frames: VideoFrames, tracker, lifter, *, height: float | None = 
         np.int64), np.concatenate(people or empty).astype(np.int32), tracks, frames.truncated)
 
 
-def choose_track(tracked: TrackedVideo, track: int | None, source: str) -> int:
-    """The id of the track asked for, or of the longest (most frames; the first found on a tie)."""
+def _lifted(people, lifter, height: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(N, J, 2) pixels of the frames tracked, (N, J) confidence, (N, J, 3) metres and (N,) bool lifted, of N
+    `pose2d.People2D` on POSELIFT joints: `lifter`'s, or without one the network's 2D, no 3D (NaN) and none lifted."""
+    if lifter is not None:
+        lifted = lifter.lift(people, height)
+        return lifted.joints2d, lifted.confidence, lifted.joints3d, lifted.ok.astype(bool)
+    joints2d = _FROM_BLAZEPOSE.apply(people.keypoints.cpu().numpy()).astype(np.float32)
+    confidence = _FROM_BLAZEPOSE.apply_confidence(people.confidence.cpu().numpy()).astype(np.float32)
+    return joints2d, confidence, np.full((*joints2d.shape[:2], 3), np.nan, np.float32), np.zeros(len(joints2d), bool)
+
+
+def choose_tracks(tracked: TrackedVideo, asked: Sequence[int] | str | None, source: str) -> list[int]:
+    """The ids of the tracks `asked` for (in that order; "all": every track, by id), or of the longest (most
+    frames; the first found on a tie) when None."""
     if not tracked.tracks:
         raise VideoPoseError(f"{source}: no person found in any of its {tracked.frames} frames, "
                              "so no pose file was written.")
-    if track is None:
-        return max(tracked.tracks, key=lambda t: (tracked.tracks[t].length, -t))
-    if track not in tracked.tracks:
+    if asked is None:
+        return [max(tracked.tracks, key=lambda t: (tracked.tracks[t].length, -t))]
+    if asked == "all":
+        return sorted(tracked.tracks)
+    unknown = [t for t in asked if t not in tracked.tracks]
+    if unknown:
         known = ", ".join(f"{t} ({r.length} frames)" for t, r in sorted(tracked.tracks.items()))
-        raise VideoPoseError(f"{source}: there is no track {track}; its tracks are {known}.")
-    return track
+        raise VideoPoseError(f"{source}: there is no track {' or '.join(map(str, unknown))}; its tracks are {known}.")
+    return list(asked)
 
 
-def video_pose_sequence(tracked: TrackedVideo, track: int, *, info: VideoInfo, nominal_fps: float, model: str,
-                        lifted_with: str, height: float, focal_px: float | None, start: float,
-                        end: float | None) -> PoseSequence:
-    """The pose file of track `track` of `tracked`, read from the video `info` describes."""
+def choose_track(tracked: TrackedVideo, track: int | None, source: str) -> int:
+    """The id of the track asked for, or of the longest (most frames; the first found on a tie)."""
+    return choose_tracks(tracked, None if track is None else [track], source)[0]
+
+
+@dataclass(frozen=True)
+class _Frames:
+    """The frames a pose file is made on: those read, or evenly spaced times (`grid`) for a variable rate."""
+
+    fps: float
+    variable: bool
+    times: np.ndarray  # (F,) seconds
+    index: np.ndarray  # (F,) int64 frame numbers in the file (the nearest, on a grid)
+    people: np.ndarray  # (F,) int32 people found (in the nearest frame, on a grid)
+    grid: np.ndarray | None  # (F,) seconds to resample the frames read at; None: the frames read themselves
+
+
+@dataclass(frozen=True)
+class _Person:
+    """One track made a motion, on the pose file's F frames."""
+
+    track: int
+    motion: Motion
+    joints2d: np.ndarray  # (F, J, 2) full-resolution pixels, NaN where not found
+    confidence: np.ndarray  # (F, J) in [0, 1], 0 where not found
+
+
+class _NotPlaced(Exception):
+    """A track with no frame to make a motion of; the message is the clause that says why."""
+
+
+def video_pose_sequence(tracked: TrackedVideo, tracks: int | Sequence[int], *, info: VideoInfo, nominal_fps: float,
+                        model: str, lifted_with: str, height: float, focal_px: float | None, start: float,
+                        end: float | None, smoothing: float = 1.0,
+                        left_out: Callable[[str], None] | None = None) -> PoseSequence:
+    """The pose file of the track `tracks` (or of several, a person slot each) of `tracked`, read from the video
+    `info` describes, the poses smoothed at strength `smoothing` (`animate.pose_smoother`). A track that cannot be
+    lifted or placed in any frame stops it (VideoPoseError), unless `left_out` is given: then it is left out and
+    `left_out` gets one sentence saying so; when no track is left, VideoPoseError."""
+    tracks = [int(tracks)] if np.ndim(tracks) == 0 else list(tracks)
+    frames = _frames(tracked, nominal_fps)
+    persons = []
+    for track in tracks:
+        try:
+            persons.append(_person(tracked, track, frames, info, focal_px, height, smoothing))
+        except _NotPlaced as e:
+            if left_out is None or len(tracks) == 1:
+                raise VideoPoseError(f"{info.path}: track {track} {e}, so no pose file was written.") from None
+            left_out(f"{info.path}: track {track} {e}, so it is left out.")
+    if not persons:
+        raise VideoPoseError(f"{info.path}: none of the tracks {', '.join(map(str, tracks))} can be placed in any "
+                             "frame, so no pose file was written.")
+    return PoseSequence(
+        joint_names=skeleton.POSELIFT.joints,
+        joints3d=np.stack([p.motion.joints3d for p in persons], 1),
+        joints2d=np.stack([p.joints2d for p in persons], 1),
+        confidence=np.stack([np.clip(p.confidence, 0, 1) for p in persons], 1),
+        track_id=np.stack([np.where(p.motion.missing, -1, p.track) for p in persons], 1).astype(np.int32),
+        fps=frames.fps,
+        image_size=info.size,
+        source=info.path.name,
+        root=np.stack([p.motion.root for p in persons], 1),
+        metadata=_metadata(tracked, persons, frames, info=info, nominal_fps=nominal_fps, model=model,
+                           lifted_with=lifted_with, height=height, focal_px=focal_px, start=start, end=end,
+                           smoothing=smoothing),  # fmt: skip
+    )
+
+
+def _frames(tracked: TrackedVideo, nominal_fps: float) -> _Frames:
+    """The frames read, or at a variable rate evenly spaced times at `nominal_fps` (the motion is made on evenly
+    spaced frames, so a stretch at a lower rate keeps its speed)."""
+    fps, variable = frame_rate(tracked.times, nominal_fps)
+    if not variable:
+        return _Frames(fps, False, tracked.times, tracked.index, tracked.people, None)
+    grid = uniform_times(tracked.times, nominal_fps)
+    nearest = _neighbours(tracked.times, grid)[3]
+    return _Frames(nominal_fps, True, grid, tracked.index[nearest], tracked.people[nearest], grid)
+
+
+def _person(tracked: TrackedVideo, track: int, frames: _Frames, info: VideoInfo, focal_px: float | None,
+            height: float, smoothing: float) -> _Person:
+    """Track `track` made a motion on `frames` (`motion.animate_track`); _NotPlaced where it has no frame."""
     from ..motion.animate import MAX_GAP_S, animate_track
 
     joints3d, joints2d, confidence, found = tracked.tracks[track].arrays(tracked.frames)
     if not found.any():
-        raise VideoPoseError(f"{info.path}: track {track} could not be lifted to 3D in any frame, "
-                             "so no pose file was written.")
-    fps, variable = frame_rate(tracked.times, nominal_fps)
-    times, index, people = tracked.times, tracked.index, tracked.people
-    if variable:  # the motion is made on evenly spaced frames, so a stretch at a lower rate keeps its speed
-        fps = nominal_fps
-        grid = uniform_times(times, fps)
-        nearest, joints3d, joints2d, confidence, found = resample(times, grid, joints3d, joints2d, confidence, found,
-                                                                  max_span=MAX_GAP_S)  # fmt: skip
-        times, index, people = grid, index[nearest], people[nearest]
-    motion = animate_track(joints3d, joints2d, confidence, found, fps=fps, image_size=info.size,
-                           focal_px=focal_px, height=height)
-    present = ~motion.missing
-    if not present.any():
-        raise VideoPoseError(f"{info.path}: track {track} has too few confident joints to be placed in any frame, "
-                             "so no pose file was written.")
+        raise _NotPlaced("could not be lifted to 3D in any frame")
+    if frames.grid is not None:
+        _, joints3d, joints2d, confidence, found = resample(tracked.times, frames.grid, joints3d, joints2d,
+                                                            confidence, found, max_span=MAX_GAP_S)  # fmt: skip
+    motion = animate_track(joints3d, joints2d, confidence, found, fps=frames.fps, image_size=info.size,
+                           focal_px=focal_px, height=height, smoothing=smoothing)
+    if motion.missing.all():
+        raise _NotPlaced("has too few confident joints to be placed in any frame")
     joints2d[~found], confidence[~found] = np.nan, 0.0
-    metadata = {
+    return _Person(track, motion, joints2d, confidence)
+
+
+def _metadata(tracked: TrackedVideo, persons: list[_Person], frames: _Frames, *, info: VideoInfo,
+              nominal_fps: float, model: str, lifted_with: str, height: float, focal_px: float | None, start: float,
+              end: float | None, smoothing: float) -> dict:
+    """The pose file's metadata (see the module)."""
+    by_person = [{"track": p.track, "missing": _runs(p.motion.missing), "filled": _runs(p.motion.filled),
+                  "contacts": {"left": _runs(p.motion.contacts[:, 0]), "right": _runs(p.motion.contacts[:, 1])}}
+                 for p in persons]  # fmt: skip
+    return {
         "model": f"blazepose_{model}",
         "joints2d": f"blazepose_{model} landmarks fused in the 3D loop, full-resolution pixels of the video",
         "joints3d": f"{lifted_with}; animated: temporal model, fixed bones, floor, foot locking, root trajectory",
-        "track": track,
+        "track": persons[0].track,
+        "people": [p.track for p in persons],
         "tracks": [{"id": t, "frames": r.length} for t, r in sorted(tracked.tracks.items())],
         "video": {"file": str(info.path), "size": list(info.size), "codec": info.codec, "nominal_fps": nominal_fps,
                   "frames_in_header": info.frames, "frames_read": tracked.frames, "start_s": start, "end_s": end,
-                  "variable_frame_rate": variable, "truncated": tracked.truncated},
-        "frame_times_s": np.round(times, 5).tolist(),
-        "frame_index": index.tolist(),
-        "nobody": _runs(people == 0),
-        "missing": _runs(motion.missing),
-        "filled": _runs(motion.filled),
-        "contacts": {"left": _runs(motion.contacts[:, 0]), "right": _runs(motion.contacts[:, 1])},
+                  "variable_frame_rate": frames.variable, "truncated": tracked.truncated},
+        "frame_times_s": np.round(frames.times, 5).tolist(),
+        "frame_index": frames.index.tolist(),
+        "nobody": _runs(frames.people == 0),
+        "missing": by_person[0]["missing"],
+        "filled": by_person[0]["filled"],
+        "contacts": by_person[0]["contacts"],
+        "by_person": by_person,
+        "smoothing": smoothing,
         "height_m": height,
         "focal_px": focal_px,
     }
-    return PoseSequence(
-        joint_names=skeleton.POSELIFT.joints,
-        joints3d=motion.joints3d[:, None],
-        joints2d=joints2d[:, None],
-        confidence=np.clip(confidence, 0, 1)[:, None],
-        track_id=np.where(present, track, -1).astype(np.int32)[:, None],
-        fps=fps,
-        image_size=info.size,
-        source=info.path.name,
-        root=motion.root[:, None],
-        metadata=metadata,
-    )
 
 
 def uniform_times(times: np.ndarray, fps: float) -> np.ndarray:
@@ -186,11 +303,8 @@ def resample(times: np.ndarray, grid: np.ndarray, joints3d: np.ndarray, joints2d
     interpolation, else the nearer frame if it was found and lies within half a grid step, else nothing (NaN, 0,
     not found). Returns (G,) the nearest frame of each grid time, then joints3d, joints2d, confidence and found at
     the grid times."""
-    after = np.clip(np.searchsorted(times, grid), 1, len(times) - 1) if len(times) > 1 else np.zeros(len(grid), int)
-    before = np.maximum(after - 1, 0)
+    before, after, w, nearest = _neighbours(times, grid)
     span = times[after] - times[before]
-    w = np.clip(np.divide(grid - times[before], span, out=np.zeros_like(grid), where=span > 0), 0, 1)
-    nearest = np.where(w < 0.5, before, after)
     step = (grid[1] - grid[0]) if len(grid) > 1 else np.inf
     both = found[before] & found[after] & (span <= max_span)
     alone = ~both & found[nearest] & (np.abs(times[nearest] - grid) <= step / 2 + 1e-6)
@@ -202,6 +316,16 @@ def resample(times: np.ndarray, grid: np.ndarray, joints3d: np.ndarray, joints2d
         return np.where(both.reshape(shape), mixed, out).astype(values.dtype)
 
     return (nearest, at_grid(joints3d, np.nan), at_grid(joints2d, np.nan), at_grid(confidence, 0.0), both | alone)
+
+
+def _neighbours(times: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For (G,) `grid` times among (F,) increasing `times`: (G,) the frame before and the frame after each (the
+    same frame at the ends), its weight in [0, 1] towards the one after, and the nearer of the two."""
+    after = np.clip(np.searchsorted(times, grid), 1, len(times) - 1) if len(times) > 1 else np.zeros(len(grid), int)
+    before = np.maximum(after - 1, 0)
+    span = times[after] - times[before]
+    w = np.clip(np.divide(grid - times[before], span, out=np.zeros_like(grid), where=span > 0), 0, 1)
+    return before, after, w, np.where(w < 0.5, before, after)
 
 
 def _runs(mask: np.ndarray) -> list[list[int]]:

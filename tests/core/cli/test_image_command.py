@@ -14,6 +14,7 @@ from PIL import Image
 from poselift.core import skeleton
 from poselift.core.formats.posefile import read_pose_file
 from poselift.core.image.image_io import read_image
+from poselift.core.image.overlay import draw_skeletons
 from poselift.core.lift.lifting import Lifter
 from poselift.core.lift.priors import DEFAULT_PRIOR
 from poselift.core.nets.pose2d import PoseEstimator
@@ -55,6 +56,10 @@ def test_photos_become_one_frame_each_with_every_person_and_overlays(asset, tmp_
     np.testing.assert_allclose(body[names.index("pelvis"), :2], 0.0, atol=1e-6)
     for photo, name in zip(photos, ("messi5_pose.png", "basketball2_pose.png", "home_pose.png"), strict=True):
         assert Image.open(tmp_path / "drawn" / name).size == Image.open(photo).size
+    # Each person is numbered by their slot in the pose file, so "person 1" is the one drawn with a 1.
+    drawn = np.asarray(Image.open(tmp_path / "drawn" / "basketball2_pose.png"))
+    np.testing.assert_array_equal(drawn, draw_skeletons(read_image(photos[1]).pixels, pose.joints2d[1],
+                                                        pose.confidence[1], labels=["0", "1"]))  # fmt: skip
 
 
 def test_the_json_mirror_and_a_heavy_model_work_too(asset, tmp_path):
@@ -107,7 +112,8 @@ def test_every_bad_input_is_one_sentence_and_writes_nothing(asset, tmp_path):
     _fails_with_one_sentence(_poselift("image", tmp_path, "-o", out), "folder")
     _fails_with_one_sentence(_poselift("image", photo, "-o", tmp_path / "out.txt"), "out.txt", ".npz")
     _fails_with_one_sentence(_poselift("image", photo, "-o", tmp_path / "no" / "out.npz"), "does not exist")
-    _fails_with_one_sentence(_poselift("image", asset("home.jpg"), "-o", out), "home.jpg", "no person")
+    _fails_with_one_sentence(_poselift("image", asset("home.jpg"), "-o", out), "home.jpg", "no person",
+                             "from about 128 px tall in a 512 x 384 photo", "crop the photo")  # fmt: skip
     not_a_prior = tmp_path / "prior.npz"
     not_a_prior.write_bytes(b"no zip here")
     _fails_with_one_sentence(_poselift("image", photo, "-o", out, "--prior", not_a_prior), str(not_a_prior))

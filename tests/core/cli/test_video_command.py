@@ -1,6 +1,6 @@
-"""`poselift video`: a video to one person's motion in a pose file (and BVH), with the real networks and the 3D
-model, on the rendered test video and on videos made from its frames; every bad video one sentence, exit 1,
-nothing written; an interrupted run leaves no file."""
+"""`poselift video`: a video to people's motions in a pose file (and BVH), with the real networks and the 3D
+model, on the rendered test video and on videos made from its frames (one person, or two: conftest.two_people);
+every bad video one sentence, exit 1, nothing written; an interrupted run leaves no file."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from conftest import JOINS
 from make_test_video import cached_test_video
 from video_samples import bad_videos, write_h264, write_mjpg
 
@@ -77,6 +78,73 @@ def test_a_range_in_seconds_is_read_and_a_track_that_is_not_there_is_one_sentenc
     assert pose.metadata["video"]["start_s"] == 2.5 and pose.metadata["track"] == 0
 
 
+def test_several_tracks_become_a_person_slot_each_where_they_stood(two_motions):
+    out, bvh, printed = two_motions
+    pose = read_pose_file(out)
+    assert (pose.frames, pose.people) == (90, 2)
+    meta = pose.metadata
+    assert meta["people"] == [0, 1] and meta["track"] == 0 and meta["smoothing"] == 1.0
+    late = meta["tracks"][1]["frames"]  # the person on the right comes into view after frame JOINS
+    assert meta["tracks"] == [{"id": 0, "frames": 90}, {"id": 1, "frames": late}] and late <= 90 - JOINS
+    assert np.all(pose.track_id[:, 0] == 0) and np.all(pose.track_id[: 90 - late, 1] == -1)
+    assert np.all(pose.track_id[90 - late :, 1] == 1)
+    assert [p["track"] for p in meta["by_person"]] == [0, 1]
+    assert meta["by_person"][0] == {"track": 0, "missing": meta["missing"], "filled": meta["filled"],
+                                    "contacts": meta["contacts"]}  # fmt: skip
+    assert meta["by_person"][1]["missing"] == [[0, 89 - late]] and set(meta["by_person"][1]["contacts"]) == {
+        "left", "right"}
+    # One camera: the person on the right stands about a metre and a half (256 px at 4.5 m) right of the other.
+    apart = np.nanmedian(pose.root[:, 1, 0] - pose.root[:, 0, 0])
+    assert 1.0 < apart < 2.5, apart
+    for track in (0, 1):
+        assert read_bvh(bvh.with_name(f"motion_track{track}.bvh")).frames == 90
+    assert not bvh.exists()
+    assert printed.splitlines()[-1] == (f"wrote {out} and {bvh.with_name('motion_track0.bvh')}, "
+                                        f"{bvh.with_name('motion_track1.bvh')}: tracks 0 (90 of 90 frames), "
+                                        f"1 ({late} of 90 frames) at 30 fps")  # fmt: skip
+
+
+def test_tracks_named_in_a_list_take_their_slots_in_that_order_each_made_as_alone(
+    two_people, two_motions, capfd, tmp_path
+):
+    every = read_pose_file(two_motions[0])
+    status, out, err = poselift(capfd, two_people, "-o", tmp_path / "swapped.npz", "--track", "1,0")
+    assert status == 0, err
+    swapped = read_pose_file(tmp_path / "swapped.npz")
+    assert swapped.metadata["people"] == [1, 0] and swapped.metadata["track"] == 1
+    for field in ("joints3d", "joints2d", "confidence", "track_id", "root"):
+        np.testing.assert_array_equal(getattr(swapped, field), getattr(every, field)[:, ::-1], err_msg=field)
+    assert swapped.metadata["missing"] == every.metadata["by_person"][1]["missing"]
+    assert "tracks 1 (" in out.splitlines()[-1] and "), 0 (90 of 90 frames) at 30 fps" in out
+    status, _, err = poselift(capfd, two_people, "-o", tmp_path / "none.npz", "--track", "0,7,9", "--start", "2.5")
+    assert status == 1 and err == f"{two_people}: there is no track 7 or 9; its tracks are 0 (15 frames).\n"
+    assert not (tmp_path / "none.npz").exists()
+
+
+def test_the_smoothing_strength_is_asked_for_and_recorded(clip, capfd, tmp_path):
+    video, _, _ = clip
+    motion = {}
+    for strength in ("1", "0", "6"):
+        status, _, err = poselift(capfd, video, "-o", tmp_path / f"s{strength}.npz", "--end", "1", "--smoothing",
+                                  strength)  # fmt: skip
+        assert status == 0, err
+        motion[strength] = read_pose_file(tmp_path / f"s{strength}.npz")
+        assert motion[strength].metadata["smoothing"] == float(strength)
+
+    def jitter(pose):  # metres per frame^2: the mean change of each joint's velocity, the pelvis held still
+        relative = pose.joints3d[:, 0] - pose.root[:, 0, None]
+        return np.linalg.norm(np.diff(relative, 2, axis=0), axis=-1).mean()
+
+    assert jitter(motion["0"]) > jitter(motion["1"]) > jitter(motion["6"])
+
+
+def test_a_focal_length_in_mm_is_the_35mm_equivalent_on_the_videos_long_side(clip, capfd, tmp_path):
+    video, _, _ = clip
+    status, _, err = poselift(capfd, video, "-o", tmp_path / "wide.npz", "--end", "0.5", "--focal-mm", "24")
+    assert status == 0, err
+    assert read_pose_file(tmp_path / "wide.npz").metadata["focal_px"] == pytest.approx(24 / 36 * 512)
+
+
 def test_a_variable_frame_rate_video_is_resampled_to_even_frames_at_its_own_speed(clip, capfd, tmp_path):
     _, truth, frames = clip
     source = [0, 1, 2, 4, 6, 7, 8, 10]  # frames of the 30 fps test video, kept at their own times: stretches at 15 fps
@@ -140,12 +208,28 @@ def test_every_bad_video_or_setting_is_one_sentence_and_writes_nothing(clip, cap
         ((video, "-o", out, "--start", "2", "--end", "1"), ("--end",)),
         ((video, "-o", out, "--start", "5"), ("--start", "past the video's end")),
         ((video, "-o", out, "--height", "17"), ("--height", "metres")),
+        ((video, "-o", out, "--smoothing", "11"), ("--smoothing", "between 0 (none) and 10")),
+        ((video, "-o", out, "--smoothing", "-0.5"), ("--smoothing",)),
+        ((video, "-o", out, "--focal-mm", "0"), ("--focal-mm", "millimetres")),
     ]
     for args, words in cases:
         status, _, err = poselift(capfd, *args)
         assert status == 1 and err.count("\n") == 1 and "Traceback" not in err, (args, err)
         assert all(word in err for word in words), (args, err)
     assert list((tmp_path / "out").iterdir()) == []
+    with pytest.raises(SystemExit) as usage:  # argparse's own usage error: status 2
+        poselift(capfd, video, "-o", out, "--track", "first")
+    err = capfd.readouterr().err
+    assert usage.value.code == 2 and "--track: expected a track id, ids separated by commas, or all" in err
+
+
+def test_a_video_with_nobody_big_enough_says_how_big_a_person_must_be(asset, capfd, tmp_path):
+    status, _, err = poselift(capfd, asset("vtest.avi"), "-o", tmp_path / "walk.npz", "--end", "1")
+    assert status == 1 and err == (
+        f"{asset('vtest.avi')}: no person found in any of its 10 frames, so no pose file was written; BlazePose "
+        "finds people from about 192 px tall in a 768 x 576 video (a quarter of its long side), so crop the video "
+        "(or shoot from closer) so that people fill more of it.\n")  # the people there are about 80 px tall
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_interrupted_run_leaves_no_pose_file_and_no_partial_file(clip, tmp_path):

@@ -12,7 +12,7 @@ from make_test_video import project
 from poselift.core.formats.bvh import read_bvh
 from poselift.core.formats.mocap_names import pose_from_bvh
 from poselift.core.motion import root_motion
-from poselift.core.motion.animate import MAX_GAP_S, PELVIS, animate_track, gaps
+from poselift.core.motion.animate import MAX_GAP_S, PELVIS, animate_track, filling_rts, gaps, pose_smoother
 from poselift.core.motion.contacts import SIDES, foot_contacts
 from poselift.core.skeleton import H36M_17, POSELIFT, stature
 
@@ -92,6 +92,24 @@ def test_jitter_is_reduced_and_the_motion_kept(clip, track):
     assert error.mean() < 0.6 * np.sqrt(3) * NOISE_M, "the pose nearer the truth than the noisy lifts"
     kneel = world[:, PELVIS, 2]
     assert np.corrcoef(track.root[:, 2], kneel)[0, 1] > 0.99 and np.ptp(track.root[:, 2]) > 0.9 * np.ptp(kneel)
+
+
+def test_the_smoothing_strength_trades_jitter_for_closeness_to_the_lifts(clip, track):
+    world, fps = clip
+    assert pose_smoother(1.0)(lifts(world)[0], fps).tobytes() == filling_rts(lifts(world)[0], fps).tobytes()
+    np.testing.assert_array_equal(animate(world, fps, smoothing=1.0).joints3d, track.joints3d)  # the default
+    strengths = (0.0, 0.3, 1.0, 4.0, 10.0)
+    poses = {s: animate(world, fps, smoothing=s) for s in strengths if s != 1.0} | {1.0: track}
+    jitter = [acceleration(poses[s].joints3d, fps) for s in strengths]
+    assert jitter == sorted(jitter, reverse=True), jitter
+    noisy = lifts(world)[0]
+    assert jitter[0] > 0.5 * acceleration(noisy, fps), "0: not smoothed (fixing the bones' lengths takes some)"
+    for s in strengths:  # every strength keeps one length per bone and the person on the floor
+        joints = poses[s].joints3d
+        length = np.linalg.norm(joints[:, NAMES.index("left_knee")] - joints[:, NAMES.index("left_hip")], axis=-1)
+        assert np.ptp(length) < 1e-4 and abs(np.median(np.nanmin(joints[:, sum(FEET, []), 2], axis=1))) < 0.01
+    with pytest.raises(ValueError, match="smoothing strength"):
+        pose_smoother(-1.0)
 
 
 def test_bones_keep_one_length_per_track_equal_on_both_sides(track):

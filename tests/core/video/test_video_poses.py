@@ -1,10 +1,28 @@
-"""A variable-frame-rate track resampled to evenly spaced frames: the motion keeps the video's own timing."""
+"""A track's frames made a pose file: several tracks a person slot each (in one camera frame, each animated as if
+alone), tracks that cannot be placed left out or refused; and a variable-frame-rate track resampled to evenly
+spaced frames, so the motion keeps the video's own timing."""
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
-from poselift.core.video.video_poses import resample, uniform_times
+import numpy as np
+import pytest
+from make_test_video import cached_test_video
+
+from poselift.core.formats.posefile import read_pose_file
+from poselift.core.motion.animate import PELVIS
+from poselift.core.skeleton import POSELIFT
+from poselift.core.video.video_io import VideoInfo
+from poselift.core.video.video_poses import (
+    TrackedVideo,
+    TrackRecord,
+    VideoPoseError,
+    choose_tracks,
+    resample,
+    uniform_times,
+    video_pose_sequence,
+)
 
 
 def test_evenly_spaced_frames_are_interpolated_between_the_frames_around_them():
@@ -37,3 +55,59 @@ def test_frames_far_apart_in_time_are_not_bridged():
     _, j3, _, _, ok = resample(times, grid, joints3d, joints3d[..., :2], np.ones((4, 1), np.float32),
                                np.ones(4, bool), max_span=0.25)  # fmt: skip
     assert ok[:2].all() and ok[-2:].all() and not ok[2:-2].any() and np.isnan(j3[2:-2]).all()
+
+
+@pytest.fixture(scope="module")
+def tracked():
+    """A TrackedVideo of the rendered test video's ground truth as its per-frame lifts, under several track ids:
+    0 (the truth), 2 (the same 100 px to the right), 4 (never lifted) and 6 (no confident joint), each in all 90
+    frames; and the VideoInfo it was read from."""
+    _, truth = cached_test_video(seconds=3.0)
+    pose = read_pose_file(truth)
+    joints3d, joints2d = pose.joints3d[:, 0], pose.joints2d[:, 0]
+    relative = joints3d - joints3d[:, PELVIS : PELVIS + 1] * [1, 1, 0]
+    frames, ones = np.arange(90), np.ones((90, len(POSELIFT)), np.float32)
+
+    def record(shift=0.0, ok=True, confidence=1.0):
+        return TrackRecord([frames], [joints2d + [shift, 0]], [ones * confidence], [relative], [np.full(90, ok)])
+
+    tracks = {0: record(), 2: record(shift=100.0), 4: record(ok=False), 6: record(confidence=0.0)}
+    info = VideoInfo(Path("clip.mp4"), (512, 384), 30.0, 90, "avc1")
+    return TrackedVideo(frames / 30.0, frames, np.full(90, 4, np.int32), tracks, False), info
+
+
+def sequence(tracked, tracks, **options):
+    video, info = tracked
+    return video_pose_sequence(video, tracks, info=info, nominal_fps=30.0, model="full", lifted_with="truth",
+                               height=1.75, focal_px=None, start=0.0, end=None, **options)  # fmt: skip
+
+
+def test_each_slot_is_the_track_animated_alone_and_the_people_keep_their_places(tracked):
+    alone = sequence(tracked, 0)
+    both = sequence(tracked, [2, 0])
+    assert both.metadata["people"] == [2, 0] and both.metadata["track"] == 2 and both.track_id[0].tolist() == [2, 0]
+    for field in ("joints3d", "joints2d", "confidence", "track_id", "root"):
+        np.testing.assert_array_equal(getattr(both, field)[:, 1], getattr(alone, field)[:, 0], err_msg=field)
+    assert both.metadata["by_person"][1] == {key: alone.metadata[key] for key in ("missing", "filled", "contacts")} | {
+        "track": 0}
+    assert np.all(both.root[:, 0, 0] > both.root[:, 1, 0] + 0.3), "100 px to the right is farther right"
+
+
+def test_a_track_with_no_frame_to_place_is_left_out_of_all_and_an_error_when_named(tracked):
+    said = []
+    pose = sequence(tracked, [0, 4, 6], left_out=said.append)
+    assert pose.metadata["people"] == [0] and pose.people == 1
+    assert said == ["clip.mp4: track 4 could not be lifted to 3D in any frame, so it is left out.",
+                    "clip.mp4: track 6 has too few confident joints to be placed in any frame, so it is left out."]
+    with pytest.raises(VideoPoseError, match=r"^clip.mp4: track 4 could not be lifted to 3D in any frame, so no pose"):
+        sequence(tracked, [0, 4])
+    with pytest.raises(VideoPoseError, match=r"^clip.mp4: none of the tracks 4, 6 can be placed in any frame"):
+        sequence(tracked, [4, 6], left_out=said.append)
+
+
+def test_tracks_are_chosen_as_asked_all_by_id_or_the_longest(tracked):
+    video, _ = tracked
+    assert choose_tracks(video, "all", "clip.mp4") == [0, 2, 4, 6]
+    assert choose_tracks(video, (6, 0), "clip.mp4") == [6, 0] and choose_tracks(video, None, "clip.mp4") == [0]
+    with pytest.raises(VideoPoseError, match=r"there is no track 1 or 3; its tracks are 0 \(90 frames\), 2 \(90"):
+        choose_tracks(video, (1, 0, 3), "clip.mp4")
