@@ -7,9 +7,33 @@ reverse.
 
 from __future__ import annotations
 
-from . import bone_mapping, engine, lift, mapping_operators, menus, operators, panels, preferences
+from . import (
+    batch,
+    bone_mapping,
+    engine,
+    lift,
+    mapping_operators,
+    menus,
+    operators,
+    panels,
+    preferences,
+    previews,
+    settings,
+)
 
-_modules = (preferences, engine, bone_mapping, operators, lift, mapping_operators, panels, menus)
+_modules = (
+    preferences,
+    settings,
+    previews,
+    engine,
+    bone_mapping,
+    operators,
+    lift,
+    batch,
+    mapping_operators,
+    panels,
+    menus,
+)
 
 
 def register() -> None:

@@ -30,6 +30,30 @@ def create_armature(context: bpy.types.Context, name: str, rig: JointArmature) -
     return obj
 
 
+def copy_rig(obj: bpy.types.Object, name: str) -> list[bpy.types.Object]:
+    """A copy of the rig `obj` named `name`, sharing its armature and its children's meshes (as Alt+D does),
+    without its animation; its children copied too, deformed by the copy. In `obj`'s collections. Returns the
+    copy first, then its children's copies."""
+    copies = [_linked_copy(obj, name)]
+    copies[0].animation_data_clear()
+    for child in obj.children:
+        twin = _linked_copy(child, f"{child.name}_{name}")
+        twin.parent = copies[0]
+        for modifier in twin.modifiers:
+            if modifier.type == "ARMATURE" and modifier.object == obj:
+                modifier.object = copies[0]
+        copies.append(twin)
+    return copies
+
+
+def _linked_copy(obj: bpy.types.Object, name: str) -> bpy.types.Object:
+    twin = obj.copy()
+    twin.name = name
+    for collection in obj.users_collection:
+        collection.objects.link(twin)
+    return twin
+
+
 def remove_armature(obj: bpy.types.Object) -> None:
     """Remove an armature object made by `create_armature` and its armature data."""
     data = obj.data

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import bpy
 import numpy as np
 
-LINEAR = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["LINEAR"].value
+_INTERPOLATION = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items
+LINEAR, CONSTANT = _INTERPOLATION["LINEAR"].value, _INTERPOLATION["CONSTANT"].value
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,22 @@ def pose_bone_custom_path(bone: str, key: str) -> str:
     return f'pose.bones["{bpy.utils.escape_identifier(bone)}"]["{bpy.utils.escape_identifier(key)}"]'
 
 
-def new_action(obj: bpy.types.Object, name: str, curves: Iterable[Curve], first_frame: int = 1) -> bpy.types.Action:
-    """A new action for `obj` holding `curves`, keyed at frames first_frame, first_frame + 1, ..., with linear
-    interpolation; assigned to `obj` (with its own slot where Blender has slots)."""
+def new_action(obj: bpy.types.Object, name: str, curves: Iterable[Curve], frames: np.ndarray | None = None,
+               visibility: Iterable[tuple[int, bool]] = ()) -> bpy.types.Action:
+    """A new action for `obj` holding `curves`, keyed at the (K,) scene `frames` (default 1, 2, ...; a curve of
+    fewer values, a constant, takes the first ones) with linear interpolation; and `visibility` keys (frame,
+    hidden) on the object's viewport and render visibility, held constant. Assigned to `obj` (with its own slot
+    where Blender has slots)."""
     action = bpy.data.actions.new(name)
     try:
         new_fcurve = _fcurve_maker(action, obj)
         for curve in curves:
-            _write_keys(new_fcurve(curve.data_path, curve.index, curve.group), curve.values, first_frame)
+            at = np.arange(1, len(curve.values) + 1) if frames is None else np.asarray(frames)[: len(curve.values)]
+            _write_keys(new_fcurve(curve.data_path, curve.index, curve.group), at, curve.values, LINEAR)
+        visibility = list(visibility)
+        for data_path in ("hide_viewport", "hide_render") if visibility else ():
+            at, hidden = (np.array(v, dtype=np.float32) for v in zip(*visibility, strict=True))
+            _write_keys(new_fcurve(data_path, 0, "Object Transforms"), at, hidden, CONSTANT)
         _assign(action, obj)
     except BaseException:
         bpy.data.actions.remove(action)
@@ -58,15 +67,14 @@ def keys(fcurve: bpy.types.FCurve) -> np.ndarray:
     return co.reshape(-1, 2)
 
 
-def _write_keys(fcurve: bpy.types.FCurve, values: np.ndarray, first_frame: int) -> None:
+def _write_keys(fcurve: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, interpolation: int) -> None:
     count = len(values)
     co = np.empty((count, 2), dtype=np.float32)
-    co[:, 0] = np.arange(first_frame, first_frame + count)
-    co[:, 1] = values
+    co[:, 0], co[:, 1] = frames, values
     points = fcurve.keyframe_points
     points.add(count)
     points.foreach_set("co", co.ravel())
-    points.foreach_set("interpolation", np.full(count, LINEAR, dtype=np.int32))
+    points.foreach_set("interpolation", np.full(count, interpolation, dtype=np.int32))
     fcurve.update()
 
 

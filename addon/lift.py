@@ -1,46 +1,295 @@
-"""Lift a pose from an image, or a motion from a video: the worker runs the core (`poselift image` or `poselift
-video`), then the pose file becomes an armature (or is retargeted onto the active armature), animated over the
-video's frames. Modal with progress and Esc to cancel; synchronous in background mode. A cancelled or failed
-run leaves the scene as it was: the worker writes its pose file atomically into a temporary folder that is
-removed either way, and the import is undone whole on failure."""
+"""Lift a pose from a photo, or motion from a video, with the scene's options (settings.py): the worker runs the
+core (`poselift image`, `scan` or `video`) and its pose file becomes armatures, or is retargeted onto the active
+rig and copies of it. Modal with progress and Esc to cancel; synchronous in background mode. A cancelled or
+failed run leaves the scene and the files as they were; what a batch finished before Esc stays.
+
+A look (Find People, Scan) keeps its result in a folder of its own (previews.py), so the panel can show what
+was found and a lift with the same settings uses it without running the networks again.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import tempfile
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import bpy
-from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
-from bpy_extras.io_utils import ImportHelper
+from bpy.props import StringProperty
+from mathutils import Vector
 
+from ..core.formats.posefile import PoseFileError, read_pose_file
+from ..rigs.placement import Settling, group_offsets
+from . import armature, previews
 from .engine import worker
+from .jobs import Job, JobQueue, LiftError
 from .pose_import import PoseImportError, import_pose
-from .preferences import preferences
 from .retargeting import RetargetError, retarget_pose
-from .worker import WorkerError, WorkerRun, bpy_path
+from .settings import POSELIFT_settings, settings
+from .worker import WorkerError, bpy_path
 
-TARGETS = [
-    ("NEW", "New armature", "Make a new armature in the lifted pose"),
-    ("ACTIVE", "Active armature", "Pose the active armature (retargeted)"),
-]
 IMAGES = "*.jpg;*.jpeg;*.png;*.bmp;*.tif;*.tiff;*.webp"
 VIDEOS = "*.mp4;*.m4v;*.mov;*.avi;*.mkv;*.webm;*.mpg;*.mpeg;*.wmv"
+NO_RIG = "Select an armature to show the lifted pose on, or choose a new armature."
 
 
-class _WorkerLift(ImportHelper):
-    """What both lifts share: the worker run, its progress and cancel, the import of its pose file."""
+def _source(path: str, what: str) -> Path:
+    if not path:
+        raise LiftError(f"Pick a {what} first.")
+    source = Path(bpy_path(path))
+    if not source.is_file():
+        raise LiftError(f"{source}: no such {what}.")
+    return source
+
+
+def _network_options(s: POSELIFT_settings) -> list[str]:
+    options = ["--model", s.model]
+    if s.device != "auto":
+        options += ["--device", s.device]
+    if s.use_height:
+        options += ["--height", f"{s.height:g}"]
+    return options
+
+
+def _range_options(s: POSELIFT_settings) -> list[str]:
+    return ["--start", f"{s.start:g}", *(["--end", f"{s.end:g}"] if s.end > 0 else [])]
+
+
+def _settling(s: POSELIFT_settings) -> Settling:
+    return Settling(in_place=s.in_place, keep_above_floor=s.keep_above_floor, lock_feet=s.lock_feet)
+
+
+def _rig(context: bpy.types.Context, s: POSELIFT_settings) -> str | None:
+    """The name of the rig to retarget onto (target ACTIVE), or None for new armatures."""
+    if s.target != "ACTIVE":
+        return None
+    obj = context.active_object
+    if obj is None or obj.type != "ARMATURE":
+        raise LiftError(NO_RIG)
+    return obj.name
+
+
+# Photos ------------------------------------------------------------------------------------------------------
+
+
+def photo_key(s: POSELIFT_settings, photo: Path) -> str:
+    return previews.look_key(photo, s.model, s.device, s.max_people, s.use_height and s.height)
+
+
+def photo_job(s: POSELIFT_settings, photo: Path, then: Callable[[bpy.types.Context, Path], str]) -> Job:
+    """Find the people of `photo` and lift them, keeping the result as the scene's look at it; then `then`."""
+    key = photo_key(s, photo)
+    folder = previews.look_folder(key)
+    posefile = folder / "pose.npz"
+    arguments = ["image", str(photo), "-o", str(posefile), "--overlay", str(folder),
+                 "--max-people", str(s.max_people), *_network_options(s)]  # fmt: skip
+
+    def apply(context: bpy.types.Context, done: dict) -> str:
+        look = settings(context)
+        look.image_found, look.image_result = key, str(posefile)
+        look.image_preview = str(next(folder.glob("*.png"), ""))
+        look.image_people = _people_in_photo(posefile)
+        return then(context, posefile)
+
+    return Job(photo.name, arguments, folder, apply, temporary=False)
+
+
+def _people_in_photo(posefile: Path) -> int:
+    try:
+        return read_pose_file(posefile).people
+    except PoseFileError as e:
+        raise LiftError(str(e)) from None
+
+
+def found_people(context: bpy.types.Context, posefile: Path) -> str:
+    count = settings(context).image_people
+    return f"Found {count} {'person' if count == 1 else 'people'}: choose one by the number drawn on the photo."
+
+
+def show_photo(context: bpy.types.Context, posefile: Path, rig: str | None) -> str:
+    """The chosen person of a photo's pose file on a new armature at the cursor, or on the rig `rig`."""
+    s = settings(context)
+    people = _people_in_photo(posefile)
+    if s.person >= people:
+        raise LiftError(f"{Path(s.image).name}: person {s.person} was not found; the photo has {people} "
+                        f"(0 to {people - 1}).")  # fmt: skip
+    name = Path(bpy_path(s.image)).stem
+    kept = _keep(posefile, Path(bpy_path(s.image))) if s.keep_pose_file else None
+    try:
+        if rig is None:
+            obj = import_pose(context, posefile, s.person, name=name, settling=_settling(s), match_scene=False)
+        else:
+            obj = _existing_rig(rig)
+            retarget_pose(context, obj, posefile, s.person, match_scene=False, **_retarget_options(s))
+    except (PoseImportError, RetargetError) as e:
+        _unkeep(kept)
+        raise LiftError(str(e)) from None
+    return f"Lifted person {s.person} of {Path(s.image).name} onto {obj.name}{_kept_note(kept)}."
+
+
+# Videos ------------------------------------------------------------------------------------------------------
+
+
+def scan_key(s: POSELIFT_settings, video: Path) -> str:
+    return previews.look_key(video, s.model, s.device, s.start, s.end)
+
+
+def scan_job(s: POSELIFT_settings, video: Path) -> Job:
+    """A quick look at who is in `video`: the scene's list of tracks, with thumbnails and a preview frame."""
+    key = scan_key(s, video)
+    folder = previews.look_folder(key)
+    arguments = ["scan", str(video), "-o", str(folder), *_range_options(s), *_network_options(s)]
+
+    def apply(context: bpy.types.Context, done: dict) -> str:
+        try:
+            found = json.loads(Path(done["output"]).read_text())
+        except (OSError, ValueError) as e:
+            raise LiftError(f"{folder}: the scan's track list cannot be read ({e}).") from None
+        look = settings(context)
+        look.tracks.clear()
+        for t in found["tracks"]:
+            item = look.tracks.add()
+            item.track, item.frames, item.seconds = t["id"], t["frames"], t["seconds"]
+            item.first_s, item.last_s, item.height_px = t["first_s"], t["last_s"], t.get("height_px", 0.0)
+            item.thumbnail = str(folder / t["thumbnail"])
+        look.video_scanned, look.video_preview = key, str(folder / found["preview"])
+        count = len(found["tracks"])
+        return f"Found {count} {'person' if count == 1 else 'people'} in {video.name}."
+
+    return Job(video.name, arguments, folder, apply, temporary=False)
+
+
+def _track_options(s: POSELIFT_settings, video: Path) -> list[str]:
+    if s.people == "ALL":
+        return ["--track", "all"]
+    if s.people != "CHOSEN":
+        return []
+    if s.video_scanned != scan_key(s, video):
+        raise LiftError(f"{video.name}: the people listed were found with other settings (video, range or model): "
+                        "press Scan again.")  # fmt: skip
+    chosen = [str(t.track) for t in s.tracks if t.chosen]
+    if not chosen:
+        raise LiftError("Tick at least one person in the list, or choose Everybody.")
+    return ["--track", ",".join(chosen)]
+
+
+def video_job(s: POSELIFT_settings, video: Path, rig: str | None, *, chosen: bool = True,
+              label: str | None = None) -> Job:  # fmt: skip
+    """Track and lift the people of `video` asked for (with `chosen`, the scene's choice; else the longest
+    track, or everybody), then animate them onto new armatures or onto `rig` and copies of it."""
+    folder = Path(tempfile.gettempdir()) / f"poselift-{uuid.uuid4().hex}"  # made when the job starts
+    posefile = folder / f"{video.stem}.npz"
+    people = _track_options(s, video) if chosen or s.people != "CHOSEN" else []
+    arguments = ["video", str(video), "-o", str(posefile), *_range_options(s), *people,
+                 "--smoothing", f"{s.smoothing:g}", *_network_options(s)]  # fmt: skip
+    if s.use_focal:
+        arguments += ["--focal-mm", f"{s.focal_mm:g}"]
+    return Job(label or video.name, arguments, folder, lambda context, done: animate(context, posefile, video, rig))
+
+
+def animate(context: bpy.types.Context, posefile: Path, video: Path, rig: str | None) -> str:
+    """Every person of a video's pose file onto a new armature each (named by track, placed about the cursor as
+    they stood) or onto `rig` and copies of it (placed about the rig). All or nothing."""
+    s = settings(context)
+    try:
+        pose = read_pose_file(posefile)
+    except PoseFileError as e:
+        raise LiftError(str(e)) from None
+    tracks = [int(ids[ids >= 0][0]) if (ids >= 0).any() else p for p, ids in enumerate(pose.track_id.T)]
+    _, offsets = group_offsets(pose.joints3d, pose.joint_names)
+    kept = _keep(posefile, video) if s.keep_pose_file else None
+    created: list[bpy.types.Object] = []
+    try:
+        if rig is None:
+            for p, track in enumerate(tracks):
+                name = f"{video.stem}_track{track}" if len(tracks) > 1 else video.stem
+                created.append(import_pose(context, posefile, p, name=name, settling=_settling(s),
+                                           offset=tuple(offsets[p]), match_scene=s.match_scene and p == 0))
+            for obj in context.view_layer.objects:
+                obj.select_set(obj in created)
+            context.view_layer.objects.active = created[0]
+            names = [o.name for o in created]
+        else:
+            obj = _existing_rig(rig)
+            for p in range(1, len(tracks)):
+                copies = armature.copy_rig(obj, f"{obj.name}_track{tracks[p]}")
+                created += copies
+                copies[0].location = obj.location + Vector(offsets[p] - offsets[0])
+                retarget_pose(context, copies[0], posefile, p, match_scene=False, **_retarget_options(s))
+            retarget_pose(context, obj, posefile, 0, match_scene=s.match_scene, **_retarget_options(s))
+            names = [obj.name] + [o.name for o in created if o.type == "ARMATURE"]
+    except (PoseImportError, RetargetError) as e:
+        _remove(created)
+        _unkeep(kept)
+        raise LiftError(str(e)) from None
+    who = f"track {tracks[0]}" if len(tracks) == 1 else f"{len(tracks)} people"
+    return f"Animated {who} of {video.name} onto {', '.join(names)}{_kept_note(kept)}."
+
+
+def _retarget_options(s: POSELIFT_settings) -> dict:
+    return {"in_place": s.in_place, "keep_above_floor": s.keep_above_floor, "lock_feet": s.lock_feet}
+
+
+def _existing_rig(name: str) -> bpy.types.Object:
+    obj = bpy.data.objects.get(name)
+    if obj is None or obj.type != "ARMATURE":
+        raise LiftError(f"The armature {name} is gone; nothing was changed.")
+    return obj
+
+
+def _remove(objects: list[bpy.types.Object]) -> None:
+    """Remove objects this lift made, with their actions and (unshared) armatures."""
+    for obj in reversed(objects):
+        action = obj.animation_data.action if obj.animation_data else None
+        data = obj.data
+        bpy.data.objects.remove(obj)
+        if action is not None and action.users == 0:
+            bpy.data.actions.remove(action)
+        if isinstance(data, bpy.types.Armature) and data.users == 0:
+            bpy.data.armatures.remove(data)
+
+
+def _keep(posefile: Path, source: Path) -> Path:
+    """A copy of `posefile` beside the .blend (beside `source` while the .blend is unsaved), under a name not yet
+    taken, written atomically."""
+    folder = Path(bpy.path.abspath("//")) if bpy.data.filepath else source.parent
+    target, n = folder / f"{source.stem}{posefile.suffix}", 1
+    while target.exists():
+        n += 1
+        target = folder / f"{source.stem}_{n}{posefile.suffix}"
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        shutil.copyfile(posefile, partial)
+        os.replace(partial, target)
+    except OSError as e:
+        partial.unlink(missing_ok=True)
+        raise LiftError(f"{target}: the pose file cannot be kept there ({e.strerror or e}).") from None
+    return target
+
+
+def _unkeep(kept: Path | None) -> None:
+    if kept is not None:
+        kept.unlink(missing_ok=True)
+
+
+def _kept_note(kept: Path | None) -> str:
+    return f"; pose file kept as {kept}" if kept else ""
+
+
+# Operators ---------------------------------------------------------------------------------------------------
+
+
+class _QueuedLift:
+    """What every lift shares: jobs for the worker, run modal with progress and Esc, or at once in background."""
 
     bl_options = {"REGISTER", "UNDO"}
+    keep_going = False  # a batch: a failed job is reported and the rest run
 
-    target: EnumProperty(name="Show on", items=TARGETS, default="NEW")  # type: ignore[valid-type]
-
-    _run: WorkerRun | None = None
-    _folder: str = ""
+    _queue: JobQueue | None = None
     _timer = None
-    _armature: str = ""  # the armature to retarget onto ("ACTIVE"), chosen when the run starts
-    command = ""  # the core's command ("image" or "video")
-    person = 0  # the pose file's person slot to show
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -49,85 +298,73 @@ class _WorkerLift(ImportHelper):
             return False
         return True
 
-    def command_options(self) -> list[str]:
-        """The command's own options, after the input and the output."""
-        return []
+    def jobs(self, context: bpy.types.Context) -> list[Job]:
+        """The jobs to run (empty: done already, reported); LiftError or WorkerError before any work."""
+        raise NotImplementedError
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
-            self._start(context)
-        except (WorkerError, RetargetError) as e:
+            runner = worker(context, settings(context).model)
+            jobs = self.jobs(context)
+        except (LiftError, WorkerError) as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
+        if not jobs:
+            return {"FINISHED"}
+        self._queue = JobQueue(runner.python, runner.environment, jobs, keep_going=self.keep_going)
         if bpy.app.background or context.window is None:
-            return self._finish(context, self._run.wait)  # type: ignore[union-attr]
+            try:
+                self._queue.wait(context)
+            except LiftError as e:
+                self.report({"ERROR"}, str(e))
+                return {"CANCELLED"}
+            return self._finish(context)
         self._timer = context.window_manager.event_timer_add(0.1, window=context.window)
         context.window_manager.progress_begin(0, 100)
         context.window_manager.modal_handler_add(self)
         return {"RUNNING_MODAL"}
 
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
-        run = self._run
+        queue = self._queue
         if event.type == "ESC":
-            self.cancel(context)
-            self.report({"WARNING"}, "Lifting cancelled; nothing was changed.")
-            return {"CANCELLED"}
+            queue.cancel()  # type: ignore[union-attr]
+            self._end(context)
+            return self._finish(context, cancelled=True)
         if event.type != "TIMER":
             return {"PASS_THROUGH"}
-        for e in run.poll():  # type: ignore[union-attr]
-            if e.get("event") == "progress" and e.get("total"):
-                context.window_manager.progress_update(int(100 * e["done"] / e["total"]))
-            if e.get("event") == "progress" and context.area is not None:
-                context.area.header_text_set(f"PoseLift: {e.get('message') or 'lifting'} (Esc to cancel)")
-        if not run.finished:  # type: ignore[union-attr]
-            return {"RUNNING_MODAL"}
-        return self._finish(context, run.output)  # type: ignore[union-attr]
-
-    def cancel(self, context: bpy.types.Context) -> None:
-        """Esc, or Blender ending the modal run (a file opened, the window closed): the worker stops, its folder
-        goes."""
-        if self._run is not None:
-            self._run.cancel()
-        self._end(context)
-
-    def _start(self, context: bpy.types.Context) -> None:
-        if self.target == "ACTIVE":
-            obj = context.active_object
-            if obj is None or obj.type != "ARMATURE":
-                raise RetargetError("Select an armature to show the lifted pose on, or choose a new armature.")
-            self._armature = obj.name
-        prefs = preferences(context)
-        model, device = (prefs.model, prefs.device) if prefs else ("full", "auto")
-        runner = worker(context, model)
-        source = Path(bpy_path(self.filepath))
-        self._folder = tempfile.mkdtemp(prefix="poselift-")
-        out = Path(self._folder) / f"{source.stem}.npz"
-        arguments = [self.command, str(source), "-o", str(out), "--model", model, *self.command_options()]
-        if device != "auto":
-            arguments += ["--device", device]
         try:
-            self._run = WorkerRun.start(runner.python, arguments, environment=runner.environment)
-        except WorkerError:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            raise
-
-    def _finish(self, context: bpy.types.Context, result) -> set[str]:
-        try:
-            posefile = result()
-            if self.target == "ACTIVE":
-                obj = bpy.data.objects.get(self._armature)
-                if obj is None or obj.type != "ARMATURE":
-                    raise RetargetError(f"The armature {self._armature} is gone; nothing was changed.")
-                retarget_pose(context, obj, posefile, self.person)
-            else:
-                obj = import_pose(context, posefile, self.person)
-        except (WorkerError, PoseImportError, RetargetError) as e:
+            queue.step(context)  # type: ignore[union-attr]
+        except LiftError as e:
+            self._end(context)
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
-        finally:
-            self._end(context)
-        self.report({"INFO"}, f"Lifted {Path(self.filepath).name} onto {obj.name}.")
-        return {"FINISHED"}
+        self.progressed(context)
+        context.window_manager.progress_update(int(100 * queue.progress))  # type: ignore[union-attr]
+        if context.area is not None:
+            context.area.header_text_set(f"PoseLift: {queue.status()} (Esc to cancel)")  # type: ignore[union-attr]
+        if not queue.finished:  # type: ignore[union-attr]
+            return {"RUNNING_MODAL"}
+        self._end(context)
+        return self._finish(context)
+
+    def progressed(self, context: bpy.types.Context) -> None:
+        """Called after each step of the queue (a batch shows each item's state)."""
+
+    def cancel(self, context: bpy.types.Context) -> None:
+        """Blender ends the modal run (a file opened, the window closed): the worker stops, its folder goes."""
+        if self._queue is not None:
+            self._queue.cancel()
+        self._end(context)
+
+    def _finish(self, context: bpy.types.Context, cancelled: bool = False) -> set[str]:
+        self.progressed(context)
+        done = [job for job in self._queue.done if not job.failed]  # type: ignore[union-attr]
+        for job in self._queue.done:  # type: ignore[union-attr]
+            self.report({"WARNING"} if job.failed else {"INFO"}, job.outcome)
+        if cancelled:
+            kept = f"{len(done)} finished and kept" if done else "nothing was changed"
+            self.report({"WARNING"}, f"Lifting cancelled; {kept}.")
+        return {"FINISHED"} if done else {"CANCELLED"}
 
     def _end(self, context: bpy.types.Context) -> None:
         if self._timer is not None:
@@ -136,47 +373,67 @@ class _WorkerLift(ImportHelper):
             if context.area is not None:
                 context.area.header_text_set(None)
             self._timer = None
-        shutil.rmtree(self._folder, ignore_errors=True)
 
 
-class POSELIFT_OT_lift_image(_WorkerLift, bpy.types.Operator):
-    """Find the person in an image, lift their pose to 3D and show it on an armature"""
+class POSELIFT_OT_find_people(_QueuedLift, bpy.types.Operator):
+    """Find the people in the photo and show them, numbered, in the panel"""
+
+    bl_idname = "poselift.find_people"
+    bl_label = "Find People"
+
+    def jobs(self, context: bpy.types.Context) -> list[Job]:
+        s = settings(context)
+        return [photo_job(s, _source(s.image, "photo"), found_people)]
+
+
+class POSELIFT_OT_lift_image(_QueuedLift, bpy.types.Operator):
+    """Lift the chosen person of the photo to 3D, on a new armature or the active rig"""
 
     bl_idname = "poselift.lift_image"
     bl_label = "Lift Pose from Image"
-    command = "image"
 
+    filepath: StringProperty(name="Photo", subtype="FILE_PATH", options={"SKIP_SAVE"})  # type: ignore[valid-type]
     filter_glob: StringProperty(default=IMAGES, options={"HIDDEN"})  # type: ignore[valid-type]
-    person: IntProperty(name="Person", description="Which person (0 is the first found)", default=0, min=0)  # type: ignore[valid-type]
+
+    def jobs(self, context: bpy.types.Context) -> list[Job]:
+        s = settings(context)
+        if self.filepath:
+            s.image = self.filepath
+        photo = _source(s.image, "photo")
+        rig = _rig(context, s)
+        if s.image_found == photo_key(s, photo) and Path(s.image_result).is_file():
+            self.report({"INFO"}, show_photo(context, Path(s.image_result), rig))
+            return []
+        return [photo_job(s, photo, lambda c, posefile: show_photo(c, posefile, rig))]
 
 
-class POSELIFT_OT_lift_video(_WorkerLift, bpy.types.Operator):
-    """Track a person through a video, lift their motion to 3D and animate an armature with it"""
+class POSELIFT_OT_scan_video(_QueuedLift, bpy.types.Operator):
+    """List the people in the video (their tracks, how long each is seen) with a preview, to choose whom to
+    animate"""
+
+    bl_idname = "poselift.scan_video"
+    bl_label = "Scan"
+
+    def jobs(self, context: bpy.types.Context) -> list[Job]:
+        s = settings(context)
+        return [scan_job(s, _source(s.video, "video"))]
+
+
+class POSELIFT_OT_lift_video(_QueuedLift, bpy.types.Operator):
+    """Track the people of the video, lift their motion to 3D and animate new armatures or the active rig"""
 
     bl_idname = "poselift.lift_video"
     bl_label = "Animate from Video"
-    command = "video"
 
+    filepath: StringProperty(name="Video", subtype="FILE_PATH", options={"SKIP_SAVE"})  # type: ignore[valid-type]
     filter_glob: StringProperty(default=VIDEOS, options={"HIDDEN"})  # type: ignore[valid-type]
-    track: IntProperty(  # type: ignore[valid-type]
-        name="Person", description="Track id of the person to animate (-1: the one seen longest)", default=-1, min=-1
-    )
-    start: FloatProperty(  # type: ignore[valid-type]
-        name="Start", description="First second of the video to read", default=0.0, min=0.0, unit="TIME_ABSOLUTE"
-    )
-    end: FloatProperty(  # type: ignore[valid-type]
-        name="End", description="Second to stop reading at (0: the end of the video)", default=0.0, min=0.0,
-        unit="TIME_ABSOLUTE",
-    )
 
-    def command_options(self) -> list[str]:
-        options = ["--start", f"{self.start:g}"]
-        if self.end > 0:
-            options += ["--end", f"{self.end:g}"]
-        if self.track >= 0:
-            options += ["--track", str(self.track)]
-        return options
+    def jobs(self, context: bpy.types.Context) -> list[Job]:
+        s = settings(context)
+        if self.filepath:
+            s.video = self.filepath
+        return [video_job(s, _source(s.video, "video"), _rig(context, s))]
 
 
-classes = (POSELIFT_OT_lift_image, POSELIFT_OT_lift_video)
+classes = (POSELIFT_OT_find_people, POSELIFT_OT_lift_image, POSELIFT_OT_scan_video, POSELIFT_OT_lift_video)
 register, unregister = bpy.utils.register_classes_factory(classes)

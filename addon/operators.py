@@ -9,9 +9,27 @@ from bpy_extras.io_utils import ImportHelper
 from . import bone_mapping
 from .pose_import import PoseImportError, import_pose
 from .retargeting import RetargetError, retarget_pose
+from .scene_state import nothing_animated
+
+MATCH_SCENE = "Set the scene's frame rate and range to the file's (by default only when nothing in the scene is "\
+    "animated yet)"
 
 
-class POSELIFT_OT_import_pose(bpy.types.Operator, ImportHelper):
+class _MatchesScene:
+    """The `match_scene` option: as the user set it, else on only in a scene where nothing is animated yet."""
+
+    match_scene: BoolProperty(name="Match scene to file", description=MATCH_SCENE, default=True)  # type: ignore[valid-type]
+
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        if not self.properties.is_property_set("match_scene"):
+            self.match_scene = nothing_animated(context.scene)
+        return super().invoke(context, event)
+
+    def matches_scene(self, context: bpy.types.Context) -> bool:
+        return self.match_scene if self.properties.is_property_set("match_scene") else nothing_animated(context.scene)
+
+
+class POSELIFT_OT_import_pose(_MatchesScene, ImportHelper, bpy.types.Operator):
     """Import a PoseLift pose file as an armature animated over the file's frames"""
 
     bl_idname = "poselift.import_pose"
@@ -36,16 +54,15 @@ class POSELIFT_OT_import_pose(bpy.types.Operator, ImportHelper):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
-            obj = import_pose(context, self.filepath, self.person)
+            obj = import_pose(context, self.filepath, self.person, match_scene=self.matches_scene(context))
         except PoseImportError as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
-        frames = context.scene.frame_end - context.scene.frame_start + 1
-        self.report({"INFO"}, f"Imported {self.filepath} as {obj.name}: {len(obj.data.bones)} bones, {frames} frames.")
+        self.report({"INFO"}, f"Imported {self.filepath} as {obj.name}: {len(obj.data.bones)} bones.")
         return {"FINISHED"}
 
 
-class POSELIFT_OT_retarget_pose(bpy.types.Operator, ImportHelper):
+class POSELIFT_OT_retarget_pose(_MatchesScene, ImportHelper, bpy.types.Operator):
     """Retarget a PoseLift pose file onto the active armature as one new action"""
 
     bl_idname = "poselift.retarget_pose"
@@ -82,6 +99,7 @@ class POSELIFT_OT_retarget_pose(bpy.types.Operator, ImportHelper):
             "in_place": self.in_place,
             "keep_above_floor": self.keep_above_floor,
             "lock_feet": self.lock_feet,
+            "match_scene": self.matches_scene(context),
         }
         try:
             action, plan = retarget_pose(context, obj, self.filepath, self.person, **options)

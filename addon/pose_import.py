@@ -6,11 +6,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bpy
+import numpy as np
+from mathutils import Vector
 
 from ..core.formats.posefile import PoseFileError, PoseSequence, read_person
-from ..rigs import joint_armature
+from ..rigs import joint_armature, placement
+from ..rigs.placement import Settling
 from . import armature, keyframes
 from .scene_state import SceneState, reason, set_timing
+
+AS_LIFTED = Settling()  # the motion as the pose file has it
 
 
 class PoseImportError(Exception):
@@ -19,23 +24,30 @@ class PoseImportError(Exception):
 
 @dataclass(frozen=True)
 class PosePlan:
-    """Everything an import will create, computed before anything is: the rig and its keyed channels."""
+    """Everything an import will create, computed before anything is: the rig, its keyed channels (values on
+    the frames where the person is present), those frames and the visibility keys around them."""
 
     pose: PoseSequence
     rig: joint_armature.JointArmature
     curves: list[keyframes.Curve]
+    shown: np.ndarray  # (F,) bool: frames of the file where the person is present
+    start: np.ndarray  # (3,) metres, pose-file frame: where the person first stands, now the armature's origin
 
 
-def plan_import(path: str | Path, person: int = 0) -> PosePlan:
-    """Read the pose file and build the rig of one person; raises PoseImportError, touches no Blender data."""
+def plan_import(path: str | Path, person: int = 0, settling: Settling = AS_LIFTED) -> PosePlan:
+    """Read the pose file and build the rig of one person, moved so they start at the origin on the floor, with
+    `settling` applied; raises PoseImportError, touches no Blender data."""
     try:
         pose = read_person(Path(path), person)
     except PoseFileError as e:
         raise PoseImportError(str(e)) from None
-    joints = pose.joints3d[:, person]
+    joints = placement.settled(pose.joints3d[:, person], pose.joint_names, settling, pose.fps)
+    shown = placement.present(joints)
+    start = placement.start_point(joints, pose.joint_names)
+    joints = joints - start
     rig = joint_armature.build_armature(joints, pose.joint_names)
-    curves = rig_curves(rig, joint_armature.bone_channels(rig, joints))
-    return PosePlan(pose=pose, rig=rig, curves=curves)
+    curves = rig_curves(rig, joint_armature.bone_channels(rig, joints[shown]))
+    return PosePlan(pose=pose, rig=rig, curves=curves, shown=shown, start=start)
 
 
 def rig_curves(rig: joint_armature.JointArmature, channels: joint_armature.BoneChannels) -> list[keyframes.Curve]:
@@ -46,13 +58,17 @@ def rig_curves(rig: joint_armature.JointArmature, channels: joint_armature.BoneC
     ]
 
 
-def import_pose(context: bpy.types.Context, path: str | Path, person: int = 0) -> bpy.types.Object:
-    """Import one person of a pose file as an armature with one action over the file's frames (frame 1 = the
-    file's first), set the scene's frame range and fps from the file, and make the armature the only selected,
-    active object. Any failure raises PoseImportError and leaves the scene as it was."""
+def import_pose(context: bpy.types.Context, path: str | Path, person: int = 0, *, name: str | None = None,
+                settling: Settling = AS_LIFTED, offset: tuple[float, float, float] = (0.0, 0.0, 0.0),
+                match_scene: bool = True) -> bpy.types.Object:
+    """Import one person of a pose file as an armature standing `offset` metres from the 3D cursor where the
+    person first stands, with one action keyed on the frames where the person is present (the file's first
+    frame on the scene's first) and hidden on the others; with `match_scene`, the scene's frame rate and range
+    become the file's. The armature ends the only selected, active object. Any failure raises PoseImportError
+    and leaves the scene as it was."""
     path = Path(path)
     try:
-        plan = plan_import(path, person)
+        plan = plan_import(path, person, settling)
     except PoseImportError:
         raise
     except Exception as e:
@@ -60,13 +76,18 @@ def import_pose(context: bpy.types.Context, path: str | Path, person: int = 0) -
     before = SceneState.capture(context)
     created: list[bpy.types.ID] = []
     try:
-        name = f"{path.stem}_person{person}" if plan.pose.people > 1 else path.stem
+        if match_scene:
+            set_timing(context.scene, plan.pose)
+        name = name or (f"{path.stem}_person{person}" if plan.pose.people > 1 else path.stem)
         obj = armature.create_armature(context, name, plan.rig)
         created.append(obj)
-        created.append(keyframes.new_action(obj, name, plan.curves))
+        obj.location = obj.location + Vector(offset)
+        first = context.scene.frame_start
+        frames = first + np.flatnonzero(plan.shown)
+        visibility = [(first + f, hidden) for f, hidden in placement.visibility_keys(plan.shown)]
+        created.append(keyframes.new_action(obj, name, plan.curves, frames, visibility))
         for other in context.view_layer.objects:
             other.select_set(other == obj)
-        set_timing(context.scene, plan.pose)
     except Exception as e:
         _remove(created)
         before.restore(context)

@@ -1,4 +1,5 @@
-"""The extension's preferences: which Python runs the core (the worker), and the 2D model and device."""
+"""The extension's preferences: which Python runs the core (the worker) and where its weights are. The options of
+a lift (model, device, ...) are the scene's (settings.py)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,9 @@ from bpy.props import EnumProperty, StringProperty
 # The root package: "poselift" from a checkout, "bl_ext.<repository>.poselift" as an installed extension.
 PACKAGE = __package__.rpartition(".")[0]
 
-MODELS = [
-    ("full", "Full", "BlazePose full: the default balance of speed and accuracy"),
-    ("lite", "Lite", "BlazePose lite: fastest"),
-    ("heavy", "Heavy", "BlazePose heavy: most accurate, slowest"),
-]
 BUILDS = [
     ("cpu", "CPU", "torch's CPU build: runs anywhere"),
     ("cuda", "NVIDIA GPU (CUDA)", "torch's CUDA build, for an NVIDIA GPU with its driver (Linux)"),
-]
-DEVICES = [
-    ("auto", "Auto", "The GPU when the worker's torch sees one, else the CPU"),
-    ("cpu", "CPU", "Always the CPU"),
-    ("cuda", "GPU (CUDA)", "An NVIDIA GPU through CUDA"),
 ]
 
 
@@ -44,17 +35,12 @@ class POSELIFT_preferences(bpy.types.AddonPreferences):
         description="Where the BlazePose weight files are (empty: the engine's own folder)",
         subtype="DIR_PATH",
     )
-    model: EnumProperty(name="2D model", items=MODELS, default="full")  # type: ignore[valid-type]
-    device: EnumProperty(name="Device", items=DEVICES, default="auto")  # type: ignore[valid-type]
 
     def draw(self, context: bpy.types.Context) -> None:
         from .engine import draw_engine  # the engine's module reads these preferences: imported when drawn
 
         layout = self.layout
         draw_engine(layout, self)
-        row = layout.row()
-        row.prop(self, "model")
-        row.prop(self, "device")
         advanced = layout.column()
         advanced.prop(self, "engine_python")
         advanced.prop(self, "python")

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..core.formats.posefile import PoseFileError, PoseSequence, read_person
 from ..rigs.naming import find_bones
+from ..rigs.placement import present
 from ..rigs.presets import RigMatch
 from ..rigs.retarget import Retarget, RigRest, pose_matrices, retarget
 from ..rigs.roles import ESSENTIAL_ROLES, ROLE_BY_NAME
@@ -37,7 +38,8 @@ class RetargetPlan:
     found: RigMatch
     rig: RigRest
     result: Retarget
-    curves: list[keyframes.Curve]
+    curves: list[keyframes.Curve]  # values on the `shown` frames (constants: one value)
+    shown: np.ndarray  # (F,) bool: frames of the file where the person is present
     quaternion_bones: tuple[str, ...]
     switches: dict[tuple[str, str], float]
     notes: list[str] = field(default_factory=list)
@@ -72,17 +74,21 @@ def plan_retarget(
         root_on_ground=found.preset.root_on_ground,
     )  # fmt: skip
     switches = _rigify_switches(obj)
-    curves = _curves(rig, result, switches, pose.frames)
+    shown = present(joints)
+    curves = _curves(rig, result, switches, shown)
     quaternion_bones = tuple(rig.bone_names[b] for b in (*result.keyed, *result.rested))
-    return RetargetPlan(pose, found, rig, result, curves, quaternion_bones, switches, _notes(found, pose, person))
+    notes = _notes(found, pose, person)
+    return RetargetPlan(pose, found, rig, result, curves, shown, quaternion_bones, switches, notes)
 
 
 def retarget_pose(
-    context: bpy.types.Context, obj: bpy.types.Object, path: str | Path, person: int = 0, **options
+    context: bpy.types.Context, obj: bpy.types.Object, path: str | Path, person: int = 0, *,
+    match_scene: bool = True, **options
 ) -> tuple[bpy.types.Action, RetargetPlan]:
-    """Retarget one person of a pose file onto `obj` as a new action (frame 1 = the file's first), set the
-    scene's frame range and fps from the file. The armature's earlier action keeps a fake user so it is never
-    lost. Any failure raises RetargetError and leaves the scene as it was."""
+    """Retarget one person of a pose file onto `obj` as a new action keyed on the frames where the person is
+    present (the file's first frame on the scene's first); with `match_scene`, the scene's frame rate and range
+    become the file's. The armature's earlier action keeps a fake user so it is never lost. Any failure raises
+    RetargetError and leaves the scene as it was."""
     path = Path(path)
     try:
         plan = plan_retarget(obj, path, person, **options)
@@ -97,10 +103,12 @@ def retarget_pose(
             obj.pose.bones[name].rotation_mode = "QUATERNION"
         if rig_state.action is not None:
             rig_state.action.use_fake_user = True
-        action = keyframes.new_action(obj, f"{obj.name}_{path.stem}", plan.curves)
+        if match_scene:
+            set_timing(context.scene, plan.pose)
+        frames = context.scene.frame_start + np.flatnonzero(plan.shown)
+        action = keyframes.new_action(obj, f"{obj.name}_{path.stem}", plan.curves, frames)
         for (name, key), value in plan.switches.items():
             obj.pose.bones[name][key] = value
-        set_timing(context.scene, plan.pose)
         plan.notes.extend(_constraint_drift(context, obj, plan))
     except Exception as e:
         rig_state.restore(obj)
@@ -132,8 +140,9 @@ def _rigify_switches(obj: bpy.types.Object) -> dict[tuple[str, str], float]:
 
 
 def _curves(
-    rig: RigRest, result: Retarget, switches: dict[tuple[str, str], float], frames: int
+    rig: RigRest, result: Retarget, switches: dict[tuple[str, str], float], shown: np.ndarray
 ) -> list[keyframes.Curve]:
+    """The keyed channels on the (F,) `shown` frames; channels the maths does not drive, one held key."""
     curves = []
 
     def constant(name: str, prop: str, values: tuple[float, ...]) -> list[keyframes.Curve]:
@@ -144,10 +153,10 @@ def _curves(
     for b in result.keyed:
         name = rig.bone_names[b]
         path = keyframes.pose_bone_path(name, "rotation_quaternion")
-        curves += [keyframes.Curve(path, i, name, result.rotation[:, b, i]) for i in range(4)]
+        curves += [keyframes.Curve(path, i, name, result.rotation[shown, b, i]) for i in range(4)]
         if b in result.located:
             path = keyframes.pose_bone_path(name, "location")
-            curves += [keyframes.Curve(path, i, name, result.location[:, b, i]) for i in range(3)]
+            curves += [keyframes.Curve(path, i, name, result.location[shown, b, i]) for i in range(3)]
         else:
             curves += constant(name, "location", (0.0, 0.0, 0.0))
         curves += constant(name, "scale", (1.0, 1.0, 1.0))
@@ -156,7 +165,8 @@ def _curves(
         curves += constant(name, "rotation_quaternion", (1.0, 0.0, 0.0, 0.0))
         curves += constant(name, "location", (0.0, 0.0, 0.0)) + constant(name, "scale", (1.0, 1.0, 1.0))
     for (name, key), value in switches.items():
-        curves.append(keyframes.Curve(keyframes.pose_bone_custom_path(name, key), 0, name, np.full(frames, value)))
+        path = keyframes.pose_bone_custom_path(name, key)
+        curves.append(keyframes.Curve(path, 0, name, np.full(int(shown.sum()), value)))
     return curves
 
 
@@ -176,10 +186,11 @@ def _notes(found: RigMatch, pose: PoseSequence, person: int) -> list[str]:
 
 def _constraint_drift(context: bpy.types.Context, obj: bpy.types.Object, plan: RetargetPlan) -> list[str]:
     """A note naming the keyed bones that the rig's constraints turn away from the retargeted pose, read from
-    the evaluated rig at the middle frame (the maths assumes plain parenting); empty when none is."""
+    the evaluated rig at the middle keyed frame (the maths assumes plain parenting); empty when none is."""
     scene = context.scene
-    frame, current = plan.pose.frames // 2, scene.frame_current
-    scene.frame_set(frame + 1)
+    shown = np.flatnonzero(plan.shown)
+    frame, current = int(shown[len(shown) // 2]), scene.frame_current
+    scene.frame_set(scene.frame_start + frame)
     evaluated = obj.evaluated_get(context.evaluated_depsgraph_get())
     result = plan.result
     want = pose_matrices(plan.rig, result.rotation[frame : frame + 1], result.location[frame : frame + 1])[0]

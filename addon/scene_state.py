@@ -1,5 +1,5 @@
 """What an operator changes in the scene besides its own data (selection, active object, timing), captured
-before and restored after a failure; and the scene timing a pose file sets."""
+before and restored after a failure; and the scene timing a pose file sets when the user asks for it."""
 
 from __future__ import annotations
 
@@ -11,15 +11,19 @@ from ..core.formats.posefile import PoseSequence
 
 
 def set_timing(scene: bpy.types.Scene, pose: PoseSequence) -> None:
-    """The scene plays the pose file's frames at its fps: frames 1 to F. A single pose (a photo's) has no timing
-    of its own: the scene keeps its frame rate and range."""
+    """The scene plays the pose file's frames at its fps, from its first frame: frame_start to frame_start + F - 1.
+    A single pose (a photo's) has no timing of its own: the scene keeps its frame rate and range."""
     if pose.frames == 1:
         return
     fps = max(1, round(pose.fps))
     scene.render.fps = fps
     scene.render.fps_base = fps / pose.fps
-    scene.frame_start = 1
-    scene.frame_end = pose.frames
+    scene.frame_end = scene.frame_start + pose.frames - 1
+
+
+def nothing_animated(scene: bpy.types.Scene) -> bool:
+    """True when no object of the scene has an action yet: a scene whose timing nobody has chosen."""
+    return not any(o.animation_data and o.animation_data.action for o in scene.objects)
 
 
 @dataclass

@@ -89,7 +89,7 @@ def retarget(
     barely move (`core.motion.contacts`, at `fps`) are held still first.
     """
     if lock_feet:
-        joints = _feet_locked(np.asarray(joints, dtype=np.float64), joint_names, fps)
+        joints = feet_locked(np.asarray(joints, dtype=np.float64), joint_names, fps)
     index = {name: b for b, name in enumerate(rig.bone_names)}
     roles = {r.name: index[bones_by_role[r.name]] for r in ROLES if bones_by_role.get(r.name) in index}
     if "hips" not in roles:
@@ -134,7 +134,7 @@ def _ancestors(rig: RigRest, bones: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(sorted(above - set(bones)))
 
 
-def _feet_locked(joints: np.ndarray, names: tuple[str, ...], fps: float) -> np.ndarray:
+def feet_locked(joints: np.ndarray, names: tuple[str, ...], fps: float) -> np.ndarray:
     """(F, J, 3) with planted feet held still; unchanged when the pose lacks a leg."""
     legs = {f"{side}_{j}" for side in ("left", "right") for j in ("hip", "knee", "ankle")}
     if not legs <= set(names):

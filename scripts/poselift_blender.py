@@ -94,11 +94,12 @@ def run(args: argparse.Namespace) -> list[Path]:
     posefile = str(args.posefile.resolve())
     try:
         if target is None:
-            bpy.ops.poselift.import_pose(filepath=posefile, person=args.person)
+            bpy.ops.poselift.import_pose(filepath=posefile, person=args.person, match_scene=True)
         else:
             preset = {"auto": "AUTO", "mapping": "MAPPING"}.get(args.rig, args.rig)
             bpy.ops.poselift.retarget_pose(
-                filepath=posefile, person=args.person, preset=preset, in_place=args.in_place, lock_feet=args.lock_feet
+                filepath=posefile, person=args.person, preset=preset, in_place=args.in_place, lock_feet=args.lock_feet,
+                match_scene=True,  # the output plays the pose file: its frames, at its rate
             )
     except RuntimeError as e:
         raise ScriptError(_operator_error(e)) from None

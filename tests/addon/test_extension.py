@@ -58,7 +58,7 @@ def test_the_zip_installs_into_the_temporary_user_folder_and_is_enabled(blender,
 
 def test_the_sidebar_panel_the_import_operator_and_the_import_menu_entry_are_registered(blender, scene):
     bpy = blender.bpy
-    panel = bpy.types.POSELIFT_PT_lift
+    panel = bpy.types.POSELIFT_PT_image
     assert (panel.bl_space_type, panel.bl_region_type, panel.bl_category) == ("VIEW_3D", "UI", "Pose")
     assert panel.bl_label == "Lift pose from image"
     operator = bpy.types.POSELIFT_OT_import_pose
@@ -82,7 +82,7 @@ def test_disabling_removes_the_panel_operator_and_menu_entry_and_enabling_brings
     bpy = blender.bpy
     addon_utils.disable(EXTENSION, default_set=True)
     ours = [f for f in bpy.types.TOPBAR_MT_file_import.draw._draw_funcs if f.__module__.startswith(EXTENSION)]
-    assert not hasattr(bpy.types, "POSELIFT_PT_lift") and not hasattr(bpy.types, "POSELIFT_OT_import_pose")
+    assert not hasattr(bpy.types, "POSELIFT_PT_image") and not hasattr(bpy.types, "POSELIFT_OT_import_pose")
     assert not ours
     addon_utils.enable(EXTENSION, default_set=True)
-    assert hasattr(bpy.types, "POSELIFT_PT_lift") and bpy.ops.poselift.import_pose.poll()
+    assert hasattr(bpy.types, "POSELIFT_PT_image") and bpy.ops.poselift.import_pose.poll()

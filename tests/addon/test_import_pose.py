@@ -20,9 +20,12 @@ def _import(bpy, path, **options):
 
 
 def _max_error(bpy, obj, pose: PoseSequence, frame: int, person: int = 0) -> float:
+    """The largest distance between the armature's joints and the file's, moved so the person starts on the
+    floor at the 3D cursor (the world origin here)."""
     got = evaluated_joints(bpy, obj, frame)
     assert set(got) == set(pose.joint_names)
-    want = pose.joints3d[frame - 1, person]
+    start = pose.joints3d[0, person, POSELIFT.index("pelvis")] * np.array([1.0, 1.0, 0.0])
+    want = pose.joints3d[frame - 1, person] - start
     return max(float(np.abs(got[name] - want[j]).max()) for j, name in enumerate(pose.joint_names))
 
 
@@ -70,19 +73,27 @@ def test_one_action_keys_every_frame_and_the_scene_takes_the_files_frames_and_fp
     assert [o.name for o in bpy.context.view_layer.objects if o.select_get()] == [obj.name]
 
 
-def test_missing_frames_hold_the_previous_pose_and_a_joint_never_seen_gets_no_bone(blender, scene, tmp_path):
+def test_frames_without_the_person_have_no_keys_and_hide_the_armature_and_a_joint_never_seen_gets_no_bone(
+    blender, scene, tmp_path
+):
     bpy = blender.bpy
+    keyframes = blender.module("addon.keyframes")
     pose = with_jittered_bones(walking_sequence(20))
     joints = pose.joints3d[:, 0]
-    joints[5:8] = np.nan  # the person is lost for three frames
+    joints[5:8] = np.nan  # the person is lost for three frames (6 to 8 in the scene)
     joints[10:14, POSELIFT.index("left_wrist")] = np.nan  # and a wrist for four
     joints[:, POSELIFT.index("right_pinky")] = np.nan  # a joint the network never gives
     obj = _import(bpy, write_pose_file(tmp_path / "gaps.npz", pose))
     assert "right_pinky" not in obj.data.bones and "right_index" in obj.data.bones
-    held = evaluated_joints(bpy, obj, 8)
-    before = evaluated_joints(bpy, obj, 5)
-    for name, point in before.items():
-        np.testing.assert_allclose(held[name], point, atol=TOLERANCE)
+    fcurves = keyframes.object_fcurves(obj)
+    for fcurve in (f for f in fcurves if f.data_path.startswith("pose.bones")):
+        frames = keyframes.keys(fcurve)[:, 0].tolist()
+        assert frames == [*range(1, 6), *range(9, 21)], fcurve.data_path
+    shown = []
+    for frame in range(1, 21):
+        scene.frame_set(frame)
+        shown.append(not obj.hide_viewport and not obj.hide_render)
+    assert shown == [True] * 5 + [False] * 3 + [True] * 12
     wrist, elbow, hand = (POSELIFT.index(n) for n in ("left_wrist", "left_elbow", "left_index"))
     at_12 = evaluated_joints(bpy, obj, 12)
     np.testing.assert_allclose(at_12["left_elbow"], joints[11, elbow], atol=TOLERANCE)

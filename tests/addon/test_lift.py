@@ -87,7 +87,8 @@ def test_a_video_becomes_an_armature_animated_over_its_frames_near_the_truth(ble
 def test_a_video_range_is_read_and_a_file_that_is_not_a_video_is_one_report(blender, scene, tmp_path):
     bpy = blender.bpy
     video, _ = cached_test_video(seconds=3.0)
-    assert bpy.ops.poselift.lift_video(filepath=str(video), start=1.0, end=2.0) == {"FINISHED"}
+    scene.poselift.start, scene.poselift.end = 1.0, 2.0
+    assert bpy.ops.poselift.lift_video(filepath=str(video)) == {"FINISHED"}
     assert scene.frame_end - scene.frame_start + 1 == 30
     bad = tmp_path / "holiday.mp4"
     bad.write_text("not a video\n" * 100)
@@ -105,6 +106,7 @@ def test_showing_on_the_active_armature_without_one_selected_is_one_report_befor
     bpy.context.view_layer.objects.active = None
     before = scene_snapshot(bpy)
     with pytest.raises(RuntimeError) as error:
-        bpy.ops.poselift.lift_image(filepath=str(asset("messi5.jpg")), target="ACTIVE")
+        scene.poselift.target = "ACTIVE"
+        bpy.ops.poselift.lift_image(filepath=str(asset("messi5.jpg")))
     assert _errors(error.value) == ["Select an armature to show the lifted pose on, or choose a new armature."]
     assert scene_snapshot(bpy) == before
