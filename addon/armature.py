@@ -32,10 +32,12 @@ def create_armature(context: bpy.types.Context, name: str, rig: JointArmature) -
 
 def copy_rig(obj: bpy.types.Object, name: str) -> list[bpy.types.Object]:
     """A copy of the rig `obj` named `name`, sharing its armature and its children's meshes (as Alt+D does),
-    without its animation; its children copied too, deformed by the copy. In `obj`'s collections. Returns the
+    without its action (drivers kept); its direct children copied too, deformed by the copy (meshes deformed by
+    the rig that are not its children, and grandchildren, are not copied). In `obj`'s collections. Returns the
     copy first, then its children's copies."""
     copies = [_linked_copy(obj, name)]
-    copies[0].animation_data_clear()
+    if copies[0].animation_data is not None:
+        copies[0].animation_data.action = None
     for child in obj.children:
         twin = _linked_copy(child, f"{child.name}_{name}")
         twin.parent = copies[0]

@@ -11,7 +11,7 @@ from bpy.props import CollectionProperty, StringProperty
 from bpy_extras.io_utils import ImportHelper
 
 from .jobs import Job, LiftError
-from .lift import VIDEOS, _QueuedLift, _source, video_job
+from .lift import _QueuedLift, _source, video_job
 from .settings import settings
 
 
@@ -22,7 +22,7 @@ class POSELIFT_OT_batch_add(bpy.types.Operator, ImportHelper):
     bl_label = "Add Videos"
     bl_options = {"REGISTER", "UNDO"}
 
-    filter_glob: StringProperty(default=VIDEOS, options={"HIDDEN"})  # type: ignore[valid-type]
+    filter_glob: StringProperty(default="*.mp4;*.m4v;*.mov;*.avi;*.mkv;*.webm;*.mpg;*.mpeg;*.wmv", options={"HIDDEN"})  # type: ignore[valid-type]
     files: CollectionProperty(type=bpy.types.OperatorFileListElement, options={"HIDDEN", "SKIP_SAVE"})  # type: ignore[valid-type]
     directory: StringProperty(subtype="DIR_PATH", options={"HIDDEN", "SKIP_SAVE"})  # type: ignore[valid-type]
 
@@ -46,7 +46,7 @@ class POSELIFT_OT_batch_remove(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return len(settings(context).batch) > 0
+        return len(settings(context).batch) > 0 and not _QueuedLift.running
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         s = settings(context)
@@ -66,27 +66,34 @@ class POSELIFT_OT_batch_run(_QueuedLift, bpy.types.Operator):
 
     def jobs(self, context: bpy.types.Context) -> list[Job]:
         s = settings(context)
-        if not len(s.batch):
-            raise LiftError("The batch is empty: add videos to it first.")
         jobs, self._items = [], []
         for i, item in enumerate(s.batch):
-            video = _source(item.video, "video")
-            rig = item.rig.name if item.rig is not None else None
-            jobs.append(video_job(s, video, rig, chosen=False, label=video.name))
+            try:
+                video = _source(item.video, "video")
+            except LiftError as e:  # a video that is not there fails on its own; the rest run
+                item.status = f"failed: {e}"
+                self.report({"WARNING"}, str(e))
+                continue
+            jobs.append(video_job(s, video, item.rig.name if item.rig is not None else None, chosen=False))
             self._items.append(i)
             item.status = "waiting"
+        if not jobs:
+            raise LiftError("The batch has no video to animate: add videos to it first.")
         return jobs
 
     def progressed(self, context: bpy.types.Context) -> None:
         s, queue = settings(context), self._queue
         for i, job in zip(self._items, queue.jobs, strict=True):  # type: ignore[union-attr]
-            item = s.batch[i]
             if job in queue.done:  # type: ignore[union-attr]
-                item.status = f"failed: {job.outcome}" if job.failed else "done"
+                status = f"failed: {job.outcome}" if job.failed else "done"
             elif queue.finished:  # type: ignore[union-attr]
-                item.status = "cancelled"
+                status = "cancelled"
             elif job is queue.jobs[queue.current]:  # type: ignore[union-attr]
-                item.status = f"{int(100 * queue.fraction)}%"  # type: ignore[union-attr]
+                status = f"{int(100 * queue.fraction)}%"  # type: ignore[union-attr]
+            else:
+                status = "waiting"
+            if s.batch[i].status != status:
+                s.batch[i].status = status
 
 
 classes = (POSELIFT_OT_batch_add, POSELIFT_OT_batch_remove, POSELIFT_OT_batch_run)

@@ -1,6 +1,6 @@
 """Worker runs one after another, each result applied in Blender as soon as its run ends: what a lift, a scan and
-a batch share. Each job's files go to a folder of its own; a temporary one is removed whatever happens, so a
-cancelled or failed run leaves no file behind."""
+a batch share. Each job's files go to a folder of its own, made when it starts and removed when it ends (its
+`apply` moves out what it keeps), so a cancelled or failed run leaves no file behind."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import bpy
 
+from .scene_state import reason
 from .worker import WorkerError, WorkerRun
 
 
@@ -21,14 +22,12 @@ class LiftError(Exception):
 @dataclass
 class Job:
     """One run of the core (`arguments`, without --progress) writing into `folder`, and `apply`, which turns its
-    "done" event into Blender data and returns the sentence to report (or raises LiftError). A `temporary`
-    folder is removed once the job ends."""
+    "done" event into Blender data and returns the sentence to report (or raises LiftError)."""
 
     label: str
     arguments: list[str]
     folder: Path
     apply: Callable[[bpy.types.Context, dict], str]
-    temporary: bool = True
     outcome: str = ""  # the report once done, or the error's sentence
     failed: bool = False
 
@@ -91,9 +90,13 @@ class JobQueue:
         if not self.run.finished:
             return
         try:
-            self._end(job, job.apply(context, self.run.result()), failed=False)
+            outcome = job.apply(context, self.run.result())
         except (WorkerError, LiftError) as e:
             self._end(job, str(e), failed=True)
+        except Exception as e:  # anything else Blender or a file raised: this job failed, the queue goes on
+            self._end(job, f"{job.label}: could not be applied ({reason(e)}).", failed=True)
+        else:
+            self._end(job, outcome, failed=False)
 
     def wait(self, context: bpy.types.Context) -> None:
         """Run every job to the end (background mode, where there is no timer)."""
@@ -122,5 +125,4 @@ class JobQueue:
 
 
 def _clean(job: Job) -> None:
-    if job.temporary:
-        shutil.rmtree(job.folder, ignore_errors=True)
+    shutil.rmtree(job.folder, ignore_errors=True)

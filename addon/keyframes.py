@@ -52,7 +52,7 @@ def new_action(obj: bpy.types.Object, name: str, curves: Iterable[Curve], frames
         visibility = list(visibility)
         for data_path in ("hide_viewport", "hide_render") if visibility else ():
             at, hidden = (np.array(v, dtype=np.float32) for v in zip(*visibility, strict=True))
-            _write_keys(new_fcurve(data_path, 0, "Object Transforms"), at, hidden, CONSTANT)
+            _write_keys(new_fcurve(data_path, 0, "Visibility"), at, hidden, CONSTANT)
         _assign(action, obj)
     except BaseException:
         bpy.data.actions.remove(action)

@@ -60,7 +60,7 @@ class POSELIFT_PT_image(_SidebarPanel, bpy.types.Panel):
         layout, s = self.layout, settings(context)
         layout.prop(s, "image", text="")
         layout.operator(POSELIFT_OT_find_people.bl_idname, icon="VIEWZOOM")
-        if s.image_preview:
+        if Path(s.image_preview).is_file():
             current = s.image_found == _photo_key(s)
             layout.template_icon(icon_value=previews.icon(s.image_preview), scale=10)
             if current:
@@ -109,7 +109,7 @@ class POSELIFT_PT_video(_SidebarPanel, bpy.types.Panel):
         row.prop(s, "start")
         row.prop(s, "end")
         layout.operator(POSELIFT_OT_scan_video.bl_idname, icon="VIEWZOOM")
-        if s.video_preview:
+        if Path(s.video_preview).is_file():
             if s.video_scanned != _scan_key(s):
                 layout.label(text="Video or settings changed: Scan again", icon="INFO")
             layout.template_icon(icon_value=previews.icon(s.video_preview), scale=10)

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import bpy
 import numpy as np
-from mathutils import Vector
 
 from ..core.formats.posefile import PoseFileError, PoseSequence, read_person
 from ..rigs import joint_armature, placement
 from ..rigs.placement import Settling
-from . import armature, keyframes
-from .scene_state import SceneState, reason, set_timing
+from . import armature, conversion, keyframes
+from .scene_state import SceneState, reason, scene_fps, set_timing
 
 AS_LIFTED = Settling()  # the motion as the pose file has it
 
@@ -31,7 +30,6 @@ class PosePlan:
     rig: joint_armature.JointArmature
     curves: list[keyframes.Curve]
     shown: np.ndarray  # (F,) bool: frames of the file where the person is present
-    start: np.ndarray  # (3,) metres, pose-file frame: where the person first stands, now the armature's origin
 
 
 def plan_import(path: str | Path, person: int = 0, settling: Settling = AS_LIFTED) -> PosePlan:
@@ -47,7 +45,7 @@ def plan_import(path: str | Path, person: int = 0, settling: Settling = AS_LIFTE
     joints = joints - start
     rig = joint_armature.build_armature(joints, pose.joint_names)
     curves = rig_curves(rig, joint_armature.bone_channels(rig, joints[shown]))
-    return PosePlan(pose=pose, rig=rig, curves=curves, shown=shown, start=start)
+    return PosePlan(pose=pose, rig=rig, curves=curves, shown=shown)
 
 
 def rig_curves(rig: joint_armature.JointArmature, channels: joint_armature.BoneChannels) -> list[keyframes.Curve]:
@@ -61,11 +59,11 @@ def rig_curves(rig: joint_armature.JointArmature, channels: joint_armature.BoneC
 def import_pose(context: bpy.types.Context, path: str | Path, person: int = 0, *, name: str | None = None,
                 settling: Settling = AS_LIFTED, offset: tuple[float, float, float] = (0.0, 0.0, 0.0),
                 match_scene: bool = True) -> bpy.types.Object:
-    """Import one person of a pose file as an armature standing `offset` metres from the 3D cursor where the
-    person first stands, with one action keyed on the frames where the person is present (the file's first
-    frame on the scene's first) and hidden on the others; with `match_scene`, the scene's frame rate and range
-    become the file's. The armature ends the only selected, active object. Any failure raises PoseImportError
-    and leaves the scene as it was."""
+    """Import one person of a pose file as an armature standing `offset` metres from the 3D cursor where the person
+    first stands, with one action keyed on the frames where the person is present (the file's first frame on the
+    scene's first, played at the file's speed) and hidden on the others; with `match_scene`, the scene's frame rate
+    and range become the file's. The armature ends the only selected, active object. Any failure raises
+    PoseImportError and leaves the scene as it was."""
     path = Path(path)
     try:
         plan = plan_import(path, person, settling)
@@ -81,10 +79,10 @@ def import_pose(context: bpy.types.Context, path: str | Path, person: int = 0, *
         name = name or (f"{path.stem}_person{person}" if plan.pose.people > 1 else path.stem)
         obj = armature.create_armature(context, name, plan.rig)
         created.append(obj)
-        obj.location = obj.location + Vector(offset)
-        first = context.scene.frame_start
-        frames = first + np.flatnonzero(plan.shown)
-        visibility = [(first + f, hidden) for f, hidden in placement.visibility_keys(plan.shown)]
+        obj.location = obj.location + conversion.vector(offset)
+        timing = (plan.pose.fps, scene_fps(context.scene), context.scene.frame_start)
+        frames = placement.scene_frames(np.flatnonzero(plan.shown), *timing)
+        visibility = placement.scene_visibility(plan.shown, *timing)
         created.append(keyframes.new_action(obj, name, plan.curves, frames, visibility))
         for other in context.view_layer.objects:
             other.select_set(other == obj)

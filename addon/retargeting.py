@@ -11,13 +11,13 @@ import numpy as np
 
 from ..core.formats.posefile import PoseFileError, PoseSequence, read_person
 from ..rigs.naming import find_bones
-from ..rigs.placement import present
+from ..rigs.placement import present, scene_frames, scene_visibility
 from ..rigs.presets import RigMatch
 from ..rigs.retarget import Retarget, RigRest, pose_matrices, retarget
 from ..rigs.roles import ESSENTIAL_ROLES, ROLE_BY_NAME
 from . import bone_mapping, keyframes
 from .rig_reader import RigError, check_armature, read_rig
-from .scene_state import SceneState, reason, set_timing
+from .scene_state import SceneState, reason, scene_fps, set_timing
 
 # A generated Rigify rig's switches, keyed so its limbs follow the FK controls PoseLift keys (IK_FK) and the
 # limbs, neck and head inherit their parents' turns (no isolated rotation), as the retargeting maths assumes.
@@ -83,11 +83,12 @@ def plan_retarget(
 
 def retarget_pose(
     context: bpy.types.Context, obj: bpy.types.Object, path: str | Path, person: int = 0, *,
-    match_scene: bool = True, **options
+    match_scene: bool = True, hide_when_absent: bool = False, **options
 ) -> tuple[bpy.types.Action, RetargetPlan]:
-    """Retarget one person of a pose file onto `obj` as a new action keyed on the frames where the person is
-    present (the file's first frame on the scene's first); with `match_scene`, the scene's frame rate and range
-    become the file's. The armature's earlier action keeps a fake user so it is never lost. Any failure raises
+    """Retarget one person of a pose file onto `obj` as a new action keyed on the frames where the person is present
+    (the file's first frame on the scene's first, played at the file's speed), and with `hide_when_absent` (a copy
+    of the rig PoseLift made) the armature hidden on the others; with `match_scene`, the scene's frame rate and
+    range become the file's. The armature's earlier action keeps a fake user so it is never lost. Any failure raises
     RetargetError and leaves the scene as it was."""
     path = Path(path)
     try:
@@ -105,8 +106,11 @@ def retarget_pose(
             rig_state.action.use_fake_user = True
         if match_scene:
             set_timing(context.scene, plan.pose)
-        frames = context.scene.frame_start + np.flatnonzero(plan.shown)
-        action = keyframes.new_action(obj, f"{obj.name}_{path.stem}", plan.curves, frames)
+        frames = scene_frames(np.flatnonzero(plan.shown), plan.pose.fps, scene_fps(context.scene),
+                              context.scene.frame_start)  # fmt: skip
+        visibility = scene_visibility(plan.shown, plan.pose.fps, scene_fps(context.scene),
+                                      context.scene.frame_start) if hide_when_absent else []  # fmt: skip
+        action = keyframes.new_action(obj, f"{obj.name}_{path.stem}", plan.curves, frames, visibility)
         for (name, key), value in plan.switches.items():
             obj.pose.bones[name][key] = value
         plan.notes.extend(_constraint_drift(context, obj, plan))
@@ -190,7 +194,8 @@ def _constraint_drift(context: bpy.types.Context, obj: bpy.types.Object, plan: R
     scene = context.scene
     shown = np.flatnonzero(plan.shown)
     frame, current = int(shown[len(shown) // 2]), scene.frame_current
-    scene.frame_set(scene.frame_start + frame)
+    at = float(scene_frames(np.array([frame]), plan.pose.fps, scene_fps(scene), scene.frame_start)[0])
+    scene.frame_set(int(at), subframe=at - int(at))
     evaluated = obj.evaluated_get(context.evaluated_depsgraph_get())
     result = plan.result
     want = pose_matrices(plan.rig, result.rotation[frame : frame + 1], result.location[frame : frame + 1])[0]

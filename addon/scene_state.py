@@ -21,6 +21,11 @@ def set_timing(scene: bpy.types.Scene, pose: PoseSequence) -> None:
     scene.frame_end = scene.frame_start + pose.frames - 1
 
 
+def scene_fps(scene: bpy.types.Scene) -> float:
+    """The scene's frame rate, frames per second."""
+    return scene.render.fps / scene.render.fps_base
+
+
 def nothing_animated(scene: bpy.types.Scene) -> bool:
     """True when no object of the scene has an action yet: a scene whose timing nobody has chosen."""
     return not any(o.animation_data and o.animation_data.action for o in scene.objects)

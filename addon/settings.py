@@ -19,7 +19,7 @@ from .scene_state import nothing_animated
 MODELS = [
     ("full", "Full", "BlazePose full: the default balance of speed and accuracy"),
     ("lite", "Lite", "BlazePose lite: fastest"),
-    ("heavy", "Heavy", "BlazePose heavy: most accurate, slowest; finds smaller people"),
+    ("heavy", "Heavy", "BlazePose heavy: most accurate, slowest"),
 ]
 DEVICES = [
     ("auto", "Auto", "The GPU when the worker's torch sees one, else the CPU"),

@@ -70,6 +70,18 @@ def settled(joints: np.ndarray, names: tuple[str, ...], settling: Settling, fps:
     return out
 
 
+def scene_frames(frames: np.ndarray, file_fps: float, scene_fps: float, first: int) -> np.ndarray:
+    """(K,) scene frames (fractional where the rates differ) of the pose file's (K,) frame numbers: the file's
+    frame 0 on the scene's `first`, played at the file's own speed in a scene running at `scene_fps`."""
+    return first + np.asarray(frames, dtype=np.float64) * (scene_fps / file_fps)
+
+
+def slot_tracks(track_id: np.ndarray) -> list[int]:
+    """The track id of each person slot of a pose file's (F, P) `track_id` (-1 where missing): the slot's first
+    id, else the slot's index."""
+    return [int(ids[ids >= 0][0]) if (ids >= 0).any() else p for p, ids in enumerate(np.asarray(track_id).T)]
+
+
 def visibility_keys(shown: np.ndarray) -> list[tuple[int, bool]]:
     """[(frame offset, hidden)] that show an object exactly on the frames where (F,) `shown` holds and hide it
     elsewhere, for keys held constant; empty when it is shown throughout."""
@@ -86,3 +98,10 @@ def visibility_keys(shown: np.ndarray) -> list[tuple[int, bool]]:
 def _first(joints: np.ndarray) -> int:
     frames = np.flatnonzero(present(joints))
     return int(frames[0]) if frames.size else 0
+
+
+def scene_visibility(shown: np.ndarray, file_fps: float, scene_fps: float, first: int) -> list[tuple[float, bool]]:
+    """`visibility_keys` of (F,) `shown` at their scene frames (see `scene_frames`)."""
+    keys = visibility_keys(shown)
+    frames = scene_frames(np.array([k for k, _ in keys], dtype=np.int64), file_fps, scene_fps, first)
+    return [(float(f), hidden) for f, (_, hidden) in zip(frames, keys, strict=True)]

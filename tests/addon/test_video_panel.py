@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import rig_builders
 from make_test_video import cached_test_video
 from scene_checks import scene_snapshot
 from video_samples import two_people_video
@@ -29,18 +30,18 @@ def two_people(tmp_path_factory) -> Path:
     return two_people_video(tmp_path_factory.mktemp("two") / "two_people.avi", np.array(frames))
 
 
-def _pose_keys(keyframes, obj) -> list[int]:
+def _pose_keys(keyframes, obj) -> list[float]:
     """The frames keyed on the armature's bones (every bone curve keys the same frames)."""
     frames = {tuple(keyframes.keys(f)[:, 0]) for f in keyframes.object_fcurves(obj) if f.data_path.startswith("pose")}
     frames.discard((1.0,))  # a constant channel: one held key
     assert len(frames) == 1, "every moving channel keys the same frames"
-    return [int(f) for f in frames.pop()]
+    return [float(f) for f in frames.pop()]
 
 
 def test_a_scan_lists_the_tracks_the_lift_uses_with_thumbnails_and_a_preview(blender, scene, two_people, tmp_path):
     bpy = blender.bpy
     settings = scene.poselift
-    settings.video = str(two_people)
+    settings.video, settings.use_height = str(two_people), True  # a lift option the scan does not take
     before = scene_snapshot(bpy)
     assert bpy.ops.poselift.scan_video() == {"FINISHED"}
     assert scene_snapshot(bpy) == before, "a scan changes nothing in the scene"
@@ -94,7 +95,52 @@ def test_a_video_lift_leaves_an_animated_scenes_timing_alone(blender, scene, two
     assert bpy.ops.poselift.lift_video() == {"FINISHED"}
     assert (scene.render.fps, scene.render.fps_base, scene.frame_start, scene.frame_end) == (24, 1.0, 101, 400)
     keyframes = blender.module("addon.keyframes")
-    assert _pose_keys(keyframes, bpy.context.view_layer.objects.active)[0] == 101, "the video starts at frame_start"
+    keys = _pose_keys(keyframes, bpy.context.view_layer.objects.active)
+    assert keys[0] == 101, "the video starts at frame_start"
+    np.testing.assert_allclose(np.diff(keys), 24 / 30, atol=1e-4, err_msg="30 fps at its own speed in 24 fps")
+
+
+def test_everybody_onto_the_active_rig_makes_a_hidden_when_absent_copy_per_further_person(
+    blender, scene, two_people, asset
+):
+    bpy = blender.bpy
+    rig = rig_builders.mpfb_rig(bpy, asset(rig_builders.MPFB_RIGS["mixamo"]), "hero")
+    settings = scene.poselift
+    settings.video, settings.people, settings.target = str(two_people), "ALL", "ACTIVE"
+    assert bpy.ops.poselift.lift_video() == {"FINISHED"}
+    copies = [o for o in scene.objects if o.type == "ARMATURE" and o != rig]
+    assert len(copies) == 1 and copies[0].name.startswith("hero_track") and copies[0].data == rig.data
+    copy = copies[0]
+    assert rig.animation_data.action is not None and copy.animation_data.action != rig.animation_data.action
+    assert abs(copy.location.x - rig.location.x) > 1.0, "the second person stands beside the first"
+    scene.frame_set(1)
+    assert copy.hide_viewport and not rig.hide_viewport, "the second person enters later: their copy is hidden"
+    scene.frame_set(scene.frame_end - 10)
+    assert not copy.hide_viewport
+
+
+def test_a_failure_while_animating_everybody_removes_what_was_made_and_restores_the_scene(
+    blender, scene, two_people, monkeypatch
+):
+    bpy = blender.bpy
+    lift = blender.module("addon.lift")
+    made = []
+
+    def import_then_fail(*args, **kwargs):
+        if made:
+            raise OSError(28, "No space left on device")
+        made.append(lift.import_pose.__wrapped__(*args, **kwargs))
+        return made[-1]
+
+    import_then_fail.__wrapped__ = lift.import_pose
+    monkeypatch.setattr(lift, "import_pose", import_then_fail)
+    settings = scene.poselift
+    settings.video, settings.people = str(two_people), "ALL"
+    before = scene_snapshot(bpy)
+    with pytest.raises(RuntimeError, match="No space left on device"):
+        bpy.ops.poselift.lift_video()
+    assert made, "the first person was made before the failure"
+    assert scene_snapshot(bpy) == before
 
 
 def test_chosen_people_need_a_scan_with_the_same_settings(blender, scene, two_people):

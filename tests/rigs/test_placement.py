@@ -5,7 +5,16 @@ import numpy as np
 from pose_samples import walking_sequence
 
 from poselift.core.skeleton import POSELIFT
-from poselift.rigs.placement import Settling, group_offsets, present, settled, start_point, visibility_keys
+from poselift.rigs.placement import (
+    Settling,
+    group_offsets,
+    present,
+    scene_frames,
+    settled,
+    slot_tracks,
+    start_point,
+    visibility_keys,
+)
 
 NAMES = POSELIFT.joints
 PELVIS = NAMES.index("pelvis")
@@ -69,3 +78,13 @@ def test_visibility_keys_show_exactly_the_frames_with_the_person():
         state.append(held[f] if held[f] is not None else state[-1])
     assert [not hidden for hidden in state] == shown.tolist()
     assert visibility_keys(np.ones(5, bool)) == []
+
+
+def test_a_file_plays_at_its_own_speed_in_a_scene_of_another_rate():
+    np.testing.assert_allclose(scene_frames(np.arange(4), 30.0, 24.0, 101), [101, 101.8, 102.6, 103.4])
+    np.testing.assert_array_equal(scene_frames(np.array([0, 2]), 30.0, 30.0, 1), [1, 3])
+
+
+def test_each_slot_is_named_by_its_track():
+    ids = np.array([[-1, 4, -1], [0, 4, -1], [0, -1, -1]])
+    assert slot_tracks(ids) == [0, 4, 2]
