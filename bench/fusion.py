@@ -171,7 +171,7 @@ def main() -> None:
     ]  # fmt: skip
     start = time.perf_counter()
     for setting in settings:
-        rows[f"default {setting.label}"] = scores(Lifter(**setting.keywords)) | {"setting": setting}
+        rows[f"default {setting.label}"] = scores(Lifter(lifter="fit", **setting.keywords)) | {"setting": setting}
     seconds = time.perf_counter() - start
     lifted_rows = {k: v for k, v in rows.items() if "setting" in v}
     most_ok = max(v["photo_ok"] for v in lifted_rows.values() if v["setting"].stages == 1)
@@ -182,7 +182,7 @@ def main() -> None:
     chosen = lifted_rows[chosen_key]["setting"]
     if (authors := authors_model_path()) is not None:
         for setting in (settings[0], chosen):
-            rows[f"authors {setting.label}"] = scores(Lifter(authors, **setting.keywords))
+            rows[f"authors {setting.label}"] = scores(Lifter(authors, lifter="fit", **setting.keywords))
 
     print(f"BlazePose full: {len(frames)} test-video frames (exact truth), {len(on_photos.image_index)} people in "
           f"{len(PHOTOS)} photos ({int(near.sum())} matched to heavy's); {len(settings)} settings, {seconds:.0f} s")

@@ -38,7 +38,7 @@ def run_pipeline(video: Path, model: str, threads: int) -> None:
     from poselift.core.video.video_poses import track_video
 
     torch.set_num_threads(threads)
-    tracker, lifter = PoseTracker(PoseEstimator(variant=model)), Lifter()
+    tracker, lifter = PoseTracker(PoseEstimator(variant=model)), Lifter(lifter="fit")
     start = time.perf_counter()
     track_video(VideoFrames(probe_video(video)), tracker, lifter)
     print(time.perf_counter() - start)

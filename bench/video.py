@@ -95,7 +95,7 @@ def run_video(video: Path, out: Path, threads: int, repeat: int) -> None:
     torch.set_num_threads(threads)
     began = time.perf_counter()
     estimator = PoseEstimator(variant=DEFAULT_VARIANT)
-    tracker, lifter = PoseTracker(estimator), Lifter()  # the lifter on the people's device
+    tracker, lifter = PoseTracker(estimator), Lifter(lifter="fit")  # the fit: the cascade learned this clip
     loaded = time.perf_counter()
     info = probe_video(video)
     stream = RepeatedFrames(info, repeat)

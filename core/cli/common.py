@@ -32,7 +32,7 @@ def check_output(path: Path) -> None:
 
 
 def add_model_options(parser: argparse.ArgumentParser, progress: str) -> None:
-    """--model, --device, --half, --stages, --height, --prior, and --progress (default `progress`)."""
+    """--model, --device, --half, --stages, --height, --lifter, --prior, and --progress (default `progress`)."""
     parser.add_argument("--model", choices=tuple(LANDMARK_FILES), default=DEFAULT_VARIANT,
                         help=f"BlazePose landmark network (default {DEFAULT_VARIANT})")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="where the networks run (default: cuda if present)")
@@ -42,6 +42,9 @@ def add_model_options(parser: argparse.ArgumentParser, progress: str) -> None:
                         help="stages of the 2D-3D loop (1: one fit on the network's 2D; default: the lifter's)")
     parser.add_argument("--height", type=float, metavar="METRES",
                         help="stature every person is scaled to, in metres (default: a human average)")
+    parser.add_argument("--lifter", choices=("fit", "cascade", "combined"),
+                        help="2D to 3D: the prior's fit in the 2D-3D loop, the learned cascade, or both combined "
+                             "(default: combined)")  # fmt: skip
     parser.add_argument("--prior", type=Path, metavar="FILE",
                         help="3D pose prior: our .npz or the authors' .mat (default: the shipped prior)")
     parser.add_argument("--progress", choices=("bar", "json", "quiet"), default=progress,
@@ -65,14 +68,16 @@ def check_model_options(args: argparse.Namespace) -> None:
 def build_lifter(args: argparse.Namespace, device=None):
     """The `lifting.Lifter` the options ask for (the prior file read now), on `device` (None: the people's)."""
     try:
+        from ..lift.cascade import CascadeFileError
         from ..lift.lifting import Lifter
         from ..lift.ppca import ModelFileError
     except ImportError as e:
         raise CommandError(f"poselift {args.command} needs torch in this Python ({sys.executable}): {e}.") from None
-    options = {k: v for k, v in (("stages", args.stages), ("height", args.height)) if v is not None}
+    options = {k: v for k, v in (("stages", args.stages), ("height", args.height), ("lifter", args.lifter))
+               if v is not None}  # fmt: skip
     try:
         return Lifter(args.prior, device=device, **options)
-    except ModelFileError as e:
+    except (ModelFileError, CascadeFileError) as e:
         raise CommandError(str(e)) from None
 
 

@@ -26,6 +26,10 @@ weight in every stage's fit, so a joint under `fit`'s `min_weight` is not seen, 
 Joints the prior does not model (the hand points; heels and toes for a 17-joint prior such as the authors') hang
 from their nearest modelled ancestor by the offset BlazePose's world landmarks give them, scaled by the ratio of
 the lifted stature to the world landmarks' own.
+
+The learned lifter (`cascade.py`, EvoSkeleton's cascade trained on our BlazePose's 2D of rendered people) can take
+the fit's place ("cascade") or join it after the loop ("combined": the fit's pose turned onto the cascade's about
+the vertical and averaged with it); the cascade always reads the network's own 2D, as it was trained to.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ import torch
 
 from .. import skeleton
 from ..nets.roi import invert_affine, transform_points
-from . import belief_maps, fit, priors
+from . import belief_maps, cascade, fit, priors
 from .ppca import MixturePPCA
 
 if TYPE_CHECKING:
@@ -58,6 +62,11 @@ RENDER_SIGMA = 2.5  # belief-map pixels (a 64-px map spans BlazePose's 256-px cr
 READ_NEAR = "projection"  # a fused map is re-read near the fitted pose's projection ("projection") or the landmark
 READ_RADIUS = 4  # belief-map pixels: the re-read window, 9 x 9 as the one MediaPipe refines landmarks in
 MIN_PEAK = 0.05  # a fused map weaker than this in the window (off the crop, nothing seen) keeps the landmark
+LIFTERS = ("fit", "cascade", "combined")
+# Chosen on data by `python bench/lift_renders.py` (renders the cascade never saw, through our own BlazePose): the
+# default lifter, and in "combined" the pose's share taken from the cascade (the rest from the fit, turned onto it).
+DEFAULT_LIFTER = "combined"
+CASCADE_SHARE = 0.9
 
 POSELIFT = skeleton.POSELIFT
 _FROM_BLAZEPOSE = skeleton.mapping(skeleton.BLAZEPOSE_33, POSELIFT)
@@ -86,7 +95,11 @@ class Lifter:
     one) or a `MixturePPCA`. `stages` >= 1 (1: one fit on the network's 2D). `height`: the stature in metres each
     pose is scaled to. `device`: where the loop runs (default: the people's device). `fusion_weight` (the
     network's share), `sigma` and `radius` (belief-map pixels) and `read_near` ("projection" or "landmark") default
-    to the values chosen by bench/fusion.py.
+    to the values chosen by bench/fusion.py. `lifter`: "fit" (the loop above), "cascade" (EvoSkeleton's learned
+    lifter, cascade.py, on the network's 2D alone) or "combined" (the loop, then its pose turned onto the
+    cascade's about the vertical and averaged with it, `cascade_share` the cascade's part, scaled back to the
+    stature; where only one of them can lift a person, that one's pose); `cascade_weights`: the cascade's weights
+    (a name of cascade.WEIGHTS or a file; cascade.CascadeFileError names a bad one).
     """
 
     def __init__(
@@ -100,6 +113,9 @@ class Lifter:
         sigma: float = RENDER_SIGMA,
         radius: float = READ_RADIUS,
         read_near: str = READ_NEAR,
+        lifter: str = DEFAULT_LIFTER,
+        cascade_weights: str | os.PathLike = "default",
+        cascade_share: float = CASCADE_SHARE,
     ):
         if stages < 1:
             raise ValueError(f"the loop needs at least 1 stage, not {stages}")
@@ -108,6 +124,14 @@ class Lifter:
                              f"{sigma}, {radius}")
         if read_near not in ("landmark", "projection"):
             raise ValueError(f"read_near must be 'landmark' or 'projection', not {read_near!r}")
+        if lifter not in LIFTERS:
+            raise ValueError(f"lifter must be one of {', '.join(LIFTERS)}, not {lifter!r}")
+        if not 0.0 <= cascade_share <= 1.0:
+            raise ValueError(f"the cascade's share must be in [0, 1], not {cascade_share}")
+        self.lifter, self.cascade_share = lifter, cascade_share
+        self.cascade_weights = str(cascade_weights)
+        if lifter != "fit":
+            _cascade(self.cascade_weights, torch.device("cpu"))  # a bad weights file is refused now
         self.model = prior if isinstance(prior, MixturePPCA) else priors.load_prior(prior)
         self.prior_name = _prior_name(prior, self.model)
         self.stages, self.height, self.fusion_weight, self.sigma = stages, height, fusion_weight, sigma
@@ -121,35 +145,75 @@ class Lifter:
 
     @property
     def description(self) -> str:
-        """What the pose file's metadata says the 3D came from: "lifted: <prior>, <N> stage(s)"."""
-        return f"lifted: {self.prior_name}, {self.stages} stage{'s' if self.stages > 1 else ''}"
+        """What the pose file's metadata says the 3D came from: "lifted: <prior>, <N> stage(s)", "lifted: cascade"
+        or "lifted: <prior>, <N> stage(s) combined with the cascade"."""
+        fitted = f"{self.prior_name}, {self.stages} stage{'s' if self.stages > 1 else ''}"
+        return {"fit": f"lifted: {fitted}", "cascade": "lifted: cascade",
+                "combined": f"lifted: {fitted} combined with the cascade"}[self.lifter]  # fmt: skip
 
     @torch.no_grad()
     def lift(self, people: People2D, height: float | np.ndarray | None = None) -> Lifted:
         """Every person of `people` in 3D; `height` in metres (a scalar or (N,); None: the lifter's)."""
         device = self.device or people.keypoints.device
         landmarks = people.keypoints.to(device, torch.float32)  # (N, 33, 2) image px
-        heatmaps = people.heatmaps[:, : landmarks.shape[1]].to(device)
         points = _to_poselift(landmarks)
         confidence = _to_poselift_confidence(people.confidence.to(device, torch.float32))
         confidence = torch.where(torch.isfinite(points).all(-1), torch.nan_to_num(confidence).clamp(0, 1), 0.0)
-        weights = confidence[:, self._modelled]
         height = torch.as_tensor(self.height if height is None else height, device=device, dtype=torch.float64)
+        world = people.world.to(device, torch.float32)
+        if self.lifter == "cascade":
+            return self._finish(points, points, confidence, height, None, world)
+        network_points, weights = points, confidence[:, self._modelled]
+        heatmaps = people.heatmaps[:, : landmarks.shape[1]].to(device)
         to_map = invert_affine(people.heatmap_to_image.to(device, torch.float32))
-
         result = self._fit(points, weights, height)
         for _ in range(1, self.stages):
             landmarks = self._fuse(landmarks, heatmaps, to_map, people.heatmap_to_image.to(device), result)
             points = _to_poselift(landmarks)
             result = self._fit(points, weights, height)
-        joints3d = self._place(result.joints3d.float(), people.world.to(device, torch.float32))
-        joints2d = _fill(points, result.joints2d.float(), self._modelled)
+        return self._finish(points, network_points, confidence, height, result, world)
+
+    @torch.no_grad()
+    def lift_points(self, points: np.ndarray | torch.Tensor, confidence: np.ndarray | torch.Tensor,
+                    height: float | np.ndarray | None = None, world: torch.Tensor | None = None) -> Lifted:
+        """One stage on given 2D: (N, 27, 2) pixels (NaN: not seen) and (N, 27) confidences on POSELIFT, with
+        `world` (N, 33, 3) BlazePose world landmarks to hang the joints the lifter does not model from (None:
+        they hang at their ancestor)."""
+        device = self.device or torch.device("cpu")
+        points = torch.as_tensor(points, device=device, dtype=torch.float32)
+        confidence = torch.as_tensor(confidence, device=device, dtype=torch.float32)
+        confidence = torch.where(torch.isfinite(points).all(-1), torch.nan_to_num(confidence).clamp(0, 1), 0.0)
+        height = torch.as_tensor(self.height if height is None else height, device=device, dtype=torch.float64)
+        result = self._fit(points, confidence[:, self._modelled], height) if self.lifter != "cascade" else None
+        return self._finish(points, points, confidence, height, result, world)
+
+    def _finish(self, points, network_points, confidence, height, result: fit.UprightFit | None, world) -> Lifted:
+        """The Lifted people from the last stage's 2D `points` and fit (None: the cascade alone); the cascade reads
+        the network's own 2D, `network_points`, as it was trained to."""
+        modelled = result.joints3d.float() if result is not None else None
+        ok = result.ok if result is not None else None
+        if self.lifter != "fit":
+            model = _cascade(self.cascade_weights, points.device)
+            learned = cascade.lift_batch(model, network_points, confidence, height=height.float())
+            mine = _at_stature(learned.joints3d[:, self._modelled], height)
+            if result is None:
+                modelled, ok = mine, learned.ok
+            else:
+                blend = self.cascade_share * mine + (1 - self.cascade_share) * _turned_onto(modelled, mine)
+                both = (result.ok & learned.ok)[:, None, None]
+                modelled = torch.where(both, _at_stature(blend, height), torch.where(result.ok[:, None, None],
+                                                                                    modelled, mine))  # fmt: skip
+                ok = result.ok | learned.ok
+        joints3d = self._place(modelled, world)
+        projected = result.joints2d.float() if self.lifter == "fit" else _projection(modelled, points, confidence,
+                                                                                     self._modelled)  # fmt: skip
+        joints2d = _fill(points, projected, self._modelled)
         return Lifted(
             joints3d=_stand_on_floor(joints3d).cpu().numpy(),
             joints2d=joints2d.cpu().numpy(),
             confidence=confidence.cpu().numpy(),
-            yaw=result.yaw.float().cpu().numpy(),
-            ok=result.ok.cpu().numpy(),
+            yaw=(result.yaw.float() if self.lifter == "fit" else _facing(joints3d)).cpu().numpy(),
+            ok=ok.cpu().numpy(),
         )
 
     def _fit(self, points: torch.Tensor, weights: torch.Tensor, height: torch.Tensor) -> fit.UprightFit:
@@ -170,18 +234,66 @@ class Lifter:
         out[:, index] = torch.where(take[..., None], transform_points(to_image, read), landmarks[:, index])
         return out
 
-    def _place(self, modelled: torch.Tensor, world: torch.Tensor) -> torch.Tensor:
-        """(N, 27, 3) metres: the fit's (N, J, 3) joints in their slots, the others hung from their ancestor by
-        the world landmarks' offset, scaled to the lifted stature."""
+    def _place(self, modelled: torch.Tensor, world: torch.Tensor | None) -> torch.Tensor:
+        """(N, 27, 3) metres: the lifted (N, J, 3) joints in their slots, the others hung from their ancestor by
+        the world landmarks' offset, scaled to the lifted stature (at their ancestor without world landmarks)."""
         joints = modelled.new_zeros(len(modelled), len(POSELIFT), 3)
         joints[:, self._modelled] = modelled
         if self._hanging:
+            if world is None:
+                world = modelled.new_zeros(len(modelled), len(skeleton.BLAZEPOSE_33), 3)
             world = torch.nan_to_num(_to_poselift(_world_to_pose_frame(world)))
             scale = skeleton.stature(modelled[:, :17]) / skeleton.stature(world[:, :17]).clamp_min(1e-6)
             child, ancestor = (list(t) for t in zip(*self._hanging, strict=True))
             offset = world[:, child] - world[:, ancestor]
             joints[:, child] = joints[:, ancestor] + scale[:, None, None] * offset
         return joints
+
+
+@functools.lru_cache(maxsize=4)
+def _cascade(weights: str, device: torch.device) -> cascade.CascadeLifter:
+    """The cascade's model on `device`, read once per process and device (a worker lifts many photos, each command
+    builds a Lifter); shared, so never moved or changed."""
+    return cascade.cascade_lifter(weights, device=device)
+
+
+def _at_stature(poses: torch.Tensor, height: torch.Tensor) -> torch.Tensor:
+    """(N, J, 3) poses (first 17 joints H36M_17's, pelvis at the origin) scaled to `height` metres ((N,) or a
+    scalar): the cascade's stature is only about the one it was asked for, and an average of two poses is shorter."""
+    return poses * (height.float() / skeleton.stature(poses).clamp_min(1e-6))[..., None, None]
+
+
+def _turned_onto(pose: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(N, J, 3) `pose` turned about the vertical (through the origin, its pelvis) to lie best on (N, J, 3)
+    `target` in the least-squares sense: the fit's pose in the cascade's facing, so the two can be averaged."""
+    cross = (pose[..., 0] * target[..., 1] - pose[..., 1] * target[..., 0]).sum(-1)
+    dot = (pose[..., 0] * target[..., 0] + pose[..., 1] * target[..., 1]).sum(-1)
+    angle = torch.atan2(cross, dot)
+    c, s = torch.cos(angle)[:, None], torch.sin(angle)[:, None]
+    x, y, z = pose.unbind(-1)
+    return torch.stack([c * x - s * y, s * x + c * y, z], -1)
+
+
+def _projection(modelled: torch.Tensor, points: torch.Tensor, confidence: torch.Tensor,
+                index: list[int]) -> torch.Tensor:  # fmt: skip
+    """(N, J, 2) pixels: the (N, J, 3) lifted joints seen by the orthographic camera (scale, translation) that
+    best fits the (N, 27, 2) points the lifter was given, weighted by confidence; image y down."""
+    seen = confidence[:, index] * torch.isfinite(points[:, index]).all(-1)
+    target = torch.nan_to_num(points[:, index])
+    flat = torch.stack([modelled[..., 0], -modelled[..., 2]], -1)  # (N, J, 2): X right, image y down
+    total = seen.sum(-1, keepdim=True).clamp_min(1e-9)
+    mean_flat = (seen[..., None] * flat).sum(1) / total
+    mean_target = (seen[..., None] * target).sum(1) / total
+    a, b = flat - mean_flat[:, None], target - mean_target[:, None]
+    scale = (seen[..., None] * a * b).sum((1, 2)) / (seen[..., None] * a * a).sum((1, 2)).clamp_min(1e-9)
+    return scale[:, None, None] * a + mean_target[:, None]
+
+
+def _facing(joints: torch.Tensor) -> torch.Tensor:
+    """(N,) radians: the turn about +Z from facing +Y of (N, 27, 3) poses, read from their hips (as
+    fit.UprightFit.yaw: 0 facing away from the camera)."""
+    across = joints[:, POSELIFT.index("left_hip")] - joints[:, POSELIFT.index("right_hip")]
+    return torch.atan2(-across[:, 1], -across[:, 0])
 
 
 def world_landmarks(people: People2D) -> np.ndarray:

@@ -30,7 +30,8 @@ def test_the_zip_holds_the_manifest_the_root_package_the_python_files_the_prior_
     with zipfile.ZipFile(extension_zip) as z:
         names = set(z.namelist())
     sources = [path for package in ("addon", "core", "engine", "rigs") for path in (REPO / package).rglob("*.py")]
-    expected = {"blender_manifest.toml", "__init__.py", "core/lift/data/default_prior.npz", "engine/requirements.txt"}
+    expected = {"blender_manifest.toml", "__init__.py", "core/lift/data/default_prior.npz",
+                "core/lift/data/cascade_lifter.npz", "engine/requirements.txt"}
     assert names == expected | {path.relative_to(REPO).as_posix() for path in sources}
 
 

@@ -80,8 +80,8 @@ def test_mocap_retargeted_onto_the_rig_points_every_limb_along_the_source_and_ke
     bpy = blender.bpy
     case = RIGS[rig]
     obj = _build(bpy, asset, case)
-    for name, (pose, path) in sources.items():
-        assert bpy.ops.poselift.retarget_pose(filepath=str(path)) == {"FINISHED"}
+    for name, (pose, path) in sources.items():  # each source on the scene's frames 1..F (the rig is animated after one)
+        assert bpy.ops.poselift.retarget_pose(filepath=str(path), match_scene=True) == {"FINISHED"}
         bones = blender.module("addon.bone_mapping").best_match(obj).bones
         assert blender.module("addon.bone_mapping").best_match(obj).preset.name == case.preset
         measures = measure(bpy, obj, pose, bones, {role: bone for role, bone in case.twist_markers})

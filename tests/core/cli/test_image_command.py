@@ -69,11 +69,15 @@ def test_the_json_mirror_and_a_heavy_model_work_too(asset, tmp_path):
     assert pose.frames == 1 and pose.image_size == (548, 342) and pose.source == "messi5.jpg"
 
 
-def test_stages_height_and_the_prior_are_options(asset, tmp_path):
+def test_stages_height_the_lifter_and_the_prior_are_options(asset, tmp_path):
     prior = shutil.copy(DEFAULT_PRIOR, tmp_path / "mine.npz")
     out = tmp_path / "messi.npz"
+    run = _poselift("image", asset("messi5.jpg"), "-o", tmp_path / "learned.npz", "--model", "lite", "--lifter",
+                    "cascade")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert read_pose_file(tmp_path / "learned.npz").metadata["joints3d"] == "lifted: cascade"
     run = _poselift("image", asset("messi5.jpg"), "-o", out, "--model", "lite", "--stages", "1", "--height", "1.9",
-                    "--prior", prior)  # fmt: skip
+                    "--prior", prior, "--lifter", "fit")  # fmt: skip
     assert run.returncode == 0, run.stderr
     pose = read_pose_file(out)
     assert pose.metadata["joints3d"] == "lifted: mine.npz, 1 stage"
@@ -89,7 +93,9 @@ def test_the_authors_released_prior_is_an_option(asset, tmp_path, authors_model_
     out = tmp_path / "messi.npz"
     run = _poselift("image", asset("messi5.jpg"), "-o", out, "--model", "lite", "--prior", authors_model_path)
     assert run.returncode == 0, run.stderr
-    assert read_pose_file(out).metadata["joints3d"] == f"lifted: {authors_model_path.name}, 2 stages"
+    assert read_pose_file(out).metadata["joints3d"] == (
+        f"lifted: {authors_model_path.name}, 2 stages combined with the cascade"
+    )
 
 
 def _fails_with_one_sentence(run: subprocess.CompletedProcess, *words: str) -> None:

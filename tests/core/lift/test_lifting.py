@@ -12,7 +12,7 @@ from make_test_video import cached_test_video
 from poselift.core import skeleton
 from poselift.core.formats.posefile import read_pose_file
 from poselift.core.lift import fit, priors
-from poselift.core.lift.lifting import Lifter, world_landmarks
+from poselift.core.lift.lifting import LIFTERS, Lifter, world_landmarks
 from poselift.core.lift.metrics import pa_mpjpe
 from poselift.core.lift.ppca import ModelFileError
 from poselift.core.nets.pose2d import PoseEstimator
@@ -35,7 +35,7 @@ def video():
 
 def test_one_stage_is_the_upright_fit_on_the_networks_2d(video):
     people, _ = video
-    lifted = Lifter(stages=1).lift(people)
+    lifted = Lifter(stages=1, lifter="fit").lift(people)
     model = priors.default_prior()
     to_ours = skeleton.mapping(skeleton.BLAZEPOSE_33, POSELIFT)
     joints2d = to_ours.apply(people.keypoints.numpy())
@@ -71,10 +71,11 @@ def test_more_stages_move_the_2d_by_a_few_pixels_at_most(video):
     assert 0 < moved.mean() < 5 and np.median(moved) < 3, (moved.mean(), np.median(moved))
 
 
-def test_lifted_poses_are_in_the_pose_file_frame_at_the_height_asked_for(video):
+@pytest.mark.parametrize("lifter", LIFTERS)
+def test_lifted_poses_are_in_the_pose_file_frame_at_the_height_asked_for(video, lifter):
     people, _ = video
     heights = np.linspace(1.5, 1.9, len(people.image_index))
-    lifted = Lifter(stages=2).lift(people, height=heights)
+    lifted = Lifter(stages=2, lifter=lifter).lift(people, height=heights)
     n = len(heights)
     assert lifted.joints3d.shape == (n, 27, 3) and lifted.joints2d.shape == (n, 27, 2)
     assert lifted.confidence.shape == (n, 27) and lifted.yaw.shape == (n,) and lifted.ok.shape == (n,)
@@ -103,7 +104,8 @@ def test_the_authors_prior_lifts_all_27_joints_too(video, authors_model_path):
     assert 1000 * pa_mpjpe(lifted.joints3d[:, :H36M], truth.joints3d[:, 0, :H36M].astype(np.float64)) < 75
 
 
-def test_people_who_cannot_be_lifted_get_a_defined_pose_and_ok_false(video):
+@pytest.mark.parametrize("lifter", LIFTERS)
+def test_people_who_cannot_be_lifted_get_a_defined_pose_and_ok_false(video, lifter):
     people, _ = video
     few = people.select(torch.arange(3))
     confidence = few.visibility.clone()
@@ -112,7 +114,7 @@ def test_people_who_cannot_be_lifted_get_a_defined_pose_and_ok_false(video):
     keypoints[1] = float("nan")  # person 1: no 2D at all
     few = few._replace(visibility=confidence, keypoints=keypoints)
     for stages in (1, 3):
-        lifted = Lifter(stages=stages).lift(few)
+        lifted = Lifter(stages=stages, lifter=lifter).lift(few)
         assert lifted.ok.tolist() == [False, False, True]
         for field in (lifted.joints3d, lifted.joints2d, lifted.confidence, lifted.yaw):
             assert np.isfinite(field).all()
@@ -135,3 +137,14 @@ def test_a_bad_prior_file_or_setting_is_refused_with_one_sentence(tmp_path):
         Lifter(stages=0)
     with pytest.raises(ValueError, match="fusion weight"):
         Lifter(fusion_weight=1.5)
+    with pytest.raises(ValueError, match="lifter must be one of fit, cascade, combined"):
+        Lifter(lifter="magic")
+
+
+@pytest.mark.parametrize("lifter", ["cascade", "combined"])
+def test_the_learned_lifters_beat_the_world_landmarks_on_the_rendered_video(video, lifter):
+    people, truth = video
+    lifted = Lifter(lifter=lifter).lift(people)
+    gt3d = truth.joints3d[:, 0].astype(np.float64)
+    error = 1000 * pa_mpjpe(lifted.joints3d[:, :H36M], gt3d[:, :H36M])
+    assert lifted.ok.all() and error < 1000 * pa_mpjpe(world_landmarks(people)[:, :H36M], gt3d[:, :H36M]), error
