@@ -73,16 +73,24 @@ class POSELIFT_PT_image(_SidebarPanel, bpy.types.Panel):
         layout.operator(POSELIFT_OT_lift_image.bl_idname, icon="ARMATURE_DATA")
 
 
-class POSELIFT_PT_image_options(_SidebarPanel, bpy.types.Panel):
-    bl_idname = "POSELIFT_PT_image_options"
+class _OptionsPanel(_SidebarPanel):
+    """A lift's options, under its panel: the networks' first, then `draw_own`'s."""
+
     bl_label = "Options"
-    bl_parent_id = POSELIFT_PT_image.bl_idname
     bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context: bpy.types.Context) -> None:
         layout, s = self.layout, settings(context)
         layout.use_property_split = True
         _draw_network(layout, s)
+        self.draw_own(layout, s)
+
+
+class POSELIFT_PT_image_options(_OptionsPanel, bpy.types.Panel):
+    bl_idname = "POSELIFT_PT_image_options"
+    bl_parent_id = POSELIFT_PT_image.bl_idname
+
+    def draw_own(self, layout: bpy.types.UILayout, s) -> None:
         layout.prop(s, "max_people")
         _draw_result(layout, s, motion=False)
 
@@ -121,16 +129,11 @@ class POSELIFT_PT_video(_SidebarPanel, bpy.types.Panel):
         layout.operator(POSELIFT_OT_lift_video.bl_idname, icon="ACTION")
 
 
-class POSELIFT_PT_video_options(_SidebarPanel, bpy.types.Panel):
+class POSELIFT_PT_video_options(_OptionsPanel, bpy.types.Panel):
     bl_idname = "POSELIFT_PT_video_options"
-    bl_label = "Options"
     bl_parent_id = POSELIFT_PT_video.bl_idname
-    bl_options = {"DEFAULT_CLOSED"}
 
-    def draw(self, context: bpy.types.Context) -> None:
-        layout, s = self.layout, settings(context)
-        layout.use_property_split = True
-        _draw_network(layout, s)
+    def draw_own(self, layout: bpy.types.UILayout, s) -> None:
         layout.prop(s, "smoothing")
         row = layout.row(heading="Focal length")
         row.prop(s, "use_focal", text="")

@@ -42,8 +42,6 @@ from fetch_assets import asset_path  # noqa: E402
 from lift_corpus import cached_corpus, load_corpus  # noqa: E402
 
 H36M = [skeleton.POSELIFT.index(name) for name in skeleton.H36M_17.joints]
-SIDES = [(skeleton.H36M_17.index(f"left_{j}"), skeleton.H36M_17.index(f"right_{j}"))
-         for j in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")]  # fmt: skip
 SHARES = (0.25, 0.5, 0.75, 0.9)  # of the cascade in "combined"; the fit alone is 0, the cascade alone 1
 FRONT_DEG = 45.0
 TIE_MM = 0.5  # a lifter with the prior in it (fit, combined) within this of the least error on "choose" is chosen
@@ -51,20 +49,8 @@ SPLITS = {"choose": ("train", 3000, 1), "eval": ("eval", 600, 0)}  # name: corpu
 PHOTOS = ("messi5.jpg", "basketball1.png", "basketball2.png", "astronaut.png")
 
 
-def swapped(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """(N,) bool: (N, 17, 3) poses nearer (N, 17, 3) truth, after Procrustes, with left and right exchanged."""
-    exchanged = pred.copy()
-    for left, right in SIDES:
-        exchanged[:, [left, right]] = pred[:, [right, left]]
-
-    def error(p: np.ndarray) -> np.ndarray:
-        return np.linalg.norm(metrics.procrustes_align(p, truth) - truth, axis=-1).mean(-1)
-
-    return error(exchanged) < error(pred)
-
-
 def scores(pred: np.ndarray, truth: np.ndarray, front: np.ndarray) -> dict[str, float]:
-    swaps = swapped(pred, truth)
+    swaps = metrics.left_right_swapped(pred, truth, skeleton.H36M_17.mirror)
     return {"pa_mpjpe_mm": 1000 * metrics.pa_mpjpe(pred, truth), "swaps": float(swaps.mean()),
             "swaps_front": float(swaps[front].mean())}  # fmt: skip
 

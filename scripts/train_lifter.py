@@ -51,7 +51,7 @@ from cameras import random_cameras  # noqa: E402
 from dev_clips import clip_poses  # noqa: E402
 
 from poselift.core.lift import cascade, fit, metrics, priors  # noqa: E402
-from poselift.core.skeleton import BODY, stature  # noqa: E402
+from poselift.core.skeleton import BODY, H36M_17, stature  # noqa: E402
 from poselift.core.synth.evolution import EvolutionConfig, evolve  # noqa: E402
 
 TRAIN_CLIPS = ("test_mocapbank.bvh", "test_freebvh.bvh")
@@ -386,7 +386,8 @@ def evaluate(model: cascade.CascadeLifter, sets: dict[str, Views], run_fit: bool
             row[method] = pa_mm(pose, v.truth)
             if "view_yaw" in v.extra:  # left and right exchanged in 3D, on views within 45 deg of the front
                 front = np.abs(v.extra["view_yaw"]) < np.radians(45)
-                row[f"{method}_front_swapped"] = float(swapped_3d(pose, v.truth)[front].mean())
+                row[f"{method}_front_swapped"] = float(metrics.left_right_swapped(pose[:, :H36M], v.truth[:, :H36M],
+                                                                                  H36M_17.mirror)[front].mean())
         results[name] = {k: round(x, 3) if isinstance(x, float) else x for k, x in row.items()}
     methods = ("cascade", "fit", "blazepose_world")
     log(f"PA-MPJPE (mm, 17 joints) and [left/right exchanged on front views]\n{'views':46s} {'n':>5s} "
@@ -396,14 +397,6 @@ def evaluate(model: cascade.CascadeLifter, sets: dict[str, Views], run_fit: bool
                  else " " * 8) if m in row else f"{'-':>15s}" for m in methods]  # fmt: skip
         log(f"{name:46s} {row['views']:5d} " + " ".join(f"{c:>22s}" for c in cells))
     return results
-
-
-def swapped_3d(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """(N,) whether (N, 21, 3) poses align (Procrustes) better to the truth with left and right exchanged."""
-    own = metrics.joint_errors(metrics.procrustes_align(pred[:, :H36M], truth[:, :H36M]), truth[:, :H36M]).mean(1)
-    mirrored = pred[:, MIRROR][:, :H36M]
-    other = metrics.joint_errors(metrics.procrustes_align(mirrored, truth[:, :H36M]), truth[:, :H36M]).mean(1)
-    return other < own
 
 
 def evaluation_sets(args, corpus_eval: Views | None) -> dict[str, Views]:

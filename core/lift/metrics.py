@@ -60,3 +60,11 @@ def scaled_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
     """Mean per-joint position error of (..., J, 3) root-relative poses after the prediction's scale alone is
     fitted (N-MPJPE): errors of orientation and depth count, the size the fit cannot see does not."""
     return mpjpe(scale_align(pred, gt), gt)
+
+
+def left_right_swapped(pred: np.ndarray, gt: np.ndarray, mirror: tuple[int, ...]) -> np.ndarray:
+    """(...,) True where (..., J, 3) predictions lie nearer (..., J, 3) ground truth, after Procrustes alignment,
+    with their left and right exchanged (`mirror`: each joint's other-side twin, e.g. a JointSet's mirror)."""
+    own = joint_errors(procrustes_align(pred, gt), gt).mean(axis=-1)
+    exchanged = joint_errors(procrustes_align(np.asarray(pred)[..., list(mirror), :], gt), gt).mean(axis=-1)
+    return exchanged < own

@@ -87,8 +87,12 @@ def draw_panel(bpy, panel_class, context) -> Drawn:
     if hasattr(panel_class, "poll") and not panel_class.poll(context):
         return Drawn()
 
-    class Panel:
+    class Panel:  # the panel's own methods, bound to this stand-in for the Blender instance
         layout = RecordingLayout(bpy)
+
+        def __getattr__(self, name: str):
+            found = getattr(panel_class, name)
+            return found.__get__(self) if hasattr(found, "__get__") else found
 
     panel = Panel()
     panel_class.draw(panel, context)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from poselift.core.lift.metrics import joint_errors, mpjpe, pa_mpjpe, procrustes_align, scale_align, scaled_mpjpe
+from poselift.core.lift.metrics import (
+    joint_errors,
+    left_right_swapped,
+    mpjpe,
+    pa_mpjpe,
+    procrustes_align,
+    scale_align,
+    scaled_mpjpe,
+)
 
 
 def rotation(axis: np.ndarray, angle: float) -> np.ndarray:
@@ -99,3 +107,13 @@ def test_scale_align_scales_each_pose_of_a_batch_on_its_own(pose):
     np.testing.assert_allclose(scale_align(pred, truth), truth, atol=1e-12)
     with pytest.raises(ValueError, match="poses must both be"):
         scaled_mpjpe(np.zeros((17, 3)), np.zeros((16, 3)))
+
+
+def test_a_pose_with_its_legs_exchanged_is_found_swapped_and_the_pose_itself_is_not():
+    from poselift.core.skeleton import H36M_17
+
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=(4, 17, 3))
+    exchanged = truth[:, list(H36M_17.mirror)] + rng.normal(scale=0.01, size=(4, 17, 3))
+    assert left_right_swapped(exchanged, truth, H36M_17.mirror).all()
+    assert not left_right_swapped(truth + 0.01, truth, H36M_17.mirror).any()
