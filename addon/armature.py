@@ -25,7 +25,7 @@ def create_armature(context: bpy.types.Context, name: str, rig: JointArmature) -
         for pose_bone in obj.pose.bones:
             pose_bone.rotation_mode = "QUATERNION"
     except BaseException:
-        remove_armature(obj)
+        remove_made([obj])
         raise
     return obj
 
@@ -56,12 +56,17 @@ def _linked_copy(obj: bpy.types.Object, name: str) -> bpy.types.Object:
     return twin
 
 
-def remove_armature(obj: bpy.types.Object) -> None:
-    """Remove an armature object made by `create_armature` and its armature data."""
-    data = obj.data
-    bpy.data.objects.remove(obj)
-    if data is not None and data.users == 0:
-        bpy.data.armatures.remove(data)
+def remove_made(objects: list[bpy.types.Object]) -> None:
+    """Remove objects a lift or an import made, last made first, with their actions and armatures that nothing
+    else uses (a rig copy's armature is its rig's, and stays)."""
+    for obj in reversed(objects):
+        action = obj.animation_data.action if obj.animation_data else None
+        data = obj.data
+        bpy.data.objects.remove(obj)
+        if action is not None and action.users == 0:
+            bpy.data.actions.remove(action)
+        if isinstance(data, bpy.types.Armature) and data.users == 0:
+            bpy.data.armatures.remove(data)
 
 
 def _edit_bones(data: bpy.types.Armature, rig: JointArmature) -> None:

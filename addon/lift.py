@@ -260,7 +260,7 @@ def animate(context: bpy.types.Context, posefile: Path, video: Path, rig: str | 
             retarget_pose(context, obj, posefile, 0, match_scene=False, **options.retarget)
             names = [obj.name] + [o.name for o in created if o.type == "ARMATURE"]
     except Exception as e:
-        _remove(created)
+        armature.remove_made(created)
         before.restore(context)
         _unkeep(kept)
         raise LiftError(str(e) if isinstance(e, (PoseImportError, RetargetError, LiftError)) else
@@ -281,18 +281,6 @@ def _existing_rig(name: str) -> bpy.types.Object:
     if obj is None or obj.type != "ARMATURE":
         raise LiftError(f"The armature {name} is gone; nothing was changed.")
     return obj
-
-
-def _remove(objects: list[bpy.types.Object]) -> None:
-    """Remove objects this lift made, with their actions and (unshared) armatures."""
-    for obj in reversed(objects):
-        action = obj.animation_data.action if obj.animation_data else None
-        data = obj.data
-        bpy.data.objects.remove(obj)
-        if action is not None and action.users == 0:
-            bpy.data.actions.remove(action)
-        if isinstance(data, bpy.types.Armature) and data.users == 0:
-            bpy.data.armatures.remove(data)
 
 
 def _keep(posefile: Path, source: Path) -> Path:

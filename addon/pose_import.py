@@ -72,7 +72,7 @@ def import_pose(context: bpy.types.Context, path: str | Path, person: int = 0, *
     except Exception as e:
         raise PoseImportError(f"{path}: cannot build an armature from it ({reason(e)}).") from e
     before = SceneState.capture(context)
-    created: list[bpy.types.ID] = []
+    created: list[bpy.types.Object] = []
     try:
         if match_scene:
             set_timing(context.scene, plan.pose)
@@ -83,19 +83,12 @@ def import_pose(context: bpy.types.Context, path: str | Path, person: int = 0, *
         timing = (plan.pose.fps, scene_fps(context.scene), context.scene.frame_start)
         frames = placement.scene_frames(np.flatnonzero(plan.shown), *timing)
         visibility = placement.scene_visibility(plan.shown, *timing)
-        created.append(keyframes.new_action(obj, name, plan.curves, frames, visibility))
+        keyframes.new_action(obj, name, plan.curves, frames, visibility)
         for other in context.view_layer.objects:
             other.select_set(other == obj)
     except Exception as e:
-        _remove(created)
+        armature.remove_made(created)
         before.restore(context)
         raise PoseImportError(f"{path}: the import failed and was undone ({reason(e)}).") from e
     return obj
 
-
-def _remove(created: list[bpy.types.ID]) -> None:
-    for block in reversed(created):
-        if isinstance(block, bpy.types.Action):
-            bpy.data.actions.remove(block)
-        else:
-            armature.remove_armature(block)
