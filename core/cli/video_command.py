@@ -6,10 +6,12 @@ the run with one sentence naming it. The frames are streamed (memory does not gr
 everybody is tracked and lifted, and the longest track becomes the motion, or the tracks `--track` names: one
 person slot each, in the order named (`all`: every track, by id; a track with no frame to place is then left out,
 said on stderr). `--smoothing S` sets the strength of the temporal model on the poses (1: the chosen one; 0:
-none). With several people, `--bvh OUT.bvh` writes OUT_track<ID>.bvh per person. A damaged file that ends early
-is read as far as it goes, said on stderr. All files are written atomically and together at the end, so an
-interrupted run (Ctrl-C) leaves no partial file. `poselift scan` shares the reading and tracking (`open_range`,
-`tracked_range`), so its tracks are these.
+none). The camera's focal length is --focal-px, else --focal-mm, else the one in the video's own metadata
+(`lens.lens_from_file`: an iPhone's), else a 50 mm full-frame equivalent; the pose file's metadata says which
+("focal_source"). With several people, `--bvh OUT.bvh` writes OUT_track<ID>.bvh per person. A damaged file
+that ends early is read as far as it goes, said on stderr. All files are written atomically and together at the
+end, so an interrupted run (Ctrl-C) leaves no partial file. `poselift scan` shares the reading and tracking
+(`open_range`, `tracked_range`), so its tracks are these.
 """
 
 from __future__ import annotations
@@ -43,9 +45,13 @@ def add_video_command(commands: argparse._SubParsersAction) -> None:
     add_range_options(video)
     lens = video.add_mutually_exclusive_group()
     lens.add_argument("--focal-px", type=float, metavar="F",
-                      help="the camera's focal length in pixels (default: a 50 mm full-frame equivalent)")
+                      help="the camera's focal length in pixels (default: the focal length in the video's own "
+                           "metadata where it has one, else a 50 mm full-frame equivalent)")  # fmt: skip
     lens.add_argument("--focal-mm", type=float, metavar="MM",
                       help="the camera's focal length in mm, 35 mm equivalent (a full-frame sensor 36 mm wide)")
+    video.add_argument("--camera-pitch", type=float, metavar="DEG",
+                       help="how far the camera looks down, degrees (default: found from the people's feet on one "
+                            "floor)")  # fmt: skip
     video.add_argument("--smoothing", type=float, default=1.0, metavar="S",
                        help=f"strength of the temporal smoothing of the poses, {SMOOTHING[0]:g} (none) to "
                             f"{SMOOTHING[1]:g}; larger is smoother (default 1)")  # fmt: skip
@@ -90,15 +96,18 @@ def _run(args: argparse.Namespace) -> int:
     _check_settings(args)
     check_model_options(args)
     info, frames = open_range(args)
+    focal_px, focal_source = _focal(args, info)
     lifter = build_lifter(args)  # on the people's device, the estimator's
     tracked, progress = tracked_range(args, frames, lifter)
     if not tracked.tracks:
         raise CommandError(nobody_found(args.video, tracked.frames, info.size, "so no pose file was written"))
     tracks = choose_tracks(tracked, args.track, str(args.video))
     pose = video_pose_sequence(tracked, tracks, info=info, nominal_fps=info.fps, model=args.model,
-                               lifted_with=lifter.description, height=lifter.height, focal_px=_focal(args, info.size),
+                               lifted_with=lifter.description, height=lifter.height, focal_px=focal_px,
                                start=args.start, end=args.end, smoothing=args.smoothing,
+                               pitch=None if args.camera_pitch is None else math.radians(args.camera_pitch),
                                left_out=_say if args.track == "all" else None)  # fmt: skip
+    pose.metadata["focal_source"] = focal_source
     people = pose.metadata["people"]
     bvhs = _bvh_paths(args.bvh, people)
     files = [(args.output, pose_file_writer(args.output, pose))]
@@ -187,16 +196,28 @@ def _check_settings(args: argparse.Namespace) -> None:
     if args.focal_mm is not None and not (math.isfinite(args.focal_mm) and args.focal_mm > 0):
         raise CommandError(f"poselift video: --focal-mm must be a positive number of millimetres, not "
                            f"{args.focal_mm:g}.")  # fmt: skip
+    if args.camera_pitch is not None and not (math.isfinite(args.camera_pitch) and -90 < args.camera_pitch < 90):
+        raise CommandError(f"poselift video: --camera-pitch must be degrees between -90 and 90 (down), not "
+                           f"{args.camera_pitch:g}.")  # fmt: skip
     if not (math.isfinite(args.smoothing) and SMOOTHING[0] <= args.smoothing <= SMOOTHING[1]):
         raise CommandError(f"poselift video: --smoothing must be between {SMOOTHING[0]:g} (none) and "
                            f"{SMOOTHING[1]:g}, not {args.smoothing:g}.")  # fmt: skip
 
 
-def _focal(args: argparse.Namespace, image_size: tuple[int, int]) -> float | None:
-    """Pixels: the focal length asked for (--focal-px, or --focal-mm on this video's size), else None."""
-    from ..motion.root_motion import focal_pixels
+def _focal(args: argparse.Namespace, info) -> tuple[float | None, str]:
+    """(pixels or None, where they came from): --focal-px, else --focal-mm on the video's size, else the focal
+    length in the video's own metadata (`lens.lens_from_file`), else None, the default lens."""
+    from ..formats.lens import lens_from_file
+    from ..motion.root_motion import LENS_MM, focal_pixels
 
-    return focal_pixels(args.focal_mm, image_size) if args.focal_mm is not None else args.focal_px
+    if args.focal_px is not None:
+        return args.focal_px, "--focal-px"
+    if args.focal_mm is not None:
+        return focal_pixels(args.focal_mm, info.size), "--focal-mm"
+    lens = lens_from_file(info.path)
+    if lens is not None:
+        return focal_pixels(lens.focal_mm, info.size), f"{lens.source}: {lens.focal_mm:g} mm"
+    return None, f"default: {LENS_MM:g} mm full-frame equivalent"
 
 
 def _tracks(text: str) -> tuple[int, ...] | str:

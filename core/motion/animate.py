@@ -2,19 +2,22 @@
 
 `animate_track` runs, in order: spike removal and gap filling (short gaps interpolated, long ones left empty), the
 temporal model (temporal.rts_smooth, chosen on data by bench/video.py; `pose_smoother` sets its strength on the
-poses), one symmetric length per bone, one size per track (the stature asked for), the root trajectory through the
-camera (root_motion.py, smoothed the same way), a floor, foot contacts (low, and still in the picture), the body
-anchored to its planted feet, and foot locking.
+poses), one symmetric length per bone, one size per track (the stature asked for), the camera's pitch (camera.py,
+unless given), the root trajectory through that camera (root_motion.py, smoothed the same way), a floor, foot
+contacts (low, and still in the picture), the body anchored to its planted feet, and foot locking.
 """
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..skeleton import DEFAULT_HEIGHT, H36M_17, POSELIFT, stature
+from . import camera as cameras
 from . import contacts as feet
 from . import root_motion, temporal
 
@@ -30,24 +33,56 @@ regrowing from the root moves the joints as little as it can. Picked on the rend
 FLOOR_PERCENTILE = 50.0
 """The floor is the median height of the lowest foot point: the lifted feet are noisy in both directions (a low
 percentile would sink the floor under the noise), and a foot is down in most frames of most motion."""
+HOLD_HEIGHT_M = 0.3
+"""Metres: a foot this near the floor, the person placed through the camera by the picture alone, is taken as
+standing on it, and the floor then holds the body up: through a camera looking down, a person's depth and height
+above the floor trade against each other, and the floor settles both. The height widens to HOLD_SPREADS robust
+deviations of the track's lowest foot point from the floor where the picture places the person that badly (a small
+person, a steep camera); a clean track keeps its jumps higher than this."""
+HOLD_SPREADS = 4.0
+HOLD_ROUNDS = 3  # placements held by the feet found planted in the one before
 PELVIS = POSELIFT.index("pelvis")
+_FOOT_POINTS = [[POSELIFT.index(f"{side}_{part}") for part in ("ankle", "heel", "toe")] for side in feet.SIDES]
 Smoother = Callable[[np.ndarray, float], np.ndarray]  # (F, J, 3) track and fps -> the smoothed track
 _H36M = [POSELIFT.index(name) for name in H36M_17.joints]
 
 
 @dataclass(frozen=True)
 class Motion:
-    """One track over F frames, in the pose file's frame: X image right, Y away from the camera, Z up, metres,
-    the floor at Z = 0 and the camera above the origin (X = Y = 0)."""
+    """One track over F frames, in the pose file's frame: X image right, Y away from the camera along the floor, Z
+    up, metres, the floor at Z = 0 and the camera above the origin (X = Y = 0) at `camera.height`."""
 
     joints3d: np.ndarray  # (F, 27, 3) float32, skeleton.POSELIFT joints with the root trajectory; NaN where missing
     root: np.ndarray  # (F, 3) float32 pelvis position; NaN where missing
     contacts: np.ndarray  # (F, 2) bool, left then right foot planted
     filled: np.ndarray  # (F,) bool: frames without the person, interpolated over a short gap
     missing: np.ndarray  # (F,) bool: frames left empty (long gaps, or before the first / after the last sighting)
+    camera: cameras.ShotCamera  # the camera that saw it: its pitch (found or given) and height above this floor
 
 
-def animate_track(
+@dataclass(frozen=True)
+class SteadyTrack:
+    """One track's poses made steady and sized (`steady_track`), ready to be placed through a camera."""
+
+    relative: np.ndarray  # (F, 27, 3) metres, pelvis at the origin, upright, the camera's level axes; NaN: missing
+    joints2d: np.ndarray  # (F, 27, 2) pixels, NaN where not found
+    confidence: np.ndarray  # (F, 27) in [0, 1], 0 where not found
+    root2d: np.ndarray  # (F, 2) pixels of the pelvis, short gaps filled, the image centre elsewhere
+    filled: np.ndarray  # (F,) bool, as Motion.filled
+    missing: np.ndarray  # (F,) bool, as Motion.missing
+    fps: float
+    image_size: tuple[int, int]  # (W, H) pixels
+    focal: float  # pixels
+
+
+def animate_track(joints3d: np.ndarray, joints2d: np.ndarray, confidence: np.ndarray, found: np.ndarray, *,
+                  pitch: float | None = None, **options) -> Motion:  # fmt: skip
+    """The Motion of one person from per-frame lifts: `steady_track` (which takes the arrays and `options`: fps,
+    image_size, focal_px, height, smoothing) then `place_track` (`pitch`)."""
+    return place_track(steady_track(joints3d, joints2d, confidence, found, **options), pitch)
+
+
+def steady_track(
     joints3d: np.ndarray,
     joints2d: np.ndarray,
     confidence: np.ndarray,
@@ -58,8 +93,8 @@ def animate_track(
     focal_px: float | None = None,
     height: float = DEFAULT_HEIGHT,
     smoothing: float = 1.0,
-) -> Motion:
-    """The Motion of one person from per-frame lifts.
+) -> SteadyTrack:
+    """One person's per-frame lifts made steady (`steady_poses`) and sized, not yet placed.
 
     joints3d: (F, 27, 3) metres, POSELIFT joints lifted frame by frame (pelvis at X = Y = 0, feet on Z = 0, axes
     of the camera's view of the person), NaN where not found; joints2d: (F, 27, 2) pixels of the (W, H)
@@ -71,45 +106,113 @@ def animate_track(
     smooth = pose_smoother(smoothing)
     joints3d, joints2d, confidence, found = _checked(joints3d, joints2d, confidence, found)
     found = found & root_motion.placeable(joints2d, confidence)  # a pose with no place in the picture: a gap
-    frames = len(found)
     focal = root_motion.default_focal(image_size) if focal_px is None else float(focal_px)
     filled, missing = gaps(found, round(MAX_GAP_S * fps))
+    root2d = temporal.fill_gaps(joints2d[:, PELVIS : PELVIS + 1], round(MAX_GAP_S * fps))[:, 0]
+    root2d = np.nan_to_num(root2d, nan=image_size[0] / 2)
+    relative = np.full(joints3d.shape, np.nan)
+    if not missing.all():
+        relative = steady_poses(joints3d - joints3d[:, PELVIS : PELVIS + 1], missing, fps, smooth)
+        relative *= height / _stature(relative)
+    return SteadyTrack(relative, joints2d, confidence, root2d, filled, missing, fps, tuple(image_size), focal)
+
+
+def pitch_costs(track: SteadyTrack) -> tuple[np.ndarray, np.ndarray, int]:
+    """`camera.pitch_costs` of one track (each of camera.PITCHES: the spread of its feet about one floor, and the
+    camera's height above it), and the number of frames it judged by: what several tracks of a shot sum, weighted
+    by frames, for `camera.choose` to find the shot's pitch."""
+    level = root_motion.face_the_camera_ray(track.relative, track.root2d, track.focal, track.image_size)
+    costs, heights = cameras.pitch_costs(level, track.joints2d, track.confidence, ~track.missing, track.focal,
+                                         track.image_size, track.fps)  # fmt: skip
+    return costs, heights, int((~track.missing).sum())
+
+
+def place_track(track: SteadyTrack, pitch: float | None = None) -> Motion:
+    """The Motion of a steady track: placed through the camera pitched down by `pitch` radians (as several tracks
+    of one shot share it; None: found from this track, `camera.choose` of its `pitch_costs`), on a floor (the
+    median of its lowest foot point), held on it by the feet planted there (placed again HOLD_ROUNDS times), foot
+    contacts (low, and still in the picture), the body anchored to its planted feet, and foot locking."""
+    relative, joints2d, confidence, missing = track.relative, track.joints2d, track.confidence, track.missing
+    fps, focal, image_size, frames = track.fps, track.focal, track.image_size, len(track.missing)
     if missing.all():
         empty = np.full((frames, len(POSELIFT), 3), np.nan, np.float32)
-        return Motion(empty, empty[:, 0], np.zeros((frames, 2), bool), filled, missing)
-
-    relative = steady_poses(joints3d - joints3d[:, PELVIS : PELVIS + 1], missing, fps, smooth)
-    relative *= height / _stature(relative)
-    max_gap = round(MAX_GAP_S * fps)
-    root2d = np.nan_to_num(temporal.fill_gaps(joints2d[:, PELVIS : PELVIS + 1], max_gap)[:, 0], nan=image_size[0] / 2)
-    relative = root_motion.face_the_camera_ray(relative, root2d, focal, image_size)
-    root = root_motion.place_poses(relative, joints2d, confidence, focal, image_size)
-    root = temporal.fill_gaps(temporal.remove_spikes(root[:, None]), max_gap)
-    root = _over_runs(root, missing, lambda t: temporal.rts_smooth(t, fps, temporal.ROOT_ACCEL_NOISE, fill=True))[:, 0]
-    world = relative + root[:, None]
-    world[missing], root[missing] = np.nan, np.nan
-    floor = feet.floor_height(world, POSELIFT.joints, FLOOR_PERCENTILE)
-    world[..., 2] -= floor
+        level = cameras.ShotCamera(0.0 if pitch is None else float(pitch), float("nan"))
+        return Motion(empty, empty[:, 0], np.zeros((frames, 2), bool), track.filled, missing, level)
+    if pitch is None:
+        pitch = cameras.choose(*pitch_costs(track)[:2]).pitch
+    relative = root_motion.face_the_camera_ray(relative, track.root2d, focal, image_size, pitch)
+    place = functools.partial(_placed_root, relative, joints2d, confidence, missing, fps, focal, image_size, pitch)
+    root = place()
+    floor = feet.floor_height(relative + root[:, None], POSELIFT.joints, FLOOR_PERCENTILE)
+    camera = cameras.ShotCamera(float(pitch), -floor)
     root[:, 2] -= floor
-    world, root, contacts = _grounded(world, root, joints2d, missing, fps, focal)
-    world[missing] = np.nan
-    return Motion(world.astype(np.float32), root.astype(np.float32), contacts & ~missing[:, None], filled, missing)
+    pixels, metres_per_pixel = _feet_in_picture(root, joints2d, missing, fps, focal, camera)
+    near = _hold_height(relative, root)
+    for _ in range(HOLD_ROUNDS):  # placed again, each frame with a foot near the floor holding the body on it
+        feet_low = _feet_heights(relative) + root[:, 2:3]  # (F, 2) metres above the floor
+        standing = feet_low < near
+        if not standing.any():
+            break
+        root = place(floor - _lowest(np.where(standing, feet_low - root[:, 2:3], np.nan)))
+        root[:, 2] -= floor
+    settled = feet.floor_height(relative + root[:, None], POSELIFT.joints, FLOOR_PERCENTILE)
+    camera, root = cameras.ShotCamera(camera.pitch, camera.height - settled), root - [0.0, 0.0, settled]
+    world = relative + root[:, None]
+    contacts = feet.foot_contacts(world, POSELIFT.joints, fps, 0.0, image=(pixels, metres_per_pixel))
+    shift = _over_runs(feet.anchor_shift(world, POSELIFT.joints, contacts)[:, None], missing,
+                       lambda t: temporal.rts_smooth(t, fps, temporal.ROOT_ACCEL_NOISE))[:, 0]  # fmt: skip
+    world, root = feet.lock_feet(world + shift[:, None], POSELIFT.joints, contacts, 0.0), root + shift
+    world[missing], root[missing] = np.nan, np.nan
+    return Motion(world.astype(np.float32), root.astype(np.float32), contacts & ~missing[:, None], track.filled,
+                  missing, camera)  # fmt: skip
 
 
-def _grounded(world: np.ndarray, root: np.ndarray, joints2d: np.ndarray, missing: np.ndarray, fps: float,
-              focal: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """(world, root, contacts): feet found planted where low and still in the picture, the body shifted to keep
-    them where they landed (smoothed, so it never jumps), and each held by foot locking."""
-    metres_per_pixel = root[:, 1] / focal  # (F,) the camera at the origin looking along Y: the root's depth is its Y
+def _placed_root(relative: np.ndarray, joints2d: np.ndarray, confidence: np.ndarray, missing: np.ndarray,
+                 fps: float, focal: float, image_size: tuple[int, int], pitch: float,
+                 root_height: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """(F, 3) metres, the camera at the origin: the root placed through the camera (`root_motion.place_poses`,
+    held at `root_height` where given), spikes removed, short gaps filled and smoothed; NaN where `missing`."""
+    root = root_motion.place_poses(relative, joints2d, confidence, focal, image_size, pitch, root_height)
+    root = temporal.fill_gaps(temporal.remove_spikes(root[:, None]), round(MAX_GAP_S * fps))
+    root = _over_runs(root, missing, lambda t: temporal.rts_smooth(t, fps, temporal.ROOT_ACCEL_NOISE, fill=True))[:, 0]
+    root[missing] = np.nan
+    return root
+
+
+def _feet_in_picture(root: np.ndarray, joints2d: np.ndarray, missing: np.ndarray, fps: float, focal: float,
+                     camera: cameras.ShotCamera) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """((F, 27, 2) pixels smoothed, (F,) metres per pixel at the person's distance): how `contacts.foot_contacts`
+    judges a foot still in the picture; `root` (F, 3) metres above the floor, the camera at `camera.height`."""
+    seen_from = root_motion.to_camera(root - [0.0, 0.0, camera.height], camera.pitch)
+    metres_per_pixel = seen_from[:, 1] / focal  # (F,) the root's depth along the optical axis over the focal length
     # The smoother's acceleration noise is in m^2/s^3: in pixels at the person's distance it is that over mpp^2.
     accel_noise = temporal.ACCEL_NOISE / np.nanmedian(metres_per_pixel) ** 2
     pixels = _over_runs(temporal.fill_gaps(joints2d, round(MAX_GAP_S * fps)), missing,
                         lambda track: temporal.rts_smooth(track, fps, accel_noise, fill=True))  # fmt: skip
-    contacts = feet.foot_contacts(world, POSELIFT.joints, fps, 0.0, image=(pixels, metres_per_pixel))
-    shift = _over_runs(feet.anchor_shift(world, POSELIFT.joints, contacts)[:, None], missing,
-                       lambda track: temporal.rts_smooth(track, fps, temporal.ROOT_ACCEL_NOISE))[:, 0]  # fmt: skip
-    world, root = world + shift[:, None], root + shift
-    return feet.lock_feet(world, POSELIFT.joints, contacts, 0.0), root, contacts
+    return pixels, metres_per_pixel
+
+
+def _hold_height(relative: np.ndarray, root: np.ndarray) -> float:
+    """Metres: HOLD_HEIGHT_M, widened to HOLD_SPREADS robust deviations of the lowest foot point from the floor
+    over the track ((F, 27, 3) root-relative poses at (F, 3) roots above the floor)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spread = 1.4826 * np.nanmedian(np.abs(_lowest(_feet_heights(relative)) + root[:, 2]))
+    return max(HOLD_HEIGHT_M, HOLD_SPREADS * float(np.nan_to_num(spread)))
+
+
+def _lowest(heights: np.ndarray) -> np.ndarray:
+    """(F,) the least of (F, 2) heights, NaN where both are."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmin(heights, axis=1)
+
+
+def _feet_heights(relative: np.ndarray) -> np.ndarray:
+    """(F, 2) metres, left then right: the lowest point of each foot of (F, 27, 3) poses (NaN where unseen)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.stack([np.nanmin(relative[:, side, 2], axis=1) for side in _FOOT_POINTS], 1)
 
 
 def _over_runs(track: np.ndarray, missing: np.ndarray, smooth: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:

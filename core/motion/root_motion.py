@@ -1,9 +1,11 @@
-"""Where a person is: the root trajectory from 2D joints and a lifted 3D pose, through a level pinhole camera.
+"""Where a person is: the root trajectory from 2D joints and a lifted 3D pose, through a pinhole camera.
 
-The camera frame is the pose file's: the camera at the origin looking along +Y, X image right, Z up; image
-pixels (u, v) with v down, pixel i's centre at i, the principal point at the image centre. A lifted pose is
-metric (its size comes from an assumed stature), so the distance follows from the ratio of its 3D size to its
-2D size, and the position across from where it is in the picture.
+The frame is the pose file's: the camera at the origin, X image right, Y away from the camera along the floor, Z
+up; the camera looks along +Y pitched down by `pitch` radians (0: level), with no roll. Its own axes: image right
+(X), the optical axis (Y tilted down by the pitch) and image up (Z tilted back by it). Image pixels (u, v) with v
+down, pixel i's centre at i, the principal point at the image centre. A lifted pose is metric (its size comes
+from an assumed stature), so the distance follows from the ratio of its 3D size to its 2D size, and the position
+across and up from where it is in the picture.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ LENS_MM, SENSOR_MM = 50.0, 36.0
 lens (a 40-degree horizontal field of view) that most video is shot near; the distance scales with it."""
 MIN_WEIGHT = 0.1  # joints less confident than this do not place the person
 MIN_JOINTS = 4  # a pose with fewer placed joints gets no position (NaN)
+FLOOR_WEIGHT = 1.0  # a held root height's weight, over all the joints': the floor settles what the picture cannot
 
 
 def focal_pixels(lens_mm: float, image_size: tuple[int, int]) -> float:
@@ -40,18 +43,44 @@ def _placing_joints(joints2d: np.ndarray, confidence: np.ndarray) -> np.ndarray:
     return np.isfinite(np.asarray(joints2d, np.float64)).all(-1) & (np.asarray(confidence) >= MIN_WEIGHT)
 
 
-def place_poses(
-    relative: np.ndarray, joints2d: np.ndarray, confidence: np.ndarray, focal: float, image_size: tuple[int, int]
-) -> np.ndarray:
-    """(F, 3) metres, camera frame: the translation T of each pose that best projects it onto its 2D joints.
+def to_camera(points: np.ndarray, pitch: float | np.ndarray) -> np.ndarray:
+    """(..., 3) points on the pose file's axes -> the camera's own axes (X image right, Y optical axis, Z image up)
+    for a camera pitched down by `pitch` radians (a scalar, or one per point: shape (...,) of the points' first
+    axes, broadcast)."""
+    x, y, z = np.moveaxis(np.asarray(points, np.float64), -1, 0)
+    c, s = np.cos(pitch), np.sin(pitch)
+    return np.stack([x, c * y - s * z, s * y + c * z], axis=-1)
 
-    relative: (F, J, 3) metres, camera axes, root at the origin (NaN: unknown joint); joints2d: (F, J, 2)
-    pixels; confidence: (F, J) in [0, 1]. Projection u = cx + f (X + Tx) / (Y + Ty), v = cy - f (Z + Tz) /
-    (Y + Ty) is linear in T once multiplied out; the weighted least-squares solution is refined once with each
-    equation divided by its joint's depth, which makes it the minimiser of the reprojection error in pixels to
-    first order. NaN for a frame with under MIN_JOINTS usable joints.
+
+def from_camera(points: np.ndarray, pitch: float | np.ndarray) -> np.ndarray:
+    """(..., 3) points on a camera's own axes (as `to_camera`) -> the pose file's axes."""
+    x, y, z = np.moveaxis(np.asarray(points, np.float64), -1, 0)
+    c, s = np.cos(pitch), np.sin(pitch)
+    return np.stack([x, c * y + s * z, -s * y + c * z], axis=-1)
+
+
+def place_poses(
+    relative: np.ndarray,
+    joints2d: np.ndarray,
+    confidence: np.ndarray,
+    focal: float,
+    image_size: tuple[int, int],
+    pitch: float | np.ndarray = 0.0,
+    root_height: np.ndarray | None = None,
+) -> np.ndarray:
+    """(F, 3) metres, the pose file's axes, camera at the origin: the position T of each pose's root that best
+    projects it onto its 2D joints through the camera pitched down by `pitch` radians (a scalar or (F,)).
+
+    relative: (F, J, 3) metres, the pose file's axes (upright), root at the origin (NaN: unknown joint); joints2d:
+    (F, J, 2) pixels; confidence: (F, J) in [0, 1]. On the camera's axes, projection u = cx + f (X + Tx) / (Y +
+    Ty), v = cy - f (Z + Tz) / (Y + Ty) is linear in T once multiplied out; the weighted least-squares solution is
+    refined once with each equation divided by its joint's depth, which makes it the minimiser of the reprojection
+    error in pixels to first order. `root_height`: (F,) metres, the height (camera at 0) each root must be at, as
+    when a planted foot holds the body on a floor the camera sees (NaN: free); held by an equation weighing
+    FLOOR_WEIGHT times all the joints together. NaN for a frame with under MIN_JOINTS usable joints.
     """
-    relative = np.asarray(relative, np.float64)
+    pitch = np.asarray(pitch, np.float64)
+    relative = to_camera(relative, pitch[..., None] if pitch.ndim else pitch)
     joints2d = np.asarray(joints2d, np.float64)
     cx, cy = image_size[0] / 2 - 0.5, image_size[1] / 2 - 0.5
     du, dv = joints2d[..., 0] - cx, cy - joints2d[..., 1]  # (F, J) pixels from the centre, v up
@@ -65,10 +94,17 @@ def place_poses(
     targets = np.concatenate([du * y - focal * x, dv * y - focal * z], axis=1)  # (F, 2J)
     usable = (weight > 0).sum(axis=1) >= MIN_JOINTS
     weights = np.concatenate([weight, weight], axis=1)
+    if root_height is not None:  # the world height of T, -sin(pitch) Ty + cos(pitch) Tz, times f, in pixels
+        held = np.isfinite(root_height)
+        floor_row = focal * np.stack(np.broadcast_arrays(np.zeros(len(du)), -np.sin(pitch), np.cos(pitch)), -1)
+        rows = np.concatenate([rows, floor_row[:, None]], axis=1)
+        targets = np.concatenate([targets, focal * np.nan_to_num(root_height)[:, None]], axis=1)
+        weights = np.concatenate([weights, np.where(held, FLOOR_WEIGHT * weight.sum(1), 0.0)[:, None]], axis=1)
     translation = _weighted_solve(rows, targets, weights)
     depth = np.maximum(y + translation[:, 1:2], 1e-3)  # (F, J) metres
-    translation = _weighted_solve(rows, targets, weights / np.concatenate([depth, depth], axis=1) ** 2)
-    return np.where(usable[:, None], translation, np.nan)
+    by_row = [depth, depth] + ([np.maximum(translation[:, 1:2], 1e-3)] if root_height is not None else [])
+    translation = _weighted_solve(rows, targets, weights / np.concatenate(by_row, axis=1) ** 2)
+    return np.where(usable[:, None], from_camera(translation, pitch), np.nan)
 
 
 def _weighted_solve(rows: np.ndarray, targets: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -77,13 +113,17 @@ def _weighted_solve(rows: np.ndarray, targets: np.ndarray, weights: np.ndarray) 
     return np.linalg.solve(normal, np.einsum("fn,fni,fn->fi", weights, rows, targets)[..., None])[..., 0]
 
 
-def face_the_camera_ray(relative: np.ndarray, root2d: np.ndarray, focal: float, image_size: tuple[int, int]):
-    """(F, J, 3) poses turned about Z from the axes of the ray they were seen along to the camera's axes.
+def face_the_camera_ray(relative: np.ndarray, root2d: np.ndarray, focal: float, image_size: tuple[int, int],
+                        pitch: float = 0.0) -> np.ndarray:  # fmt: skip
+    """(F, J, 3) poses turned about Z from the axes of the ray they were seen along to the pose file's axes.
 
     An orthographic lift sees each person straight on, along the ray from the camera to them; a person off the
-    centre of a pinhole camera is seen obliquely, by the ray's azimuth atan((u - cx) / f). root2d: (F, 2)
-    pixels of the root joint."""
-    azimuth = np.arctan2(np.asarray(root2d, np.float64)[:, 0] - (image_size[0] / 2 - 0.5), focal)
+    centre of a pinhole camera is seen obliquely, by the ray's azimuth: atan((u - cx) / f) for a level camera,
+    atan((u - cx) / (f cos(pitch) + (cy - v) sin(pitch))) for one pitched down. root2d: (F, 2) pixels of the root
+    joint."""
+    root2d = np.asarray(root2d, np.float64)
+    du, dv = root2d[:, 0] - (image_size[0] / 2 - 0.5), (image_size[1] / 2 - 0.5) - root2d[:, 1]
+    azimuth = np.arctan2(du, focal * np.cos(pitch) + dv * np.sin(pitch))
     c, s = np.cos(azimuth)[:, None], np.sin(azimuth)[:, None]
     x, y, z = np.moveaxis(np.asarray(relative, np.float64), -1, 0)
     return np.stack([c * x + s * y, -s * x + c * y, z], axis=-1)

@@ -19,7 +19,9 @@ Metadata of the pose file: "track" (slot 0's track id), "people" (the track id o
 "missing", "filled" and "contacts" (slot 0's, as [[first, last], ...] frame runs; contacts {"left", "right"}),
 and "by_person": per slot, in slot order, {"track": id, "missing": runs, "filled": runs, "contacts": {"left":
 runs, "right": runs}} (its entry 0 repeats the slot-0 keys); besides the video's description, frame times and
-indices, and "nobody" (the runs of frames with nobody found).
+indices, and "nobody" (the runs of frames with nobody found), and "camera": the still camera found for the shot
+({"pitch_deg": down, "roll_deg": 0, "height_m": above the floor, "focal_px": the one used, "looks_along"}), every
+person placed through it (`shot_camera`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from ..motion.temporal import runs
 from .video_io import FrameBatch, VideoFrames, VideoInfo, frame_rate
 
 if TYPE_CHECKING:
-    from ..motion.animate import Motion
+    from ..motion.animate import Motion, SteadyTrack
+    from ..motion.camera import ShotCamera
 
 J = len(skeleton.POSELIFT)
 _FROM_BLAZEPOSE = skeleton.mapping(skeleton.BLAZEPOSE_33, skeleton.POSELIFT)
@@ -196,25 +199,31 @@ class _NotPlaced(Exception):
 
 def video_pose_sequence(tracked: TrackedVideo, tracks: int | Sequence[int], *, info: VideoInfo, nominal_fps: float,
                         model: str, lifted_with: str, height: float, focal_px: float | None, start: float,
-                        end: float | None, smoothing: float = 1.0,
+                        end: float | None, smoothing: float = 1.0, pitch: float | None = None,
                         left_out: Callable[[str], None] | None = None) -> PoseSequence:
     """The pose file of the track `tracks` (or of several, a person slot each) of `tracked`, read from the video
-    `info` describes, the poses smoothed at strength `smoothing` (`animate.pose_smoother`). A track that cannot be
-    lifted or placed in any frame stops it (VideoPoseError), unless `left_out` is given: then it is left out and
-    `left_out` gets one sentence saying so; when no track is left, VideoPoseError."""
+    `info` describes, the poses smoothed at strength `smoothing` (`animate.pose_smoother`), every track placed
+    through the camera pitched down by `pitch` radians (None: the one `shot_camera` finds from them). A track that
+    cannot be lifted or placed in any frame stops it (VideoPoseError), unless `left_out` is given: then it is left
+    out and `left_out` gets one sentence saying so; when no track is left, VideoPoseError."""
+    from ..motion.animate import place_track
+
     tracks = [int(tracks)] if np.ndim(tracks) == 0 else list(tracks)
     frames = _frames(tracked, nominal_fps)
-    persons = []
+    steady = {}
     for track in tracks:
         try:
-            persons.append(_person(tracked, track, frames, info, focal_px, height, smoothing))
+            steady[track] = _steady(tracked, track, frames, info, focal_px, height, smoothing)
         except _NotPlaced as e:
             if left_out is None or len(tracks) == 1:
                 raise VideoPoseError(f"{info.path}: track {track} {e}, so no pose file was written.") from None
             left_out(f"{info.path}: track {track} {e}, so it is left out.")
-    if not persons:
+    if not steady:
         raise VideoPoseError(f"{info.path}: none of the tracks {', '.join(map(str, tracks))} can be placed in any "
                              "frame, so no pose file was written.")
+    pitch = shot_camera(list(steady.values())).pitch if pitch is None else float(pitch)
+    persons = [_Person(track, place_track(one, pitch), one.joints2d, one.confidence)
+               for track, one in steady.items()]  # fmt: skip
     return PoseSequence(
         joint_names=skeleton.POSELIFT.joints,
         joints3d=np.stack([p.motion.joints3d for p in persons], 1),
@@ -242,10 +251,11 @@ def _frames(tracked: TrackedVideo, nominal_fps: float) -> _Frames:
     return _Frames(nominal_fps, True, grid, tracked.index[nearest], tracked.people[nearest], grid)
 
 
-def _person(tracked: TrackedVideo, track: int, frames: _Frames, info: VideoInfo, focal_px: float | None,
-            height: float, smoothing: float) -> _Person:
-    """Track `track` made a motion on `frames` (`motion.animate_track`); _NotPlaced where it has no frame."""
-    from ..motion.animate import MAX_GAP_S, animate_track
+def _steady(tracked: TrackedVideo, track: int, frames: _Frames, info: VideoInfo, focal_px: float | None,
+            height: float, smoothing: float) -> SteadyTrack:
+    """Track `track` on `frames` made steady (`motion.animate.steady_track`: its 2D NaN and confidence 0 where it
+    was not found); _NotPlaced where it has no frame to place."""
+    from ..motion.animate import MAX_GAP_S, steady_track
 
     joints3d, joints2d, confidence, found = tracked.tracks[track].arrays(tracked.frames)
     if not found.any():
@@ -253,12 +263,24 @@ def _person(tracked: TrackedVideo, track: int, frames: _Frames, info: VideoInfo,
     if frames.grid is not None:
         _, joints3d, joints2d, confidence, found = resample(tracked.times, frames.grid, joints3d, joints2d,
                                                             confidence, found, max_span=MAX_GAP_S)  # fmt: skip
-    motion = animate_track(joints3d, joints2d, confidence, found, fps=frames.fps, image_size=info.size,
-                           focal_px=focal_px, height=height, smoothing=smoothing)
-    if motion.missing.all():
+    steady = steady_track(joints3d, joints2d, confidence, found, fps=frames.fps, image_size=info.size,
+                          focal_px=focal_px, height=height, smoothing=smoothing)  # fmt: skip
+    if steady.missing.all():
         raise _NotPlaced("has too few confident joints to be placed in any frame")
-    joints2d[~found], confidence[~found] = np.nan, 0.0
-    return _Person(track, motion, joints2d, confidence)
+    return steady
+
+
+def shot_camera(tracks: list[SteadyTrack]) -> ShotCamera:
+    """The camera of one still shot from all the tracks it saw: `camera.choose` of their pitch costs, averaged with
+    each track's frames as its weight (a track too short to judge by counts for nothing)."""
+    from ..motion.animate import pitch_costs
+    from ..motion.camera import PITCHES, choose
+
+    total, heights, weight = np.zeros(len(PITCHES)), np.zeros(len(PITCHES)), 0
+    for costs, height, frames in map(pitch_costs, tracks):
+        if np.isfinite(costs).any():
+            total, heights, weight = total + frames * costs, heights + frames * height, weight + frames
+    return choose(total / weight, heights / weight) if weight else choose(np.full(len(PITCHES), np.nan), heights)
 
 
 def _metadata(tracked: TrackedVideo, persons: list[_Person], frames: _Frames, *, info: VideoInfo,
@@ -288,7 +310,20 @@ def _metadata(tracked: TrackedVideo, persons: list[_Person], frames: _Frames, *,
         "smoothing": smoothing,
         "height_m": height,
         "focal_px": focal_px,
+        "camera": _camera_metadata(persons, info, focal_px),
     }
+
+
+def _camera_metadata(persons: list[_Person], info: VideoInfo, focal_px: float | None) -> dict:
+    """The camera: its pitch (found or given, shared by every person), height above the floor (the median of each
+    person's floor) and the focal length used, in the pose file's frame (above the origin, looking along +Y)."""
+    from ..motion.root_motion import default_focal
+
+    heights = [p.motion.camera.height for p in persons if np.isfinite(p.motion.camera.height)]
+    return {"pitch_deg": float(np.degrees(persons[0].motion.camera.pitch)), "roll_deg": 0.0,
+            "height_m": round(float(np.median(heights)), 4) if heights else None,
+            "focal_px": float(default_focal(info.size) if focal_px is None else focal_px),
+            "looks_along": "+Y, pitched down by pitch_deg, from (0, 0, height_m)"}  # fmt: skip
 
 
 def uniform_times(times: np.ndarray, fps: float) -> np.ndarray:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from video_samples import bad_videos, write_h264, write_mjpg
 from poselift.core import skeleton
 from poselift.core.cli.main import main
 from poselift.core.formats.bvh import read_bvh
+from poselift.core.formats.lens import QUICKTIME_KEY
 from poselift.core.formats.posefile import read_pose_file
 from poselift.core.lift.metrics import pa_mpjpe
 from poselift.core.video.video_io import VideoFrames, probe_video
@@ -246,3 +248,39 @@ def test_an_interrupted_run_leaves_no_pose_file_and_no_partial_file(clip, tmp_pa
     assert process.returncode == 130, stderr
     assert stderr == "poselift: interrupted; no partial file was written.\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_videos_own_focal_length_is_used_unless_one_is_asked_for(clip, capfd, tmp_path):
+    _, _, frames = clip
+    plain = write_h264(tmp_path / "plain.mp4", frames[:8], [round(i * 1000 / 30) for i in range(8)])
+    tagged = tmp_path / "iphone.mp4"  # the same frames, Apple's focal length key in its metadata as FFmpeg writes it
+    with av.open(str(plain)) as source, av.open(str(tagged), "w", options={"movflags": "use_metadata_tags"}) as out:
+        out.metadata[QUICKTIME_KEY] = "26"
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:  # not the demuxer's closing empty packet
+                packet.stream = stream
+                out.mux(packet)
+    cases = [((tagged,), 26 / 36 * 512, f"QuickTime {QUICKTIME_KEY}: 26 mm"),
+             ((tagged, "--focal-px", "600"), 600.0, "--focal-px"),
+             ((plain,), None, "default: 50 mm full-frame equivalent")]  # fmt: skip
+    for args, focal_px, source in cases:
+        status, _, err = poselift(capfd, *args, "-o", tmp_path / "motion.npz")
+        assert status == 0, err
+        meta = read_pose_file(tmp_path / "motion.npz").metadata
+        assert (meta["focal_px"], meta["focal_source"]) == (pytest.approx(focal_px), source), args
+
+
+def test_a_street_filmed_from_above_keeps_its_walkers_on_the_floor(asset, tmp_path):
+    """opencv-doc's vtest.avi: a still camera a floor up looks down at a street. Through a level camera the
+    person walking away rose into the air; through the camera found, the longest track walks on one floor. The
+    default model (full): lite's tracks of these small people switch identity."""
+    assert main(["video", str(asset("vtest.avi")), "-o", str(tmp_path / "street.npz"), "--progress", "quiet"]) == 0
+    pose = read_pose_file(tmp_path / "street.npz")
+    camera = pose.metadata["camera"]
+    assert 5.0 < camera["pitch_deg"] < 30.0 and camera["height_m"] > 2.0, camera
+    parts = ("ankle", "heel", "toe")
+    feet = [skeleton.POSELIFT.index(f"{side}_{part}") for side in ("left", "right") for part in parts]
+    lowest = np.nanmin(pose.joints3d[:, 0, feet, 2], axis=1)
+    seen = np.isfinite(lowest)
+    assert seen.sum() > 100 and np.abs(lowest[seen]).max() < 0.10, "within 10 cm of the floor over the whole track"

@@ -76,9 +76,10 @@ def acceleration(joints, fps):
 def test_the_root_trajectory_is_recovered_from_the_2d_position_and_size(clip, track):
     world, fps = clip
     error = np.linalg.norm(track.root - world[:, PELVIS], axis=-1)
-    # The subject travels 0.35 m across, 0.27 m in depth and kneels 0.5 m down, 4.5 m from the camera.
+    # The subject travels 0.35 m across, 0.27 m in depth and kneels 0.5 m down, 4.5 m from the camera; the 2 cm
+    # of noise on the lifted feet reaches the root where a foot near the floor holds the body on it.
     assert error.mean() < 0.05 and error.max() < 0.12
-    assert np.abs(track.root[:, 1] - world[:, PELVIS, 1]).mean() < 0.04, "depth from the pose's size"
+    assert np.abs(track.root[:, 1] - world[:, PELVIS, 1]).mean() < 0.045, "depth from the pose's size"
     np.testing.assert_allclose(track.root, track.joints3d[:, PELVIS], atol=1e-6, err_msg="root is the pelvis")
 
 
@@ -104,10 +105,10 @@ def test_the_smoothing_strength_trades_jitter_for_closeness_to_the_lifts(clip, t
     assert jitter == sorted(jitter, reverse=True), jitter
     noisy = lifts(world)[0]
     assert jitter[0] > 0.5 * acceleration(noisy, fps), "0: not smoothed (fixing the bones' lengths takes some)"
-    for s in strengths:  # every strength keeps one length per bone and the person on the floor
+    for s in strengths:  # every strength keeps one length per bone and the person on the floor (to the lifts' noise)
         joints = poses[s].joints3d
         length = np.linalg.norm(joints[:, NAMES.index("left_knee")] - joints[:, NAMES.index("left_hip")], axis=-1)
-        assert np.ptp(length) < 1e-4 and abs(np.median(np.nanmin(joints[:, sum(FEET, []), 2], axis=1))) < 0.01
+        assert np.ptp(length) < 1e-4 and abs(np.median(np.nanmin(joints[:, sum(FEET, []), 2], axis=1))) < NOISE_M
     with pytest.raises(ValueError, match="smoothing strength"):
         pose_smoother(-1.0)
 

@@ -82,9 +82,13 @@ def sequence(tracked, tracks, **options):
                                height=1.75, focal_px=None, start=0.0, end=None, **options)  # fmt: skip
 
 
-def test_each_slot_is_the_track_animated_alone_and_the_people_keep_their_places(tracked):
-    alone = sequence(tracked, 0)
-    both = sequence(tracked, [2, 0])
+def test_each_slot_is_the_track_animated_alone_through_one_camera_and_the_people_keep_their_places(tracked):
+    found = sequence(tracked, [2, 0])
+    shot = found.metadata["camera"]
+    assert -3 < shot["pitch_deg"] < 3 and shot["height_m"] > 0, "the test video's camera is level"
+    alone = sequence(tracked, 0, pitch=0.05)
+    both = sequence(tracked, [2, 0], pitch=0.05)
+    assert both.metadata["camera"]["pitch_deg"] == pytest.approx(np.degrees(0.05))
     assert both.metadata["people"] == [2, 0] and both.metadata["track"] == 2 and both.track_id[0].tolist() == [2, 0]
     for field in ("joints3d", "joints2d", "confidence", "track_id", "root"):
         np.testing.assert_array_equal(getattr(both, field)[:, 1], getattr(alone, field)[:, 0], err_msg=field)

@@ -1,0 +1,95 @@
+"""The camera of a shot: a person seen through a camera looking down is placed on one floor, and the pitch and the
+camera's height are found from their feet.
+
+The person is bvhtoolbox's mocap clip (kneeling down and getting up), carried 6 m away from the camera over the
+clip; the 2D is its exact projection through a pinhole camera pitched down, the per-frame "lifts" its poses as a
+lifter gives them (pelvis at X = Y = 0, upright, the lowest foot on Z = 0) with 1 cm of noise on every coordinate.
+"""
+
+import numpy as np
+import pytest
+
+from poselift.core.formats.bvh import read_bvh
+from poselift.core.formats.mocap_names import pose_from_bvh
+from poselift.core.motion import root_motion
+from poselift.core.motion.animate import PELVIS, animate_track
+from poselift.core.motion.camera import PITCHES, choose
+from poselift.core.skeleton import H36M_17, POSELIFT, stature
+
+SIZE = (640, 480)
+FOCAL = 500.0  # pixels
+PITCH = np.radians(25.0)  # down
+HEIGHT = 2.5  # metres above the floor
+NAMES = POSELIFT.joints
+FEET = [NAMES.index(f"{side}_{part}") for side in ("left", "right") for part in ("ankle", "toe")]
+
+
+def seen(world: np.ndarray, pitch: float) -> np.ndarray:
+    """(F, J, 2) pixels of (F, J, 3) points (camera above the origin at HEIGHT, looking along +Y pitched down)."""
+    right, forward, up = np.eye(3)[0], np.array([0, np.cos(pitch), -np.sin(pitch)]), np.array([0, np.sin(pitch),
+                                                                                              np.cos(pitch)])
+    relative = world - [0.0, 0.0, HEIGHT]
+    x, y, z = relative @ right, relative @ forward, relative @ up
+    return np.stack([SIZE[0] / 2 - 0.5 + FOCAL * x / y, SIZE[1] / 2 - 0.5 - FOCAL * z / y], -1)
+
+
+@pytest.fixture(scope="module")
+def walk(asset):
+    """(F, 27, 3) metres: the clip carried from 4 m to 10 m in front of the camera, floor at Z = 0; and its fps."""
+    pose = pose_from_bvh(read_bvh(asset("test_mocapbank.bvh")))
+    joints = np.full((pose.frames, len(NAMES), 3), np.nan)
+    for j, name in enumerate(pose.joint_names):
+        joints[:, NAMES.index(name)] = pose.joints3d[:, 0, j]
+    joints[..., 2] -= np.median(np.nanmin(joints[:, FEET, 2], axis=1))
+    joints[..., :2] -= joints[:1, PELVIS, :2]
+    joints[..., 1] += np.linspace(4.0, 10.0, len(joints))[:, None]
+    return joints, pose.fps
+
+
+def animate(world, fps, pitch_seen, **kwargs):
+    relative = world - world[:, PELVIS : PELVIS + 1] * [1.0, 1.0, 0.0]
+    relative[..., 2] -= np.nanmin(relative[:, FEET, 2], axis=1)[:, None]
+    relative = relative + np.random.default_rng(0).normal(0, 0.01, relative.shape)
+    confidence = np.isfinite(world[..., 0]).astype(float)
+    height = float(stature(world[:, [NAMES.index(n) for n in H36M_17.joints]]).mean())
+    return animate_track(relative, seen(world, pitch_seen), confidence, np.ones(len(world), bool), fps=fps,
+                         image_size=SIZE, focal_px=FOCAL, height=height, **kwargs)  # fmt: skip
+
+
+def test_a_pose_is_placed_exactly_where_a_pitched_camera_saw_it(walk):
+    world, _ = walk
+    truth = world - [0.0, 0.0, HEIGHT]  # the camera at the origin
+    relative = truth - truth[:, PELVIS : PELVIS + 1]
+    confidence = np.isfinite(world[..., 0]).astype(float)
+    placed = root_motion.place_poses(relative, seen(world, PITCH), confidence, FOCAL, SIZE, PITCH)
+    np.testing.assert_allclose(placed, truth[:, PELVIS], atol=1e-6)
+    held = root_motion.place_poses(relative, seen(world, PITCH), confidence, FOCAL, SIZE, PITCH, truth[:, PELVIS, 2])
+    np.testing.assert_allclose(held, truth[:, PELVIS], atol=1e-6, err_msg="a true height held changes nothing")
+
+
+def test_the_pitch_and_height_are_found_and_the_person_walks_on_the_floor(walk):
+    world, fps = walk
+    motion = animate(world, fps, PITCH)
+    assert np.degrees(motion.camera.pitch) == pytest.approx(25.0, abs=2.0)
+    assert motion.camera.height == pytest.approx(HEIGHT, rel=0.1)
+    lowest = np.nanmin(motion.joints3d[:, FEET, 2], axis=1)
+    assert np.abs(lowest).max() < 0.05, "the feet stay on the floor as the person goes away"
+
+
+def test_a_pitch_given_is_the_one_used(walk):
+    world, fps = walk
+    assert animate(world, fps, PITCH, pitch=0.1).camera.pitch == 0.1
+
+
+def test_a_person_who_stays_put_leaves_a_level_camera_level(walk):
+    world, fps = walk
+    still = world - (world[:, PELVIS : PELVIS + 1] - world[:1, PELVIS : PELVIS + 1]) * [0.0, 1.0, 0.0]
+    motion = animate(still, fps, 0.0)
+    assert abs(np.degrees(motion.camera.pitch)) < 3.0
+
+
+def test_without_a_track_to_judge_by_the_camera_is_level_at_no_height():
+    camera = choose(np.full(len(PITCHES), np.nan), np.full(len(PITCHES), np.nan))
+    assert camera.pitch == 0.0 and np.isnan(camera.height)
+    under = choose(np.linspace(1.0, 0.0, len(PITCHES)), np.full(len(PITCHES), -1.0))
+    assert under.pitch == 0.0 and np.isnan(under.height), "no pitch that puts the camera under the floor"
