@@ -57,16 +57,22 @@ def _linked_copy(obj: bpy.types.Object, name: str) -> bpy.types.Object:
 
 
 def remove_made(objects: list[bpy.types.Object]) -> None:
-    """Remove objects a lift or an import made, last made first, with their actions and armatures that nothing
-    else uses (a rig copy's armature is its rig's, and stays)."""
+    """Remove objects a lift or an import made, last made first, with their actions, armatures, cameras and video
+    clips that nothing else uses (a rig copy's armature is its rig's, and stays)."""
     for obj in reversed(objects):
         action = obj.animation_data.action if obj.animation_data else None
         data = obj.data
+        clips = [b.clip for b in data.background_images if b.clip is not None] if obj.type == "CAMERA" else []
         bpy.data.objects.remove(obj)
         if action is not None and action.users == 0:
             bpy.data.actions.remove(action)
         if isinstance(data, bpy.types.Armature) and data.users == 0:
             bpy.data.armatures.remove(data)
+        if isinstance(data, bpy.types.Camera) and data.users == 0:
+            bpy.data.cameras.remove(data)
+        for clip in clips:
+            if clip.users == 0:
+                bpy.data.movieclips.remove(clip)
 
 
 def _edit_bones(data: bpy.types.Armature, rig: JointArmature) -> None:

@@ -45,12 +45,13 @@ class LiftOptions:
     retarget: dict
     match_scene: bool
     keep_pose_file: bool
+    with_camera: bool
 
     @classmethod
     def of(cls, s: POSELIFT_settings) -> LiftOptions:
         settling = Settling(in_place=s.in_place, keep_above_floor=s.keep_above_floor, lock_feet=s.lock_feet)
         retarget = {"in_place": s.in_place, "keep_above_floor": s.keep_above_floor, "lock_feet": s.lock_feet}
-        return cls(s.person, settling, retarget, s.match_scene, s.keep_pose_file)
+        return cls(s.person, settling, retarget, s.match_scene, s.keep_pose_file, s.with_camera)
 
 
 def _source(path: str, what: str) -> Path:
@@ -242,12 +243,13 @@ def animate(context: bpy.types.Context, posefile: Path, video: Path, rig: str | 
         if rig is None:
             for p, track in enumerate(tracks):
                 name = f"{video.stem}_track{track}" if len(tracks) > 1 else video.stem
-                created.append(import_pose(context, posefile, p, name=name, settling=options.settling,
-                                           offset=tuple(offsets[p]), match_scene=False))  # fmt: skip
+                import_pose(context, posefile, p, name=name, settling=options.settling, offset=tuple(offsets[p]),
+                            match_scene=False, with_camera=options.with_camera and p == 0, made=created)  # fmt: skip
+            armatures = [o for o in created if o.type == "ARMATURE"]
             for obj in context.view_layer.objects:
-                obj.select_set(obj in created)
-            context.view_layer.objects.active = created[0]
-            names = [o.name for o in created]
+                obj.select_set(obj in armatures)
+            context.view_layer.objects.active = armatures[0]
+            names = [o.name for o in armatures]
         else:
             obj = _existing_rig(rig)
             for p in range(1, len(tracks)):

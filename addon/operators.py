@@ -44,6 +44,12 @@ class POSELIFT_OT_import_pose(_MatchesScene, ImportHelper, bpy.types.Operator):
         default=0,
         min=0,
     )
+    with_camera: BoolProperty(  # type: ignore[valid-type]
+        name="Add camera",
+        description="Also add the camera that filmed the video (its height, pitch and lens, as the file found "
+        "them), with the video behind it",
+        default=True,
+    )
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -54,7 +60,8 @@ class POSELIFT_OT_import_pose(_MatchesScene, ImportHelper, bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
-            obj = import_pose(context, self.filepath, self.person, match_scene=self.matches_scene(context))
+            obj = import_pose(context, self.filepath, self.person, match_scene=self.matches_scene(context),
+                              with_camera=self.with_camera)  # fmt: skip
         except PoseImportError as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}

@@ -126,6 +126,8 @@ class POSELIFT_PT_video(_SidebarPanel, bpy.types.Panel):
             layout.template_list(POSELIFT_UL_tracks.__name__, "", s, "tracks", s, "track_index", rows=3)
         layout.prop(s, "target")
         layout.prop(s, "match_scene")
+        if s.target == "NEW":
+            layout.prop(s, "with_camera")
         layout.operator(POSELIFT_OT_lift_video.bl_idname, icon="ACTION")
 
 

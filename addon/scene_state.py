@@ -11,10 +11,13 @@ from ..core.formats.posefile import PoseSequence
 
 
 def set_timing(scene: bpy.types.Scene, pose: PoseSequence) -> None:
-    """The scene plays the pose file's frames at its fps, from its first frame: frame_start to frame_start + F - 1.
-    A single pose (a photo's) has no timing of its own: the scene keeps its frame rate and range."""
+    """The scene plays the pose file's frames at its fps, from its first frame: frame_start to frame_start + F - 1,
+    and renders at the video's picture size (so a camera that matches the video frames it as the video did). A
+    single pose (a photo's) has no timing of its own: the scene keeps its frame rate, range and size."""
     if pose.frames == 1:
         return
+    scene.render.resolution_x, scene.render.resolution_y = (int(n) for n in pose.image_size)
+    scene.render.resolution_percentage = 100
     fps = max(1, round(pose.fps))
     scene.render.fps = fps
     scene.render.fps_base = fps / pose.fps
@@ -33,11 +36,12 @@ def nothing_animated(scene: bpy.types.Scene) -> bool:
 
 @dataclass
 class SceneState:
-    """Selection, active object, timing and current frame of the scene."""
+    """Selection, active object, timing, picture size and current frame of the scene."""
 
     active: bpy.types.Object | None
     selected: list[bpy.types.Object]
     timing: tuple[int, float, int, int]
+    size: tuple[int, int, int]
     frame: int
 
     @classmethod
@@ -47,12 +51,14 @@ class SceneState:
             active=context.view_layer.objects.active,
             selected=[o for o in context.view_layer.objects if o.select_get()],
             timing=(scene.render.fps, scene.render.fps_base, scene.frame_start, scene.frame_end),
+            size=(scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage),
             frame=scene.frame_current,
         )
 
     def restore(self, context: bpy.types.Context) -> None:
         scene = context.scene
         scene.render.fps, scene.render.fps_base, scene.frame_start, scene.frame_end = self.timing
+        scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = self.size
         scene.frame_set(self.frame)
         context.view_layer.update()  # forget the bases of removed objects
         for obj in context.view_layer.objects:

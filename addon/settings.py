@@ -98,7 +98,10 @@ class POSELIFT_settings(bpy.types.PropertyGroup):
         name="End", description="Second to stop reading at (0: the end of the video)", default=0.0, min=0.0,
         unit="TIME_ABSOLUTE",
     )
-    use_focal: BoolProperty(name="Focal length", description="The camera's focal length (else 50 mm)")  # type: ignore[valid-type]
+    use_focal: BoolProperty(  # type: ignore[valid-type]
+        name="Focal length", description="The camera's focal length (else the one a phone wrote into the video, "
+        "else 50 mm)",
+    )
     focal_mm: FloatProperty(  # type: ignore[valid-type]
         name="Focal length", description="The camera's focal length, 35 mm equivalent (a full-frame sensor 36 mm "
         "wide)", default=50.0, min=5.0, max=1200.0,
@@ -111,8 +114,12 @@ class POSELIFT_settings(bpy.types.PropertyGroup):
         "it again later without lifting again",
     )
     match_scene: BoolProperty(  # type: ignore[valid-type]
-        name="Match scene to video", description="Set the scene's frame rate and range to the video's (on by "
-        "default while nothing in the scene is animated)", get=_get_match_scene, set=_set_match_scene,
+        name="Match scene to video", description="Set the scene's frame rate, range and picture size to the "
+        "video's (on by default while nothing in the scene is animated)", get=_get_match_scene, set=_set_match_scene,
+    )
+    with_camera: BoolProperty(  # type: ignore[valid-type]
+        name="Add camera", description="Also add the camera that filmed the video (its height, pitch and lens, as "
+        "the lift found them), with the video behind it, for new armatures", default=True,
     )
     # What the last look found: a photo's people, a video's tracks, and the settings they were found with.
     image_found: StringProperty(options={"HIDDEN"})  # type: ignore[valid-type]

@@ -53,8 +53,11 @@ def scene_snapshot(bpy) -> dict:
         "objects": sorted(o.name for o in bpy.data.objects),
         "armatures": sorted(a.name for a in bpy.data.armatures),
         "actions": sorted(a.name for a in bpy.data.actions),
+        "cameras": sorted(c.name for c in bpy.data.cameras),
+        "clips": sorted(c.name for c in bpy.data.movieclips),
         "selected": sorted(o.name for o in view_layer.objects if o.select_get()),
         "active": view_layer.objects.active.name if view_layer.objects.active else None,
         "timing": (scene.render.fps, scene.render.fps_base, scene.frame_start, scene.frame_end, scene.frame_current),
+        "size": (scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage),
         "mode": bpy.context.mode,
     }

@@ -159,3 +159,45 @@ def test_a_failure_after_the_armature_exists_removes_everything_it_made(blender,
 def _error_lines(error: RuntimeError) -> list[str]:
     """The operator's ERROR reports, one per line, as bpy.ops raises them."""
     return [line.removeprefix("Error: ") for line in str(error).splitlines() if line.strip()]
+
+
+def test_the_camera_that_filmed_the_people_sees_the_armature_where_the_video_did(blender, scene, tmp_path):
+    """A pose file made by `poselift video` says which camera saw its people (metadata "camera"); the import adds
+    that camera, so the armature seen through it lies where the people were in the picture, the video behind."""
+    bpy = blender.bpy
+    from bpy_extras.object_utils import world_to_camera_view
+    from video_samples import write_h264
+
+    pose = walking_sequence(12)
+    pose.joints3d[..., 1] += 5.0  # metres in front of the camera, which stands above the origin
+    size, focal, pitch, height = (640, 480), 500.0, np.radians(20.0), 2.5
+    write_h264(tmp_path / "walk.mp4", np.zeros((12, 480, 640, 3), np.uint8), [83 * i for i in range(12)])
+    pose.image_size = size
+    camera = {"pitch_deg": 20.0, "height_m": height, "focal_px": focal}
+    pose.metadata = {"camera": camera, "video": {"file": "walk.mp4"}}  # as written: found beside the pose file
+    bpy.context.scene.cursor.location = (1.0, 2.0, 0.0)
+    obj = _import(bpy, write_pose_file(tmp_path / "walk.npz", pose))
+    camera = bpy.data.objects[f"{obj.name}_camera"]
+    assert camera.type == "CAMERA" and camera.data.background_images[0].clip.filepath.endswith("walk.mp4")
+    scene = bpy.context.scene
+    assert (scene.render.resolution_x, scene.render.resolution_y) == size
+
+    def pixels(points: np.ndarray) -> np.ndarray:  # the file's camera: above the origin, pitched down
+        x = points[..., 0]
+        depth = np.cos(pitch) * points[..., 1] - np.sin(pitch) * (points[..., 2] - height)
+        up = np.sin(pitch) * points[..., 1] + np.cos(pitch) * (points[..., 2] - height)
+        return np.stack([size[0] / 2 - 0.5 + focal * x / depth, size[1] / 2 - 0.5 - focal * up / depth], -1)
+
+    for frame in (1, 7, 12):
+        got = evaluated_joints(bpy, obj, frame)
+        for name in ("pelvis", "head_top", "left_ankle", "right_wrist"):
+            x, y, _ = world_to_camera_view(scene, camera, blender.module("addon.conversion").vector(got[name]))
+            seen = np.array([x * size[0] - 0.5, (1 - y) * size[1] - 0.5])
+            want = pixels(pose.joints3d[frame - 1, 0, POSELIFT.index(name)])
+            assert np.abs(seen - want).max() < 0.01, (frame, name, seen, want)
+
+
+def test_a_file_without_a_camera_adds_none(blender, scene, tmp_path):
+    bpy = blender.bpy
+    _import(bpy, write_pose_file(tmp_path / "walk.npz", walking_sequence(4)))
+    assert [o.type for o in bpy.context.scene.objects] == ["ARMATURE"]

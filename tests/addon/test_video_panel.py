@@ -172,7 +172,8 @@ def test_a_cancelled_batch_keeps_what_finished_and_changes_nothing_else(blender,
     assert queue.run is not None and not queue.run.finished
     queue.cancel()
     assert queue.finished and not queue.jobs[0].failed
-    assert [o.name for o in scene.objects] == ["two_people"], "the first video stays, the second never came"
+    assert [o.name for o in scene.objects] == ["two_people", "two_people_camera"], "the first video stays (with its "\
+        "camera), the second never came"
     assert not any(folder.exists() for folder in folders), "no worker file is left behind"
     assert queue.run.process.returncode is not None, "the second worker was stopped"
 
