@@ -81,9 +81,10 @@ def build_lifter(args: argparse.Namespace, device=None):
         raise CommandError(str(e)) from None
 
 
-def build_estimator(args: argparse.Namespace, max_people: int):
+def build_estimator(args: argparse.Namespace, max_people: int, small_people: bool = False):
     """The BlazePose networks of --model on --device, loaded once per process and setting (a worker may run
-    several commands)."""
+    several commands); with `small_people`, the detector also looks at tiles of each image (`pose2d.SMALL_PEOPLE`:
+    slower, finds people down to about 8% of the picture's long side)."""
     try:
         import torch
     except ImportError as e:
@@ -93,11 +94,12 @@ def build_estimator(args: argparse.Namespace, max_people: int):
     if args.half and (args.device == "cpu" or not torch.cuda.is_available()):
         raise CommandError(f"poselift {args.command}: --half runs the networks in float16 on a CUDA device, "
                            "and there is none here (or --device cpu was given).")  # fmt: skip
-    return _estimator(args.model, args.device, max_people, args.half)
+    return _estimator(args.model, args.device, max_people, args.half, small_people)
 
 
 @functools.lru_cache(maxsize=2)
-def _estimator(model: str, device: str | None, max_people: int, half: bool):
-    from ..nets.pose2d import PoseEstimator
+def _estimator(model: str, device: str | None, max_people: int, half: bool, small_people: bool):
+    from ..nets.pose2d import SMALL_PEOPLE, PoseEstimator
 
-    return PoseEstimator(variant=model, device=device, max_people=max_people, half=half)
+    options = SMALL_PEOPLE if small_people else {}
+    return PoseEstimator(variant=model, device=device, max_people=max_people, half=half, **options)

@@ -6,22 +6,34 @@ finds a person by the head and body it sees there, so how small a person it find
 long side. Measured by shrinking pictures step by step onto a grey canvas and running the pipeline
 (`PoseEstimator.estimate`): the rendered test video's standing figure was found from 22% of the canvas's long
 side, messi5.jpg's from 24-27%, basketball players in sporting poses only from about 45%; the lite, full and heavy
-models alike (they share the one detector, so `--model heavy` does not find smaller people).
-tests/core/cli/test_nobody.py keeps the measurement's two ends.
+models alike (they share the one detector, so `--model heavy` does not find smaller people). Looking at tiles of
+the picture as well (`pose2d.SMALL_PEOPLE`: photos with more than one person asked for, `--small-people` for
+video) brings that down to the same share of a tile's side. tests/core/cli/test_nobody.py keeps the measurement's
+two ends.
 """
 
 from __future__ import annotations
 
+from ..nets.tiles import TILE_SIDES
+
 FIGURE_SHARE = 0.25  # the least height of an upright person BlazePose finds, as a share of the picture's long side
 
 
-def smallest_person(size: tuple[int, int]) -> int:
-    """Pixels: about the least height of an upright person BlazePose finds in a (W, H) picture."""
-    return round(FIGURE_SHARE * max(size))
+def smallest_person(size: tuple[int, int], small_people: bool = False) -> int:
+    """Pixels: about the least height of an upright person BlazePose finds in a (W, H) picture, looking at the
+    whole picture or, with `small_people`, at its tiles too."""
+    return round(FIGURE_SHARE * max(size) * (min(TILE_SIDES) if small_people else 1.0))
 
 
-def what_to_try(size: tuple[int, int], picture: str) -> str:
-    """The clause that says what to try, for a (W, H) `picture` ("photo", "video")."""
+def what_to_try(size: tuple[int, int], picture: str, small_people: bool = False, option: str | None = None) -> str:
+    """The clause that says what to try, for a (W, H) `picture` ("photo", "video") searched with or without
+    `small_people`; `option`: the command's option that would look for smaller people, where it has one."""
     w, h = size
-    return (f"BlazePose finds people from about {smallest_person(size)} px tall in a {w} x {h} {picture} (a quarter "
-            f"of its long side), so crop the {picture} (or shoot from closer) so that people fill more of it")
+    if small_people:
+        reach = f"from about {smallest_person(size, True)} px tall in a {w} x {h} {picture} (looking at tiles of it)"
+    else:
+        reach = f"from about {smallest_person(size)} px tall in a {w} x {h} {picture} (a quarter of its long side)"
+        if option:
+            reach += f"; {option} looks for them from about {smallest_person(size, True)} px (slower)"
+    return (f"BlazePose finds people {reach}, so crop the {picture} (or shoot from closer) so that people fill more "
+            "of it")

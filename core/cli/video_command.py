@@ -60,9 +60,12 @@ def add_video_command(commands: argparse._SubParsersAction) -> None:
 
 
 def add_range_options(parser: argparse.ArgumentParser) -> None:
-    """--start and --end, seconds of the video."""
+    """--start and --end, seconds of the video, and --small-people, who is looked for in it."""
     parser.add_argument("--start", type=float, default=0.0, metavar="S", help="first second to read (default 0)")
     parser.add_argument("--end", type=float, metavar="S", help="second to stop reading at (default: the end)")
+    parser.add_argument("--small-people", action="store_true",
+                        help="also find people down to about 8%% of the picture's long side tall (the detector looks "
+                             "at tiles of each frame: slower)")  # fmt: skip
 
 
 def run_video(args: argparse.Namespace) -> int:
@@ -100,7 +103,8 @@ def _run(args: argparse.Namespace) -> int:
     lifter = build_lifter(args)  # on the people's device, the estimator's
     tracked, progress = tracked_range(args, frames, lifter)
     if not tracked.tracks:
-        raise CommandError(nobody_found(args.video, tracked.frames, info.size, "so no pose file was written"))
+        raise CommandError(nobody_found(args.video, tracked.frames, info.size, "so no pose file was written",
+                                        args.small_people))  # fmt: skip
     tracks = choose_tracks(tracked, args.track, str(args.video))
     pose = video_pose_sequence(tracked, tracks, info=info, nominal_fps=info.fps, model=args.model,
                                lifted_with=lifter.description, height=lifter.height, focal_px=focal_px,
@@ -146,7 +150,7 @@ def tracked_range(args: argparse.Namespace, frames, lifter=None, look=None):
     from ..video.tracking import PoseTracker
     from ..video.video_poses import track_video
 
-    tracker = PoseTracker(build_estimator(args, MAX_PEOPLE))
+    tracker = PoseTracker(build_estimator(args, MAX_PEOPLE, small_people=args.small_people))
     progress = Progress(frames.expected, "frames", args.progress)  # its clock starts once the networks are loaded
     progress.update(0, "networks loaded")
 
@@ -166,10 +170,11 @@ def tracked_range(args: argparse.Namespace, frames, lifter=None, look=None):
     return tracked, progress
 
 
-def nobody_found(video: Path, frames: int, size: tuple[int, int], so: str) -> str:
-    """The sentence for a video of `frames` frames of (W, H) `size` in which nobody was found; `so` says what
-    follows ("so no pose file was written")."""
-    return f"{video}: no person found in any of its {frames} frames, {so}; {what_to_try(size, 'video')}."
+def nobody_found(video: Path, frames: int, size: tuple[int, int], so: str, small_people: bool = False) -> str:
+    """The sentence for a video of `frames` frames of (W, H) `size` in which nobody was found (looking for
+    `small_people` or not); `so` says what follows ("so no pose file was written")."""
+    advice = what_to_try(size, "video", small_people, None if small_people else "--small-people")
+    return f"{video}: no person found in any of its {frames} frames, {so}; {advice}."
 
 
 def check_range(args: argparse.Namespace) -> None:

@@ -2,15 +2,19 @@
 
 `PoseEstimator(...).estimate(images)` takes (H, W, 3) uint8 RGB images of any sizes and, as MediaPipe's pose
 graph does for one person:
-  1. letterboxes every image into the detector's 224 x 224 input and runs the detector on all of them at once;
-  2. keeps every detection (weighted NMS, best first, up to `max_people` per image) and builds its region of
-     interest from the hip centre and the scale point (`roi.body_rois`);
+  1. letterboxes every image into the detector's 224 x 224 input (and, with `tile_sides`, overlapping tiles of it
+     at finer scales, `tiles.views`, for people too small for the whole picture) and runs the detector on all of
+     them at once;
+  2. keeps every detection (weighted NMS over all views of an image, best first, up to `max_people` per image)
+     and builds its region of interest from the hip centre and the scale point (`roi.body_rois`);
   3. crops all regions of all images to 256 x 256 (grid_sample on the device) and runs the landmark network on
      all crops in one batch;
   4. refines the landmarks from the belief maps (a 9 x 9 window of sigmoid weights around each landmark, as
      MediaPipe's RefineLandmarksFromHeatmapCalculator), maps them to image pixels, and turns the world
      landmarks by the region's rotation into the image's axes.
-People whose pose presence is below `MIN_PRESENCE` are dropped, as MediaPipe drops them.
+People whose pose presence is below `MIN_PRESENCE` are dropped, as MediaPipe drops them, so a detection the
+landmark network does not confirm costs time but is never a person; one person found twice (from two views whose
+boxes did not merge) is kept once (`distinct`).
 
 For video, the steps are there one by one (`pyramids`, `detect_regions`, `estimate_in_regions`, and
 `next_regions`, the region a person's landmarks give for the next frame): `tracking.PoseTracker` runs the
@@ -26,16 +30,24 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from . import tiles
 from . import weights as weight_files
 from .blazepose_net import INPUT_SIZE as CROP_SIZE
 from .blazepose_net import NUM_LANDMARKS, blazepose_landmark, ieee_float32
 from .detector_net import INPUT_SIZE as DETECTOR_SIZE
 from .detector_net import MIN_SCORE, Detections, blazepose_detector, decode, ssd_anchors, weighted_nms
-from .roi import ImagePyramid, Rois, body_rois, crop_to_image, letterbox_rois, scale_affine, transform_points
+from .roi import ImagePyramid, Rois, body_rois, crop_to_image, scale_affine, transform_points
 
 NUM_BODY = 33  # landmarks 0..32 are skeleton.BLAZEPOSE_33; 33 and 34 the hip centre and scale point
 MIN_PRESENCE = 0.5
 MAX_PEOPLE = 10
+SMALL_PEOPLE = {"tile_sides": tiles.TILE_SIDES, "min_score": 0.3}  # PoseEstimator's options for people down to
+# about 8% of the picture's long side: tiles, and detections from the detector's score 0.3 up, confirmed
+DUPLICATE_DISTANCE = 0.1  # of a person's height: two people of one image whose landmarks are nearer are one
+MIN_CONFIRMATION = 0.5  # mean landmark confidence that confirms a detection scored under MIN_SCORE
+FRAGMENT_INSIDE = 0.6  # share of a smaller landmarks' box inside a surer person's: a part of them
+FRAGMENT_ON_BODY = 0.2  # of its height: a part's landmarks lie this near (median) the landmarks of the whole
+MIN_EXTENT = 0.35  # of a person's region side: landmarks spanning less are a fragment of somebody
 REFINE_KERNEL = 9
 REFINE_MIN_CONFIDENCE = 0.5
 # Belief-map cell (column c, row r) stands for crop point (4c, 4r), as MediaPipe's refinement reads it; the
@@ -100,6 +112,8 @@ class PoseEstimator:
         device: str | torch.device | None = None,
         half: bool = False,
         max_people: int = MAX_PEOPLE,
+        tile_sides: tuple[float, ...] = (),
+        min_score: float = MIN_SCORE,
         batch_size: int | None = None,
         landmark_weights: str | Path | None = None,
         detector_weights: str | Path | None = None,
@@ -111,6 +125,7 @@ class PoseEstimator:
         self.dtype = next(self.landmark.parameters()).dtype
         self.anchors = ssd_anchors().to(self.device)
         self.max_people = max_people
+        self.tile_sides, self.min_score = tuple(tile_sides), min_score
         # Images per network call: small chunks stay in the CPU's caches; a GPU wants big ones.
         self.batch_size = batch_size or (8 if self.device.type == "cpu" else 32)
         self.variant = variant
@@ -123,7 +138,7 @@ class PoseEstimator:
         if len(index) == 0:
             return People2D.nobody(self.device)
         people = self.estimate_in_regions(pyramids, index, rois, scores)
-        return people.select(people.pose_presence >= MIN_PRESENCE)
+        return distinct(people.select((people.pose_presence >= MIN_PRESENCE) & confirmed(people)))
 
     def pyramids(self, images: Sequence[np.ndarray]) -> list[ImagePyramid]:
         """(H, W, 3) uint8 RGB images on the device, ready to crop."""
@@ -156,25 +171,37 @@ class PoseEstimator:
 
     def detect(self, pyramids: list[ImagePyramid]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """For all detections of all images, best first per image: image index (N,), the 4 keypoints
-        (N, 4, 2) in image pixels, and the score (N,)."""
-        sizes = torch.tensor([p.size for p in pyramids], device=self.device, dtype=torch.float32)
-        letterbox = crop_to_image(letterbox_rois(sizes), DETECTOR_SIZE)
-        inputs = torch.cat([p.crop(letterbox[i : i + 1], DETECTOR_SIZE, border="zeros")
-                            for i, p in enumerate(pyramids)]) / 127.5 - 1
-        found = decode(self._run(self.detector, inputs), self.anchors)  # (B, anchors, ...)
-        # The few candidates of all images go to the host at one sync point, where the suppression merges them.
-        image, anchor = (found.scores >= MIN_SCORE).nonzero(as_tuple=True)
-        candidates = Detections(*(t[image, anchor].cpu() for t in found))
-        image = image.cpu()
+        (N, 4, 2) in image pixels, and the score (N,). The detector looks at each whole image and, with
+        `tile_sides`, at its tiles (`tiles.views`), all in one batch; what the views find is merged per image."""
+        seen = [tiles.views(p.size, self.tile_sides) for p in pyramids]
+        counts = [len(rois.size) for rois, _ in seen]
+        rois = Rois(*(torch.cat(t).to(self.device) for t in zip(*(r for r, _ in seen), strict=True)))
+        cuts = torch.cat([c for _, c in seen])
+        tile = torch.cat([torch.arange(n) > 0 for n in counts])  # (V,) every view of an image but its first
+        to_image = crop_to_image(rois, DETECTOR_SIZE)  # (V, 2, 3) for all views of all images
+        inputs = torch.cat([p.crop(rows, DETECTOR_SIZE, border="zeros")
+                            for p, rows in zip(pyramids, to_image.split(counts), strict=True)]) / 127.5 - 1
+        found = decode(self._run(self.detector, inputs), self.anchors)  # (V, anchors, ...)
+        # The few candidates of all views go to the host at one sync point, where the suppression merges them.
+        view, anchor = (found.scores >= self.min_score).nonzero(as_tuple=True)
+        boxes, keypoints, scores = (t[view, anchor].cpu() for t in found)
+        view = view.cpu()
+        affine = to_image[view].cpu()
+        corners = transform_points(affine, boxes.unflatten(-1, (2, 2)) * DETECTOR_SIZE).flatten(-2)
+        points = transform_points(affine, keypoints * DETECTOR_SIZE)
+        keep = ~tiles.cut_by_tile(boxes, cuts[view]) & tiles.fits(body_rois(points[:, 0], points[:, 1]).size,
+                                                                   rois.size[view].cpu(), tile[view])  # fmt: skip
+        view, corners, points, scores = view[keep], corners[keep], points[keep], scores[keep]
+        owner = torch.repeat_interleave(torch.arange(len(pyramids)), torch.tensor(counts))[view]
         index, people = [], []
         for i in range(len(pyramids)):
-            merged = weighted_nms(Detections(*(t[image == i] for t in candidates)))
+            mine = owner == i
+            merged = weighted_nms(Detections(corners[mine], points[mine], scores[mine]), min_score=self.min_score)
             people.append(Detections(*(t[: self.max_people] for t in merged)))
             index += [i] * len(people[-1].scores)
         keypoints, scores = (torch.cat(t).to(self.device) for t in ([p.keypoints for p in people],
                                                                      [p.scores for p in people]))
-        index = torch.tensor(index, dtype=torch.long, device=self.device)
-        return index, transform_points(letterbox[index], keypoints * DETECTOR_SIZE), scores
+        return torch.tensor(index, dtype=torch.long, device=self.device), keypoints, scores
 
     def landmarks(self, crops: torch.Tensor, index: torch.Tensor, rois: Rois, affines: torch.Tensor,
                   scores: torch.Tensor) -> People2D:
@@ -212,6 +239,44 @@ class PoseEstimator:
         with ieee_float32(self.device):
             outs = [net(inputs[i : i + self.batch_size]) for i in range(0, len(inputs), self.batch_size)]
         return type(outs[0])(*(None if o[0] is None else torch.cat(o).float() for o in zip(*outs, strict=True)))
+
+
+def distinct(people: People2D, max_distance: float = DUPLICATE_DISTANCE) -> People2D:
+    """The people, in their order, less those a person of the same image with a higher detector score makes a
+    duplicate of: landmarks whose median distance from its is within `max_distance` of the larger one's height (the
+    same person found from two views), or a smaller landmarks' box at least FRAGMENT_INSIDE inside its (a part of
+    them, found by a tile)."""
+    if len(people.score) < 2:
+        return people
+    points, image, score = people.keypoints.cpu(), people.image_index.cpu(), people.score.cpu()
+    height = points[..., 1].amax(1) - points[..., 1].amin(1)
+    apart = (points[:, None] - points[None]).norm(dim=-1).median(-1).values / torch.maximum(height[:, None],
+                                                                                          height[None]).clamp(1)
+    boxes = torch.cat([points.amin(1), points.amax(1)], -1)
+    low, high = torch.maximum(boxes[None, :, :2], boxes[:, None, :2]), torch.minimum(boxes[None, :, 2:],
+                                                                                     boxes[:, None, 2:])
+    area = (boxes[:, 2:] - boxes[:, :2]).clamp(min=0).prod(-1)
+    inside = (high - low).clamp(min=0).prod(-1) / area[None, :].clamp(min=1)  # [i, j]: share of j's box in i's
+    nearest = (points[None, :, :, None] - points[:, None, None, :]).norm(dim=-1).amin(-1)  # [i, j, k]: j's k to i's
+    on_body = nearest.median(-1).values / height[None, :].clamp(1) < FRAGMENT_ON_BODY  # [i, j]: j drawn on i
+    part = (inside >= FRAGMENT_INSIDE) & (area[None, :] < area[:, None]) & on_body
+    twin = ((apart < max_distance) | part) & (image[:, None] == image[None, :])
+    keep = torch.ones(len(points), dtype=torch.bool)
+    for i in score.argsort(descending=True, stable=True).tolist():
+        if keep[i]:
+            drop = twin[i].clone()
+            drop[i] = False
+            keep &= ~drop
+    return people if keep.all() else people.select(keep.to(people.score.device))
+
+
+def confirmed(people: People2D) -> torch.Tensor:
+    """(N,) bool: people whose landmarks span at least MIN_EXTENT of their region's side (a whole person, not a
+    fragment of somebody a tile cut), and whom the detector was sure of (score at least MIN_SCORE) or whose
+    landmarks the landmark network is sure of (mean confidence at least MIN_CONFIRMATION)."""
+    extent = (people.keypoints.amax(1) - people.keypoints.amin(1)).amax(-1) / people.rois.size.clamp(min=1)
+    sure = (people.score >= MIN_SCORE) | (people.confidence.mean(-1) >= MIN_CONFIRMATION)
+    return sure & (extent >= MIN_EXTENT)
 
 
 def next_regions(people: People2D) -> Rois:

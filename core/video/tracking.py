@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from ..nets.boxes import box_iou
-from ..nets.pose2d import MIN_PRESENCE, People2D, PoseEstimator, next_regions
+from ..nets.pose2d import MIN_PRESENCE, People2D, PoseEstimator, confirmed, next_regions
 from ..nets.roi import ImagePyramid, Rois
 
 SAME_PERSON_IOU = 0.4  # regions overlapping more than this hold the same person
@@ -241,9 +241,10 @@ class PoseTracker:
         positions = torch.tensor(looking, dtype=torch.long, device=index.device)[index[rows]]
         people = self.estimator.estimate_in_regions(pyramids, positions, Rois(*(t[rows] for t in rois)), scores[rows])
         refined, presence = _regions(next_regions(people)), people.pose_presence.tolist()
+        sure = confirmed(people).tolist()
         for n, i in enumerate(new):
             follows = segments[image[i]].follows
-            if presence[n] < MIN_PRESENCE:
+            if presence[n] < MIN_PRESENCE or not sure[n]:
                 continue
             if len(follows) >= self.estimator.max_people:
                 continue

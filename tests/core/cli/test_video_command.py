@@ -225,13 +225,19 @@ def test_every_bad_video_or_setting_is_one_sentence_and_writes_nothing(clip, cap
     assert usage.value.code == 2 and "--track: expected a track id, ids separated by commas, or all" in err
 
 
-def test_a_video_with_nobody_big_enough_says_how_big_a_person_must_be(asset, capfd, tmp_path):
+def test_a_video_with_nobody_big_enough_says_how_big_a_person_must_be_and_small_people_finds_them(
+    asset, capfd, tmp_path
+):
     status, _, err = poselift(capfd, asset("vtest.avi"), "-o", tmp_path / "walk.npz", "--end", "1")
     assert status == 1 and err == (
         f"{asset('vtest.avi')}: no person found in any of its 10 frames, so no pose file was written; BlazePose "
-        "finds people from about 192 px tall in a 768 x 576 video (a quarter of its long side), so crop the video "
-        "(or shoot from closer) so that people fill more of it.\n")  # the people there are about 80 px tall
+        "finds people from about 192 px tall in a 768 x 576 video (a quarter of its long side); --small-people "
+        "looks for them from about 58 px (slower), so crop the video (or shoot from closer) so that people fill "
+        "more of it.\n")  # the people there are about 80 px tall
     assert list(tmp_path.iterdir()) == []
+    status, _, _ = poselift(capfd, asset("vtest.avi"), "-o", tmp_path / "walk.npz", "--end", "1", "--small-people",
+                            "--track", "all")  # fmt: skip
+    assert status == 0 and read_pose_file(tmp_path / "walk.npz").people >= 3, "the walkers, 60 to 90 px tall"
 
 
 def test_an_interrupted_run_leaves_no_pose_file_and_no_partial_file(clip, tmp_path):

@@ -1,0 +1,64 @@
+"""Small people: the detector also looks at overlapping tiles of a picture, and what they find is merged into one
+person each, without the fragments a tile cuts out of a big one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from poselift.core.image.image_io import read_image
+from poselift.core.nets import tiles
+from poselift.core.nets.pose2d import SMALL_PEOPLE, PoseEstimator
+from poselift.core.video.video_io import VideoFrames, probe_video
+
+
+def test_the_whole_picture_comes_first_and_tiles_cover_it_overlapping_by_half():
+    rois, cuts = tiles.views((1280, 720), (0.375,))
+    side = 0.375 * 1280
+    assert rois.size[0] == 1280 and rois.centre[0].tolist() == [640, 360] and not cuts[0].any()
+    assert torch.all(rois.size[1:] == side) and torch.all(rois.rotation == 0)
+    left, top = rois.centre[1:, 0] - side / 2, rois.centre[1:, 1] - side / 2
+    assert left.min() == 0 and (left + side).max() == 1280 and top.min() == 0 and (top + side).max() == 720
+    for x in np.arange(0, 1280 - side / 2 + 1, 8.0):  # every square half a tile wide lies inside a tile
+        for y in np.arange(0, 720 - side / 2 + 1, 8.0):
+            inside = (left <= x) & (left + side >= x + side / 2) & (top <= y) & (top + side >= y + side / 2)
+            assert inside.any(), (x, y)
+    assert cuts[1].tolist() == [False, False, True, True], "the top-left tile cuts the picture right and below"
+
+
+def test_a_detection_at_an_edge_a_tile_cuts_or_larger_than_its_tile_is_dropped():
+    cuts = torch.tensor([[False, False, True, False], [False, False, True, False]])
+    boxes = torch.tensor([[0.3, 0.2, 0.99, 0.8], [0.0, 0.2, 0.7, 0.8]])
+    assert tiles.cut_by_tile(boxes, cuts).tolist() == [True, False], "the picture's own edge cuts nobody"
+    region, side = torch.tensor([100.0, 500.0, 500.0]), torch.tensor([200.0, 200.0, 1000.0])
+    assert tiles.fits(region, side, torch.tensor([True, True, False])).tolist() == [True, False, True]
+
+
+@pytest.fixture(scope="module")
+def estimators():
+    return PoseEstimator(variant="full", device="cpu"), PoseEstimator(variant="full", device="cpu", **SMALL_PEOPLE)
+
+
+def heights(estimator: PoseEstimator, pixels: np.ndarray) -> list[float]:
+    people = estimator.estimate([pixels])
+    return sorted((people.keypoints[..., 1].amax(1) - people.keypoints[..., 1].amin(1)).tolist())
+
+
+def test_walkers_a_tenth_of_the_picture_tall_are_found_only_with_the_tiles(estimators, asset):
+    whole, tiled = estimators
+    frame = next(iter(VideoFrames(probe_video(asset("vtest.avi")), start=20.0, end=20.05))).pixels[0]
+    assert heights(whole, frame) == []
+    found = heights(tiled, frame)
+    assert len(found) >= 4 and all(40 < h < 130 for h in found), found
+
+
+@pytest.mark.parametrize(("photo", "people"), [("basketball2.png", 2), ("messi5.jpg", 1), ("camera.png", 1),
+                                               ("home.jpg", 0)])  # fmt: skip
+def test_big_people_are_found_once_and_nothing_is_made_of_their_parts(estimators, asset, photo, people):
+    whole, tiled = estimators
+    pixels = read_image(asset(photo)).pixels
+    found = heights(tiled, pixels)
+    assert len(found) == people, found
+    if people:
+        assert max(found) == pytest.approx(max(heights(whole, pixels) or [max(found)]), rel=0.15)
