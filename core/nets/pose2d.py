@@ -42,7 +42,7 @@ NUM_BODY = 33  # landmarks 0..32 are skeleton.BLAZEPOSE_33; 33 and 34 the hip ce
 MIN_PRESENCE = 0.5
 MAX_PEOPLE = 10
 SMALL_PEOPLE = {"tile_sides": tiles.TILE_SIDES, "min_score": 0.3}  # PoseEstimator's options for people down to
-# about 8% of the picture's long side: tiles, and detections from the detector's score 0.3 up, confirmed
+# about 9% of the picture's long side: tiles, and detections from the detector's score 0.3 up, confirmed
 DUPLICATE_DISTANCE = 0.1  # of a person's height: two people of one image whose landmarks are nearer are one
 MIN_CONFIRMATION = 0.5  # mean landmark confidence that confirms a detection scored under MIN_SCORE
 FRAGMENT_INSIDE = 0.6  # share of a smaller landmarks' box inside a surer person's: a part of them

@@ -19,7 +19,7 @@ import torch
 
 from .roi import Rois
 
-TILE_SIDES = (0.5, 0.3)  # shares of the image's long side: people down to about 0.3 / 4 of it tall are found
+TILE_SIDES = (0.375,)  # shares of the image's long side: people down to about 0.375 / 4 of it tall are found
 EDGE_MARGIN = 0.02  # share of a tile's side: a detection this near an edge where the tile cuts the image is cut
 MAX_REGION = 2.2  # of a tile's side: a person whose region is larger is the whole picture's (or a larger tile's)
 

@@ -53,8 +53,8 @@ def test_an_upright_person_is_found_from_about_a_quarter_of_the_long_side(estima
 def test_the_advice_names_the_size_in_the_pictures_own_pixels_and_the_option_that_looks_for_smaller_people():
     assert what_to_try((768, 576), "video", option="--small-people") == (
         "BlazePose finds people from about 192 px tall in a 768 x 576 video (a quarter of its long side); "
-        "--small-people looks for them from about 58 px (slower), so crop the video (or shoot from closer) so that "
+        "--small-people looks for them from about 72 px (slower), so crop the video (or shoot from closer) so that "
         "people fill more of it")
     assert what_to_try((768, 576), "video", small_people=True) == (
-        "BlazePose finds people from about 58 px tall in a 768 x 576 video (looking at tiles of it), so crop the "
+        "BlazePose finds people from about 72 px tall in a 768 x 576 video (looking at tiles of it), so crop the "
         "video (or shoot from closer) so that people fill more of it")

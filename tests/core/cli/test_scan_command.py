@@ -72,7 +72,7 @@ def test_nobody_found_and_every_bad_setting_is_one_sentence_and_writes_nothing(a
     assert status == 1 and err == (
         f"{asset('vtest.avi')}: no person found in any of its 10 frames, so nothing was written; BlazePose finds "
         "people from about 192 px tall in a 768 x 576 video (a quarter of its long side); --small-people looks for "
-        "them from about 58 px (slower), so crop the video (or shoot from closer) so that people fill more of it.\n")
+        "them from about 72 px (slower), so crop the video (or shoot from closer) so that people fill more of it.\n")
     assert list(folder.iterdir()) == []
     (tmp_path / "file").write_text("")
     video, _ = cached_test_video(seconds=3.0)
