@@ -6,7 +6,10 @@ from __future__ import annotations
 import argparse
 import functools
 import math
+import os
 import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..formats.posefile import SUFFIXES, PoseFileError
@@ -20,15 +23,43 @@ class CommandError(Exception):
     """A bad input or setting; the message is one sentence."""
 
 
-def check_output(path: Path) -> None:
-    """Refuses, in one sentence, a pose-file path of the wrong kind, in a folder that is not there, or that is a
-    folder itself."""
+def check_output(path: Path, inputs: Sequence[Path] = ()) -> None:
+    """Refuses, in one sentence, a pose-file path of the wrong kind, that is a folder itself, in a folder that is
+    not there or cannot be written, or that is one of `inputs`."""
     if path.is_dir():
         raise PoseFileError(f"{path}: is a folder, not a pose file.")
     if path.suffix.lower() not in SUFFIXES:
         raise PoseFileError(f"{path}: a pose file must end in .npz or .json.")
     if not path.parent.is_dir():
         raise PoseFileError(f"{path}: the folder {path.parent} does not exist.")
+    check_writable(path, inputs)
+
+
+def check_writable(path: Path, inputs: Sequence[Path] = ()) -> None:
+    """Refuses, in one sentence, an output `path` (in an existing folder) that is one of `inputs` or whose folder
+    cannot be written: a file is made there and removed, so a read-only disk shows before the work."""
+    if any(_same_file(path, source) for source in inputs):
+        raise CommandError(f"{path}: is also an input, and would be overwritten.")
+    check_folder(path.parent)
+
+
+def check_folder(folder: Path) -> None:
+    """Refuses, in one sentence, a folder that cannot be written, or made (its nearest existing parent tells)."""
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise CommandError(f"{folder}: cannot be a folder, since {existing} is a file.")
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".poselift-"):
+            pass
+    except OSError as e:
+        raise CommandError(f"{folder}: cannot be written ({e.strerror or e}).") from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
 
 
 def add_model_options(parser: argparse.ArgumentParser, progress: str) -> None:
@@ -84,7 +115,7 @@ def build_lifter(args: argparse.Namespace, device=None):
 def build_estimator(args: argparse.Namespace, max_people: int, small_people: bool = False):
     """The BlazePose networks of --model on --device, loaded once per process and setting (a worker may run
     several commands); with `small_people`, the detector also looks at tiles of each image (`pose2d.SMALL_PEOPLE`:
-    slower, finds people down to about 8% of the picture's long side)."""
+    slower, finds people down to about 9% of the picture's long side)."""
     try:
         import torch
     except ImportError as e:

@@ -1,7 +1,7 @@
 """`poselift image PATH... -o OUT.npz`: photos in, a pose file out (and, with --overlay, the skeletons drawn).
 
 BlazePose finds the people and their 2D (with --max-people above 1, the default 10, its detector also looks at
-tiles of each photo, `pose2d.SMALL_PEOPLE`, for people down to about 8% of its long side); `lifting.Lifter` lifts
+tiles of each photo, `pose2d.SMALL_PEOPLE`, for people down to about 9% of its long side); `lifting.Lifter` lifts
 them to 3D with the 3D pose prior (the default, or --prior FILE) through the seed's loop (--stages), scaled to a
 stature (--height). Every photo and the prior file are checked before the networks load; a photo that cannot be
 read stops the run with one sentence naming it. A photo with nobody in it becomes a frame with no person (said on
@@ -20,7 +20,15 @@ from pathlib import Path
 from .. import skeleton
 from ..formats.posefile import PoseFileError, write_pose_file
 from ..nets.weights import WeightsNotFoundError
-from .common import CommandError, add_model_options, build_estimator, build_lifter, check_model_options, check_output
+from .common import (
+    CommandError,
+    add_model_options,
+    build_estimator,
+    build_lifter,
+    check_folder,
+    check_model_options,
+    check_output,
+)
 from .nobody import what_to_try
 from .progress import Progress
 
@@ -59,7 +67,9 @@ def _run(args: argparse.Namespace, progress: Progress) -> int:
     from ..image.overlay import write_overlay
     from ..image.photo_poses import people_in_photos, photo_pose_sequence
 
-    check_output(args.output)
+    check_output(args.output, args.photos)
+    if args.overlay is not None:
+        check_folder(args.overlay)
     if args.max_people < 1:
         raise CommandError(f"poselift image: --max-people must be at least 1, not {args.max_people}.")
     check_model_options(args)

@@ -26,7 +26,15 @@ from ..formats.atomic import write_together
 from ..formats.bvh_export import BvhExportError
 from ..formats.posefile import PoseFileError, pose_file_writer
 from ..nets.weights import WeightsNotFoundError
-from .common import CommandError, add_model_options, build_estimator, build_lifter, check_model_options, check_output
+from .common import (
+    CommandError,
+    add_model_options,
+    build_estimator,
+    build_lifter,
+    check_model_options,
+    check_output,
+    check_writable,
+)
 from .nobody import what_to_try
 from .progress import Progress, end_bar_line
 
@@ -64,7 +72,7 @@ def add_range_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=float, default=0.0, metavar="S", help="first second to read (default 0)")
     parser.add_argument("--end", type=float, metavar="S", help="second to stop reading at (default: the end)")
     parser.add_argument("--small-people", action="store_true",
-                        help="also find people down to about 8%% of the picture's long side tall (the detector looks "
+                        help="also find people down to about 9%% of the picture's long side tall (the detector looks "
                              "at tiles of each frame: slower)")  # fmt: skip
 
 
@@ -181,13 +189,16 @@ def check_range(args: argparse.Namespace) -> None:
     """Refuses, in one sentence, a --start or --end that is no range."""
     command = f"poselift {args.command}"
     if not (math.isfinite(args.start) and args.start >= 0):
-        raise CommandError(f"{command}: --start must be a number of seconds from 0 up, not {args.start:g}.")
-    if args.end is not None and not (math.isfinite(args.end) and args.end > args.start):
+        raise CommandError(f"{command}: --start must be a finite number of seconds from 0 up, not {args.start:g}.")
+    if args.end is not None and not math.isfinite(args.end):
+        raise CommandError(f"{command}: --end must be a finite number of seconds (leave it out to read to the end), "
+                           f"not {args.end:g}.")  # fmt: skip
+    if args.end is not None and args.end <= args.start:
         raise CommandError(f"{command}: --end ({args.end:g} s) must come after --start ({args.start:g} s).")
 
 
 def _check_settings(args: argparse.Namespace) -> None:
-    check_output(args.output)
+    check_output(args.output, [args.video])
     if args.bvh is not None:
         if args.bvh.is_dir():
             raise CommandError(f"{args.bvh}: is a folder, not a BVH file.")
@@ -195,6 +206,7 @@ def _check_settings(args: argparse.Namespace) -> None:
             raise CommandError(f"{args.bvh}: a BVH file must end in .bvh.")
         if not args.bvh.parent.is_dir():
             raise CommandError(f"{args.bvh}: the folder {args.bvh.parent} does not exist.")
+        check_writable(args.bvh, [args.video])
     check_range(args)
     if args.focal_px is not None and not (math.isfinite(args.focal_px) and args.focal_px > 0):
         raise CommandError(f"poselift video: --focal-px must be a positive number of pixels, not {args.focal_px:g}.")

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import re
+import stat
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +30,8 @@ _CHANNELS = tuple(f"{a}{kind}" for kind in ("position", "rotation") for a in _AX
 # Units a BVH file may be written in (metres per unit), tried against a standing adult's height.
 UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001, "inch": 0.0254}
 ADULT_HEIGHT_M = 1.7
+MAX_JOINTS = 1000  # joints and End Sites: mocap skeletons have under 200, and forward kinematics grows with them
+MAX_FRAMES = 1_000_000  # frames of motion: over 4.5 hours at 60 fps
 
 
 class BvhError(ValueError):
@@ -144,9 +148,12 @@ def _axis_rotation(axis: int, angle: np.ndarray) -> np.ndarray:
 def read_bvh(path: str | os.PathLike) -> BvhClip:
     """Read a BVH file; any problem raises BvhError with one sentence naming the file."""
     path = Path(path)
-    if path.is_dir():
-        raise BvhError(f"{path}: is a folder, not a BVH file.")
     try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise BvhError(f"{path}: is a folder, not a BVH file.")
+        if not stat.S_ISREG(mode):
+            raise BvhError(f"{path}: is not a regular file (a pipe or a device?), so it is not read as a BVH file.")
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as e:
         raise BvhError(f"{path}: cannot be read ({e.strerror or e}).") from None
@@ -180,6 +187,8 @@ def _parse_hierarchy(lines: list[list[str]]) -> list[BvhJoint]:
                 raise ValueError(f"joint {joints[declared].name} has no opening brace")
             if (keyword == "ROOT") == bool(stack):
                 raise ValueError(f"its hierarchy has a {keyword} {'inside' if stack else 'outside'} a joint")
+            if len(joints) == MAX_JOINTS:
+                raise ValueError(f"its hierarchy has over {MAX_JOINTS} joints, the most this reads")
             parent = stack[-1] if stack else -1
             name = f"{joints[parent].name}_end" if keyword == "End" else " ".join(w for w in words[1:] if w != "{")
             if not name:
@@ -214,8 +223,7 @@ def _parse_hierarchy(lines: list[list[str]]) -> list[BvhJoint]:
         raise ValueError("its hierarchy ends inside a joint (truncated?)")
     if not joints:
         raise ValueError("its hierarchy has no joints")
-    names = [j.name for j in joints]
-    twice = sorted({n for n in names if names.count(n) > 1})
+    twice = sorted(name for name, count in Counter(j.name for j in joints).items() if count > 1)
     if twice:
         raise ValueError(f"its joint names repeat ({', '.join(twice[:3])})")
     return joints
@@ -234,7 +242,7 @@ def _numbers(words: list[str], count: int, what: str, joint: str) -> tuple[float
 def _channels(words: list[str], joint: BvhJoint) -> tuple[str, ...]:
     if joint.end_site:
         raise ValueError(f"the End Site of {joint.name[:-4]} has CHANNELS")
-    if not words or not words[0].isdigit() or int(words[0]) != len(words) - 1:
+    if not words or not words[0].isdecimal() or int(words[0]) != len(words) - 1:
         raise ValueError(f"joint {joint.name} has a CHANNELS line whose count does not match its channels")
     channels = tuple(w.capitalize() for w in words[1:])
     unknown = [c for c in channels if c not in _CHANNELS]
@@ -248,11 +256,13 @@ def _parse_motion(text: str, channels: int) -> tuple[int, float, np.ndarray]:
     if len(lines) < 2:
         raise ValueError("its MOTION section lacks the Frames and Frame Time lines")
     frames_line, time_line = lines[0].split(), lines[1].split()
-    if frames_line[:1] != ["Frames:"] or len(frames_line) != 2 or not frames_line[1].isdigit():
+    if frames_line[:1] != ["Frames:"] or len(frames_line) != 2 or not frames_line[1].isdecimal():
         raise ValueError(f"its MOTION section has {lines[0].strip()!r} where 'Frames: N' belongs")
     if time_line[:2] != ["Frame", "Time:"] or len(time_line) != 3:
         raise ValueError(f"its MOTION section has {lines[1].strip()!r} where 'Frame Time: T' belongs")
     frames = int(frames_line[1])
+    if frames > MAX_FRAMES:
+        raise ValueError(f"it says it has {frames} frames, over the {MAX_FRAMES} this reads")
     try:
         frame_time = float(time_line[2])
         values = np.array(lines[2].split() if len(lines) > 2 else [], dtype=np.float64)

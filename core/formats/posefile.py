@@ -8,25 +8,38 @@ One `.npz` (or a `.json` mirror for small results). Arrays, by key:
   root       (F, P, 3)    float32  metres, same frame as joints3d (optional)
 NaN marks a missing person or joint. Scalars: format_version, fps, image_size (w, h), source, joint_names (J,),
 metadata (a JSON object). Writes are atomic: a temporary file in the same folder, then a rename.
+
+Reading refuses, in one sentence (PoseFileError), any bytes that are not such a file, and what is larger or deeper
+than core/formats/limits.py allows before reading it; members of the .npz outside the format are never read.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..skeleton import H36M_17, POSELIFT
+from . import limits
 from .atomic import Writer, write_atomically
 
 FORMAT_VERSION = 1
 SUFFIXES = (".npz", ".json")
 _ARRAYS = ("joints3d", "joints2d", "confidence", "track_id")
 _REQUIRED = ("format_version", "fps", "image_size", "source", "joint_names", *_ARRAYS)
+_FIELDS = (*_REQUIRED, "root", "metadata")
+_TEXT = ("source", "joint_names", "metadata")
+# What bad bytes make the readers below raise (zip, zlib and .npy parsing included), each turned into one sentence.
+_CONTENT_ERRORS = (
+    ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, zlib.error, struct.error, NotImplementedError,
+    RuntimeError, MemoryError, RecursionError, OverflowError,
+)  # fmt: skip
 
 
 class PoseFileError(ValueError):
@@ -103,16 +116,17 @@ class PoseSequence:
         if j3.ndim != 4 or j3.shape[2:] != (len(names), 3) or j3.shape[0] < 1 or j3.shape[1] < 1:
             raise ValueError(f"joints3d has shape {j3.shape}, expected (frames, people, {len(names)}, 3)")
         f, p, j = j3.shape[:3]
+        _check_size(f * p * j)
         expected = {"joints2d": (f, p, j, 2), "confidence": (f, p, j), "track_id": (f, p)}
         if self.root is not None:
             expected["root"] = (f, p, 3)
         for key, shape in expected.items():
             if getattr(self, key).shape != shape:
                 raise ValueError(f"{key} has shape {getattr(self, key).shape}, expected {shape}")
-        if not np.isfinite(j3).all(axis=-1).any():
-            raise ValueError("it holds no joint position (joints3d is all NaN)")
         if np.isinf(j3).any():
             raise ValueError("joints3d holds infinite values")
+        if not np.isfinite(j3).all(axis=-1).any():
+            raise ValueError("it holds no joint position (joints3d is all NaN)")
         conf = self.confidence[np.isfinite(self.confidence)]
         if conf.size and (conf.min() < 0 or conf.max() > 1):
             raise ValueError("confidence lies outside [0, 1]")
@@ -120,6 +134,11 @@ class PoseSequence:
             raise ValueError(f"its fps is {self.fps}, expected a positive number")
         if len(self.image_size) != 2 or min(self.image_size) < 0:
             raise ValueError(f"its image_size is {self.image_size}, expected (width, height)")
+
+
+def _check_size(positions: int) -> None:
+    if positions > limits.MAX_JOINT_POSITIONS:
+        raise ValueError(f"it holds {positions} joint positions, more than the {limits.MAX_JOINT_POSITIONS} allowed")
 
 
 def write_pose_file(path: str | os.PathLike, pose: PoseSequence) -> Path:
@@ -145,10 +164,16 @@ def pose_file_writer(path: Path, pose: PoseSequence) -> Writer:
     if not path.parent.is_dir():
         raise PoseFileError(f"{path}: the folder {path.parent} does not exist.")
     fields = _to_fields(pose)
+    text = json.dumps(_json_ready(fields)).encode() if path.suffix.lower() == ".json" else b""
+    if len(text) > limits.MAX_JSON_BYTES:
+        raise PoseFileError(
+            f"{path}: this pose takes {len(text)} bytes as JSON, more than the mirror's "
+            f"{limits.MAX_JSON_BYTES}; write it as .npz."
+        )
 
     def write(out) -> None:
-        if path.suffix.lower() == ".json":
-            out.write(json.dumps(_json_ready(fields)).encode())
+        if text:
+            out.write(text)
         else:
             np.savez_compressed(out, **fields)
 
@@ -165,14 +190,11 @@ def read_pose_file(path: str | os.PathLike) -> PoseSequence:
     if path.suffix.lower() not in SUFFIXES:
         raise PoseFileError(f"{path}: not a pose file (expected .npz or .json).")
     try:
-        fields = _read_json(path) if path.suffix.lower() == ".json" else _read_npz(path)
-        return _from_fields(fields)
-    except PoseFileError:
-        raise
-    except (ValueError, KeyError, TypeError) as e:
-        raise PoseFileError(f"{path}: {_sentence(e)}.") from None
+        return _from_fields(_read_json(path) if path.suffix.lower() == ".json" else _read_npz(path))
     except OSError as e:
         raise PoseFileError(f"{path}: cannot be read ({e.strerror or e}).") from None
+    except _CONTENT_ERRORS as e:
+        raise PoseFileError(f"{path}: {_sentence(e)}.") from None
 
 
 def read_person(path: str | os.PathLike, person: int) -> PoseSequence:
@@ -185,32 +207,58 @@ def read_person(path: str | os.PathLike, person: int) -> PoseSequence:
     return pose
 
 
-def _sentence(e: Exception) -> str:
-    text = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-    return text.strip().rstrip(".")
+def _sentence(e: BaseException) -> str:
+    """The reason of a content error, as the rest of one sentence."""
+    if isinstance(e, (MemoryError, RecursionError)):
+        return "it declares more data or deeper nesting than can be read"
+    if isinstance(e, (zipfile.BadZipFile, zlib.error, EOFError, struct.error, NotImplementedError, RuntimeError)):
+        return f"the file is truncated or damaged ({limits.clause(e)})"
+    return limits.clause(e)
 
 
 def _read_npz(path: Path) -> dict:
-    with path.open("rb") as f:
-        if f.read(4) != b"PK\x03\x04":
-            raise ValueError("the file is empty or not an .npz archive")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
-    except (zipfile.BadZipFile, EOFError) as e:
-        raise ValueError(f"the file is truncated or not an .npz archive ({e})") from None
-    except ValueError as e:
-        raise ValueError(f"the file holds data that is not plain arrays ({e})") from None
+    return limits.read_npz(path, _FIELDS, _check_declared, max_member_bytes=limits.MAX_MEMBER_BYTES)
+
+
+def _check_declared(members: dict[str, limits.Member]) -> None:
+    """Refuse, from the .npy headers alone, members of the wrong kind or of shapes that do not fit joints3d's."""
+    _check_present(members)
+    for name, member in members.items():
+        kinds = "U" if name in _TEXT else "biuf"
+        if member.dtype.kind not in kinds:
+            raise ValueError(f"{name} holds {member.dtype}, expected {'text' if name in _TEXT else 'real numbers'}")
+    j3 = members["joints3d"].shape
+    if len(j3) != 4 or j3[3] != 3:
+        raise ValueError(f"joints3d has shape {j3}, expected (frames, people, joints, 3)")
+    f, p, j = j3[:3]
+    _check_size(f * p * j)
+    expected = {"joints2d": (f, p, j, 2), "confidence": (f, p, j), "track_id": (f, p), "root": (f, p, 3)}
+    expected |= {"joint_names": (j,), "format_version": (), "fps": (), "image_size": (2,)}
+    expected |= {"source": (), "metadata": ()}
+    for name, member in members.items():
+        if name in expected and member.shape != expected[name]:
+            raise ValueError(f"{name} has shape {member.shape}, expected {expected[name]}")
+        if name in _TEXT and member.dtype.itemsize > 4 * limits.MAX_TEXT_CHARS:
+            raise ValueError(f"{name} is longer than {limits.MAX_TEXT_CHARS} characters")
+
+
+def _check_present(fields) -> None:
+    missing = [k for k in _REQUIRED if k not in fields]
+    if missing:
+        raise ValueError(f"it lacks the fields {', '.join(missing)}")
 
 
 def _read_json(path: Path) -> dict:
+    size = path.stat().st_size
+    if size > limits.MAX_JSON_BYTES:
+        raise ValueError(f"it is {size} bytes, more than the JSON mirror's {limits.MAX_JSON_BYTES}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = limits.loads_json(path.read_bytes().decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"the file is truncated or not JSON ({e})") from None
     if not isinstance(data, dict):
         raise ValueError("the file is JSON but not a pose file object")
-    return data
+    return {key: data[key] for key in _FIELDS if key in data}
 
 
 def _to_fields(pose: PoseSequence) -> dict[str, np.ndarray]:
@@ -249,43 +297,77 @@ def _nan_to_none(value):
     return None if isinstance(value, float) and value != value else value
 
 
-def _array(fields: dict, key: str, dtype) -> np.ndarray:
+def _numbers(fields: dict, key: str) -> np.ndarray:
+    """fields[key] as an array of real numbers (a JSON list's None is NaN); ValueError otherwise."""
     value = fields[key]
-    try:
-        # JSON lists hold None for NaN, which a float conversion restores.
-        return np.asarray(np.array(value, dtype=np.float64) if isinstance(value, list) else value).astype(dtype)
-    except (TypeError, ValueError):
-        raise ValueError(f"{key} is not an array of numbers") from None
+    if isinstance(value, list):
+        value = np.array(value, dtype=object)
+        if not all(v is None or isinstance(v, (int, float)) for v in value.flat):
+            raise ValueError(f"{key} is not an array of numbers")
+        value = np.frompyfunc(lambda v: np.nan if v is None else v, 1, 1)(value).astype(np.float64)
+    value = np.asarray(value)
+    if value.dtype.kind == "O":
+        raise ValueError(f"{key} is not an array of numbers")
+    if value.dtype.kind not in "biuf":
+        raise ValueError(f"{key} holds {value.dtype}, expected real numbers")
+    return value
+
+
+def _floats(fields: dict, key: str) -> np.ndarray:
+    """fields[key] as float32; numbers beyond its range become infinite (which validation refuses for joints)."""
+    with np.errstate(over="ignore"):
+        return _numbers(fields, key).astype(np.float32)
+
+
+def _integers(fields: dict, key: str) -> np.ndarray:
+    """fields[key] as int32 when every value is a whole number in int32's range; ValueError otherwise."""
+    value = _numbers(fields, key)
+    if value.dtype.kind == "f" and not (np.isfinite(value).all() and (value == np.round(value)).all()):
+        raise ValueError(f"{key} holds values that are not whole numbers (NaN, infinite or fractional)")
+    if value.size and (value.min() < np.iinfo(np.int32).min or value.max() > np.iinfo(np.int32).max):
+        raise ValueError(f"{key} holds values outside the 32-bit integers")
+    return value.astype(np.int32)
+
+
+def _text(fields: dict, key: str) -> str:
+    """fields[key] as text of at most MAX_TEXT_CHARS characters; ValueError otherwise."""
+    value = fields[key]
+    if isinstance(value, np.ndarray) and value.dtype.kind == "U" and value.shape == ():
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{key} is not text")
+    if len(value) > limits.MAX_TEXT_CHARS:
+        raise ValueError(f"{key} is longer than {limits.MAX_TEXT_CHARS} characters")
+    return value
 
 
 def _from_fields(fields: dict) -> PoseSequence:
-    missing = [k for k in _REQUIRED if k not in fields]
-    if missing:
-        raise ValueError(f"it lacks the fields {', '.join(missing)}")
-    version = np.asarray(fields["format_version"])
-    if version.shape != () or version.dtype.kind not in "iuf" or int(version) != FORMAT_VERSION:
+    _check_present(fields)
+    version = _numbers(fields, "format_version")
+    if version.shape != () or version != FORMAT_VERSION:
         raise ValueError(f"it is format version {version.tolist()}, this PoseLift reads version {FORMAT_VERSION}")
     names = np.asarray(fields["joint_names"])
-    if names.ndim != 1 or names.dtype.kind not in "US":
+    if names.ndim != 1 or names.dtype.kind != "U":
         raise ValueError("joint_names is not a list of names")
-    metadata = fields.get("metadata", "{}")
-    metadata = json.loads(str(metadata)) if not isinstance(metadata, dict) else metadata
-    root = _array(fields, "root", np.float32) if "root" in fields else None
-    try:
-        fps = float(np.asarray(fields["fps"]))
-        image_size = tuple(int(v) for v in np.asarray(fields["image_size"]).reshape(-1))
-    except (TypeError, ValueError):
-        raise ValueError("fps or image_size is not a number") from None
+    metadata = fields.get("metadata", {})
+    if not isinstance(metadata, dict):
+        try:
+            metadata = limits.loads_json(_text(fields, "metadata"))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"its metadata is not JSON ({e})") from None
+    fps = _numbers(fields, "fps")
+    if fps.shape != ():
+        raise ValueError(f"fps has shape {fps.shape}, expected a number")
     pose = PoseSequence(
         joint_names=tuple(str(n) for n in names),
-        joints3d=_array(fields, "joints3d", np.float32),
-        joints2d=_array(fields, "joints2d", np.float32),
-        confidence=_array(fields, "confidence", np.float32),
-        track_id=_array(fields, "track_id", np.int32),
-        fps=fps,
-        image_size=image_size,  # type: ignore[arg-type]
-        source=str(np.asarray(fields["source"])),
-        root=root,
+        joints3d=_floats(fields, "joints3d"),
+        joints2d=_floats(fields, "joints2d"),
+        confidence=_floats(fields, "confidence"),
+        track_id=_integers(fields, "track_id"),
+        fps=float(fps),
+        image_size=tuple(int(v) for v in _integers(fields, "image_size").reshape(-1)),  # type: ignore[arg-type]
+        source=_text(fields, "source"),
+        root=_floats(fields, "root") if "root" in fields else None,
         metadata=metadata if isinstance(metadata, dict) else {},
     )
     pose.validate()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_SIDE = 4096  # long side, pixels, of the image the pipeline works on
+MAX_PIXELS = 100_000_000  # largest image decoded: its RGB pixels alone take 300 MB (a 13000 x 13000 PNG, 2.2 GB)
 _TRANSPARENT = ("RGBA", "LA", "PA", "RGBa", "La")
 _ORIENTATION = 0x0112  # the EXIF tag
 T = TypeVar("T")
@@ -67,27 +69,40 @@ def probe_image(path: str | os.PathLike) -> tuple[int, int]:
 
 def _opened(path: Path, use: Callable[[Image.Image], T]) -> T:
     """`use(image)` on the file opened with Pillow; any failure becomes an ImageReadError naming the file."""
-    if not path.exists():
-        raise ImageReadError(f"{path}: no such file.")
-    if path.is_dir():
-        raise ImageReadError(f"{path}: is a folder, not an image.")
+    _check_regular(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise ImageReadError(f"{path}: the image is {image.width} x {image.height} pixels, over the "
+                                         f"{MAX_PIXELS / 1e6:.0f} megapixels this reads.")  # fmt: skip
                 return use(image)
     except ImageReadError:
         raise
     except Image.DecompressionBombError:
-        raise ImageReadError(
-            f"{path}: the image has more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels, too many to read."
-        ) from None
+        message = f"{path}: the image has over {MAX_PIXELS / 1e6:.0f} megapixels, the most this reads."
+        raise ImageReadError(message) from None
     except UnidentifiedImageError:
         raise ImageReadError(f"{path}: not an image file, or one too damaged to recognise.") from None
     except PermissionError:
         raise ImageReadError(f"{path}: cannot be read (permission denied).") from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as e:
         raise ImageReadError(f"{path}: the image is truncated or corrupt ({_reason(e)}).") from None
+
+
+def _check_regular(path: Path) -> None:
+    """Refuses, in one sentence, a path that is missing, a folder, or not a regular file (a pipe would block)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ImageReadError(f"{path}: no such file.") from None
+    except OSError as e:
+        raise ImageReadError(f"{path}: cannot be read ({e.strerror or e}).") from None
+    if stat.S_ISDIR(mode):
+        raise ImageReadError(f"{path}: is a folder, not an image.")
+    if not stat.S_ISREG(mode):
+        raise ImageReadError(f"{path}: is not a regular file (a pipe or a device?), so it is not read as an image.")
 
 
 def _displayed_size(image: Image.Image) -> tuple[int, int]:

@@ -12,10 +12,13 @@ noise ~ N(0, noise[k]^2) per coordinate (Tipping & Bishop, 1999).
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +26,9 @@ import numpy as np
 import torch
 
 from .. import skeleton
+from ..formats import limits
 from ..formats.atomic import write_atomically
+from ..formats.matfile import read_mat
 
 FORMAT = "poselift-mppca"
 FORMAT_VERSION = 1
@@ -38,6 +43,15 @@ AUTHORS_JOINTS = (
     "neck", "head_top", "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow", "right_wrist",
 )  # fmt: skip
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every member's timestamp, so that a model's file is a function of the model
+_FIELDS = ("format", "format_version", "joint_names", "means", "bases", "stds", "noise", "weights")
+_TEXT = ("format", "joint_names", "source", "metadata")
+# The largest model file, or member of one, read: 1000 components of 60 dimensions on 21 joints take 30 MB.
+MAX_MODEL_BYTES = 64 * 2**20
+# What bad bytes make the readers (zip, zlib, .npy and MATLAB parsing included) raise, each turned into one sentence.
+_CONTENT_ERRORS = (
+    ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile, zlib.error, struct.error,
+    NotImplementedError, RuntimeError, MemoryError, RecursionError, OverflowError,
+)  # fmt: skip
 
 
 def centred_dim(joints: int) -> int:
@@ -129,24 +143,12 @@ class MixturePPCA:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> MixturePPCA:
-        """Read our .npz format; ModelFileError names the file and the problem."""
+        """Read our .npz format; ModelFileError names the file and the problem, whatever the bytes."""
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as z:
-                fields = {name: z[name] for name in z.files}
-        except (OSError, ValueError, EOFError) as e:
-            raise ModelFileError(f"{path}: not a readable pose model file ({e}).") from None
-        missing = {"format", "format_version", "joint_names", "means", "bases", "stds", "noise", "weights"} - set(
-            fields
-        )
-        if missing:
-            raise ModelFileError(f"{path}: not a pose model file (missing {', '.join(sorted(missing))}).")
-        if str(fields["format"]) != FORMAT or int(fields["format_version"]) != FORMAT_VERSION:
-            raise ModelFileError(
-                f"{path}: pose model format {fields['format']} version {fields['format_version']}, "
-                f"expected {FORMAT} version {FORMAT_VERSION}."
-            )
-        try:
+            check = functools.partial(_check_declared, path)
+            fields = limits.read_npz(path, (*_FIELDS, "source", "metadata"), check, MAX_MODEL_BYTES)
+            _check_format(path, fields)
             return cls(
                 joint_names=tuple(str(n) for n in fields["joint_names"]),
                 means=fields["means"].astype(np.float64),
@@ -155,10 +157,14 @@ class MixturePPCA:
                 noise=fields["noise"].astype(np.float64),
                 weights=fields["weights"].astype(np.float64),
                 source=str(fields.get("source", "")),
-                metadata=json.loads(str(fields.get("metadata", "{}"))),
+                metadata=limits.loads_json(str(fields.get("metadata", "{}"))),
             )
-        except (ValueError, TypeError) as e:
-            raise ModelFileError(f"{path}: {e}.") from None
+        except ModelFileError:
+            raise
+        except OSError as e:
+            raise ModelFileError(f"{path}: not a readable pose model file ({e.strerror or e}).") from None
+        except _CONTENT_ERRORS as e:
+            raise ModelFileError(f"{path}: not a readable pose model file ({limits.clause(e)}).") from None
 
     @classmethod
     def from_authors_mat(cls, path: str | os.PathLike) -> MixturePPCA:
@@ -168,21 +174,21 @@ class MixturePPCA:
         Their frame is ours (checked on the data: the mean poses face +Y, knees and nose forward; Z up; the joints
         named right are at +X), so only the units change: millimetres divided by the model's root-mean-square
         root-sum-square bone length. They give no mixing proportions: the components are equally likely."""
-        from scipy.io import loadmat
-        from scipy.io.matlab import MatReadError
-
         path = Path(path)
         try:
-            mat = loadmat(path)
-            mu, e, sigma = (np.asarray(mat[key], dtype=np.float64) for key in ("mu", "e", "sigma"))
-        except KeyError as e:
-            raise ModelFileError(f"{path}: not a Lifting-from-the-Deep model (no {e.args[0]!r} array).") from None
-        except (OSError, ValueError, TypeError, NotImplementedError, MatReadError) as e:
-            raise ModelFileError(f"{path}: not a readable MATLAB model file ({e}).") from None
+            mu, e, sigma = _authors_arrays(path)
+        except ModelFileError:
+            raise
+        except OSError as e:
+            raise ModelFileError(f"{path}: not a readable MATLAB model file ({e.strerror or e}).") from None
+        except _CONTENT_ERRORS as e:
+            raise ModelFileError(f"{path}: not a readable MATLAB model file ({limits.clause(e)}).") from None
         j = len(AUTHORS_JOINTS)
         if mu.ndim != 2 or mu.shape[1] != 3 * j or e.ndim != 3 or e.shape[::2] != mu.shape:
             raise ModelFileError(f"{path}: mu {mu.shape} and e {e.shape} are not (K, {3 * j}) and (K, Q, {3 * j}).")
         k, q = e.shape[:2]
+        if k < 1 or q < 1:
+            raise ModelFileError(f"{path}: e {e.shape} has no components or no latent dimensions.")
         if sigma.shape != (k, q + 1) or not np.all(sigma > 0):
             raise ModelFileError(f"{path}: sigma {sigma.shape} is not ({k}, {q + 1}) positive inverse deviations.")
         order = [AUTHORS_JOINTS.index(name) for name in JOINTS.joints]
@@ -190,11 +196,46 @@ class MixturePPCA:
         bases = e.reshape(k, q, 3, j).transpose(0, 1, 3, 2)[:, :, order]
         stds, noise = 1.0 / sigma[:, :q], 1.0 / sigma[:, q]
         weights = np.full(k, 1.0 / k)
-        unit = np.sqrt(_mean_square_bone_length(means, bases, stds, noise, weights))
+        with np.errstate(all="ignore"):  # a unit of 0 or infinity gives parameters the model refuses as not finite
+            unit = np.sqrt(_mean_square_bone_length(means, bases, stds, noise, weights))
+            parameters = (means / unit, bases, stds / unit, noise / unit, weights)
         try:
-            return cls(JOINTS.joints, means / unit, bases, stds / unit, noise / unit, weights, f"{path.name} (authors)")
+            return cls(JOINTS.joints, *parameters, f"{path.name} (authors)")
         except ValueError as e:
             raise ModelFileError(f"{path}: {e}.") from None
+
+
+def _check_declared(path: Path, members: dict[str, limits.Member]) -> None:
+    """Refuse, from the .npy headers alone, a file that lacks the model's members or holds the wrong kinds."""
+    missing = set(_FIELDS) - set(members)
+    if missing:
+        raise ModelFileError(f"{path}: not a pose model file (missing {', '.join(sorted(missing))}).")
+    for name, member in members.items():
+        expected = "U" if name in _TEXT else "biuf"
+        if member.dtype.kind not in expected:
+            raise ValueError(f"its {name} holds {member.dtype}, expected {'text' if name in _TEXT else 'numbers'}")
+
+
+def _check_format(path: Path, fields: dict[str, np.ndarray]) -> None:
+    version = fields["format_version"]
+    if str(fields["format"]) != FORMAT or version.shape != () or version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: pose model format {limits.shown(fields['format'])} version {limits.shown(version)}, "
+            f"expected {FORMAT} version {FORMAT_VERSION}."
+        )
+
+
+def _authors_arrays(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """mu, e and sigma of the authors' .mat as float64 (the file's size checked first); ModelFileError when one is
+    missing."""
+    size = path.stat().st_size
+    if size > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{path}: {size} bytes, more than the {MAX_MODEL_BYTES} a pose model may take.")
+    mat = read_mat(path.read_bytes(), ("mu", "e", "sigma"), MAX_MODEL_BYTES)
+    for key in ("mu", "e", "sigma"):
+        if key not in mat:
+            raise ModelFileError(f"{path}: not a Lifting-from-the-Deep model (no {key!r} array).")
+    return mat["mu"].astype(np.float64), mat["e"].astype(np.float64), mat["sigma"].astype(np.float64)
 
 
 def _write_npz(out, fields: dict[str, np.ndarray]) -> None:

@@ -15,12 +15,17 @@ Lifting with a prior, whichever joints it models (17, or 21 with heels and toes)
 from __future__ import annotations
 
 import functools
+import math
 import os
 from pathlib import Path
 
-from .ppca import MixturePPCA
+from .ppca import MixturePPCA, ModelFileError
 
 DEFAULT_PRIOR = Path(__file__).resolve().parent / "data" / "default_prior.npz"
+SUFFIXES = (".npz", ".mat")
+# What a prior's metadata "fit" may set: the real-valued keywords of `fit.fit_upright` that tune the fit to the model
+# (the height is the lifter's).
+FIT_SETTINGS = ("tightening", "noise_scale", "min_weight", "max_residual", "max_prior_distance")
 
 
 def load_prior(path: str | os.PathLike | None = None) -> MixturePPCA:
@@ -29,13 +34,31 @@ def load_prior(path: str | os.PathLike | None = None) -> MixturePPCA:
     if path is None:
         return default_prior()
     path = Path(path)
-    return MixturePPCA.from_authors_mat(path) if path.suffix.lower() == ".mat" else MixturePPCA.load(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise ModelFileError(f"{path}: not a pose model file (expected our .npz or the authors' .mat).")
+    model = MixturePPCA.from_authors_mat(path) if path.suffix.lower() == ".mat" else MixturePPCA.load(path)
+    problem = _fit_settings_problem(model.metadata.get("fit", {}))
+    if problem:
+        raise ModelFileError(f'{path}: its fit settings (metadata "fit") {problem}.')
+    return model
 
 
 @functools.cache
 def default_prior() -> MixturePPCA:
     """The shipped default prior (read once)."""
     return MixturePPCA.load(DEFAULT_PRIOR)
+
+
+def _fit_settings_problem(settings) -> str:
+    """What is wrong with a prior's fit settings, or '' when nothing is."""
+    if not isinstance(settings, dict):
+        return "are not an object"
+    unknown = sorted(set(settings) - set(FIT_SETTINGS))
+    if unknown:
+        return f"name {', '.join(map(repr, unknown))}, which the fit does not take"
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in settings.values()):
+        return "are not all finite numbers"
+    return ""
 
 
 def fit_settings(model: MixturePPCA) -> dict[str, float]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +35,16 @@ SEEK_TOLERANCE = 0.002  # seconds: a seek lands on the frame nearest the time as
 VARIABLE_RATE_TOLERANCE = 0.05  # frame intervals that differ from the mean by more than this share: variable rate
 TIMESTAMP_ROUNDING = 0.0011  # seconds: millisecond timestamps (WebM, MKV) make even intervals differ by this much
 _SNIFF_BYTES = 4 << 20
+# Frames a video may have once its frame times are evened out at its nominal rate (`video_poses.uniform_times`):
+# 4 hours at 60 fps. Each costs the pose arrays a few KB, so a file whose last frame is stamped a million seconds
+# in would ask for gigabytes.
+MAX_EVEN_FRAMES = 4 * 3600 * 60
 # Codecs OpenCV's FFmpeg decodes: a file of one of these that fails is damaged, not of an unknown codec.
 _COMMON_CODECS = {"avc1", "avc3", "h264", "x264", "hvc1", "hev1", "hevc", "mp4v", "fmp4", "xvid", "divx", "dx50",
                   "mjpg", "mjpa", "jpeg", "vp80", "vp90", "vp09", "av01", "mpg1", "mpg2", "wmv2", "ffv1"}
 _CONTAINERS = {b"ftyp": "MP4/MOV", b"RIFF": "AVI", b"\x1aE\xdf\xa3": "Matroska/WebM"}
+# Still images FFmpeg would open as a video of one frame, by the bytes they start with.
+_STILLS = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"BM": "BMP", b"II*\0": "TIFF", b"MM\0*": "TIFF"}
 
 
 class VideoReadError(ValueError):
@@ -102,21 +109,17 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         capture.release()
     if not (math.isfinite(fps) and fps > 0):
         fps = 30.0
+    if frames > MAX_EVEN_FRAMES:
+        raise VideoReadError(f"{path}: its header says it has {frames} frames, over the {MAX_EVEN_FRAMES} "
+                             "(4 hours at 60 fps) this reads.")  # fmt: skip
     return VideoInfo(path, size, fps, frames, codec)
 
 
 def _open(path: Path) -> cv2.VideoCapture:
-    if not path.exists():
-        raise VideoReadError(f"{path}: no such file.")
-    if path.is_dir():
-        raise VideoReadError(f"{path}: is a folder, not a video.")
-    try:
-        with path.open("rb") as file:
-            head = file.read(12)
-    except OSError as e:
-        raise VideoReadError(f"{path}: cannot be read ({e.strerror or e}).") from None
-    if not head:
-        raise VideoReadError(f"{path}: the file is empty (0 bytes).")
+    head = _head(path)
+    still = next((name for magic, name in _STILLS.items() if head.startswith(magic)), None)
+    if still:
+        raise VideoReadError(f"{path}: is a {still} image, not a video (poselift image reads photos).")
     level = cv2.getLogLevel()
     cv2.setLogLevel(0)  # silent
     try:
@@ -132,6 +135,25 @@ def _open(path: Path) -> cv2.VideoCapture:
             raise VideoReadError(f"{path}: the {container} file is damaged or truncated; no frame could be read.")
         raise VideoReadError(f"{path}: is not a video OpenCV can read.")
     return capture
+
+
+def _head(path: Path) -> bytes:
+    """The first 12 bytes of a regular, non-empty file; one sentence for anything else (a pipe would block)."""
+    try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise VideoReadError(f"{path}: is a folder, not a video.")
+        if not stat.S_ISREG(mode):
+            raise VideoReadError(f"{path}: is not a regular file (a pipe or a device?), so it is not read as a video.")
+        with path.open("rb") as file:
+            head = file.read(12)
+    except FileNotFoundError:
+        raise VideoReadError(f"{path}: no such file.") from None
+    except OSError as e:
+        raise VideoReadError(f"{path}: cannot be read ({e.strerror or e}).") from None
+    if not head:
+        raise VideoReadError(f"{path}: the file is empty (0 bytes).")
+    return head
 
 
 def _stored_codec(path: Path) -> str | None:
@@ -189,7 +211,7 @@ class VideoFrames:
             pixels = np.empty((self.batch_frames, h, w, 3), np.uint8)
             index = np.empty(self.batch_frames, np.int64)
             time = np.empty(self.batch_frames, np.float64)
-            n, ended, previous, last = 0, False, -math.inf, 0.0
+            n, ended, previous, last, first = 0, False, -math.inf, 0.0, None
             while not ended:
                 position = int(capture.get(cv2.CAP_PROP_POS_FRAMES))
                 ok, image = capture.read()
@@ -207,6 +229,8 @@ class VideoFrames:
                 last = seconds if ok else last
                 ended = not ok or (self.end is not None and seconds >= self.end)
                 if not ended and seconds >= self.start - 0.5 / info.fps:
+                    first = seconds if first is None else first
+                    _check_span(info, seconds - first)
                     pixels[n] = _working(image, (w, h))
                     index[n], time[n] = position, seconds
                     n += 1
@@ -219,6 +243,13 @@ class VideoFrames:
                               and last + 1.5 / info.fps < info.duration)  # fmt: skip
         finally:
             capture.release()
+
+
+def _check_span(info: VideoInfo, span: float) -> None:
+    """Refuses, in one sentence, frames `span` seconds apart that, evened out at the nominal rate, are too many."""
+    if span * info.fps > MAX_EVEN_FRAMES:
+        raise VideoReadError(f"{info.path}: its frames span {span:.0f} s, {span * info.fps:.0f} frames at its nominal "
+                             f"{info.fps:.3g} fps, over the {MAX_EVEN_FRAMES} (4 hours at 60 fps) this reads.")
 
 
 def _working(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
