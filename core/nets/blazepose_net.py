@@ -332,10 +332,10 @@ def blazepose_landmark(
 ) -> BlazePoseLandmark:
     """The landmark network with MediaPipe's trained weights, ready for inference (see `ready`).
 
-    `weights`: a .tflite path; by default `weights.find_weights` looks for the variant's file.
+    `weights`: a .tflite path; by default `weights.fetched_weights` finds and checks the variant's file.
     """
     net = BlazePoseLandmark(variant)
-    load_tflite_weights(net, weight_files.find_weights(weight_files.LANDMARK_FILES[variant], weights))
+    load_tflite_weights(net, weight_files.fetched_weights(weight_files.LANDMARK_FILES[variant], weights))
     return ready(net, device, half)
 
 

