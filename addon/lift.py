@@ -22,6 +22,7 @@ from typing import ClassVar
 import bpy
 from bpy.props import StringProperty
 
+from ..core.formats.files import not_regular
 from ..core.formats.posefile import PoseFileError, read_pose_file
 from ..rigs.placement import Settling, group_offsets, present, scene_visibility, slot_tracks
 from . import armature, conversion, keyframes, previews
@@ -55,11 +56,14 @@ class LiftOptions:
 
 
 def _source(path: str, what: str) -> Path:
+    """The photo or video file `path` names; LiftError with the command line's own sentence when it is missing, a
+    folder or not a regular file."""
     if not path:
         raise LiftError(f"Pick a {what} first.")
     source = Path(bpy_path(path))
-    if not source.is_file():
-        raise LiftError(f"{source}: no such {what}.")
+    problem = not_regular(source, "an image" if what == "photo" else "a video")
+    if problem:
+        raise LiftError(problem)
     return source
 
 

@@ -7,11 +7,14 @@ import os
 from pathlib import Path
 
 from ..core.formats.atomic import write_atomically
+from ..core.formats.files import not_regular
+from ..core.formats.limits import loads_json
 from .presets import RigPreset
 from .roles import ROLE_NAMES
 
 FORMAT = "poselift-bone-mapping"
 VERSION = 1
+MAX_BYTES = 2**20  # a mapping names a few dozen bones: a few KB
 
 
 class MappingFileError(ValueError):
@@ -36,13 +39,14 @@ def save_mapping(path: str | os.PathLike, preset: RigPreset) -> Path:
 def load_mapping(path: str | os.PathLike) -> RigPreset:
     """Read a bone-mapping file; any problem raises MappingFileError naming the file."""
     path = Path(path)
+    problem = not_regular(path, "a bone-mapping file")
+    if problem:
+        raise MappingFileError(problem)
+    if path.stat().st_size > MAX_BYTES:
+        raise MappingFileError(f"{path}: over {MAX_BYTES // 2**10} KB, too large for a bone-mapping file.")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MappingFileError(f"{path}: no such file.") from None
-    except IsADirectoryError:
-        raise MappingFileError(f"{path}: is a folder, not a bone-mapping file.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        data = loads_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
         raise MappingFileError(f"{path}: cannot be read as a bone-mapping file ({e}).") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise MappingFileError(f"{path}: not a PoseLift bone-mapping file.")

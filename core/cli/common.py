@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..formats.files import not_regular
 from ..formats.posefile import SUFFIXES, PoseFileError
 from ..nets.weights import DEFAULT_VARIANT, LANDMARK_FILES
 
@@ -63,9 +64,11 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def add_model_options(parser: argparse.ArgumentParser, progress: str) -> None:
-    """--model, --device, --half, --stages, --height, --lifter, --prior, and --progress (default `progress`)."""
+    """--model, the weight options, --device, --half, --stages, --height, --lifter, --prior, and --progress
+    (default `progress`)."""
     parser.add_argument("--model", choices=tuple(LANDMARK_FILES), default=DEFAULT_VARIANT,
                         help=f"BlazePose landmark network (default {DEFAULT_VARIANT})")
+    add_weight_options(parser)
     parser.add_argument("--device", choices=("cpu", "cuda"), help="where the networks run (default: cuda if present)")
     parser.add_argument("--half", action="store_true",
                         help="run the networks in float16 (cuda only): faster, landmarks within about a pixel")
@@ -83,6 +86,23 @@ def add_model_options(parser: argparse.ArgumentParser, progress: str) -> None:
                              f"default {progress}")  # fmt: skip
 
 
+def add_weight_options(parser: argparse.ArgumentParser) -> None:
+    """--landmark-weights and --detector-weights: BlazePose files a user names instead of the installed ones."""
+    parser.add_argument("--landmark-weights", type=Path, metavar="FILE",
+                        help="a BlazePose landmark .tflite of the --model network to use instead of the installed "
+                             "one; proven on a built-in picture of a person first")  # fmt: skip
+    parser.add_argument("--detector-weights", type=Path, metavar="FILE",
+                        help="a BlazePose detector .tflite to use instead of the installed one; proven likewise")
+
+
+def check_weight_options(args: argparse.Namespace) -> None:
+    """Refuses, in one sentence, a weight file named by `add_weight_options` that is not a regular file."""
+    for path in (args.landmark_weights, args.detector_weights):
+        problem = path and not_regular(path, "a weight file")
+        if problem:
+            raise CommandError(problem)
+
+
 def check_model_options(args: argparse.Namespace) -> None:
     """Refuses, in one sentence naming the command, a setting of `add_model_options` out of its range."""
     command = f"poselift {args.command}"
@@ -92,8 +112,10 @@ def check_model_options(args: argparse.Namespace) -> None:
         raise CommandError(
             f"{command}: --height is a stature in metres between {HEIGHTS[0]} and {HEIGHTS[1]}, not {args.height:g}."
         )
-    if args.prior is not None and not args.prior.is_file():
-        raise CommandError(f"{args.prior}: no such prior file.")
+    problem = args.prior and not_regular(args.prior, "a pose model file")
+    if problem:
+        raise CommandError(problem)
+    check_weight_options(args)
 
 
 def build_lifter(args: argparse.Namespace, device=None):
@@ -125,12 +147,23 @@ def build_estimator(args: argparse.Namespace, max_people: int, small_people: boo
     if args.half and (args.device == "cpu" or not torch.cuda.is_available()):
         raise CommandError(f"poselift {args.command}: --half runs the networks in float16 on a CUDA device, "
                            "and there is none here (or --device cpu was given).")  # fmt: skip
-    return _estimator(args.model, args.device, max_people, args.half, small_people)
+    from ..nets.tflite import TFLiteError
+    from ..nets.weights import WeightsError
+
+    try:
+        return _estimator(args.model, args.device, max_people, args.half, small_people, args.landmark_weights,
+                          args.detector_weights)  # fmt: skip
+    except (TFLiteError, WeightsError) as e:
+        if isinstance(e, TFLiteError) and "does not match BlazePoseLandmark" in str(e):
+            raise CommandError(f"{str(e).rstrip('.')} (--model {args.model}'s network).") from None
+        raise CommandError(str(e)) from None
 
 
 @functools.lru_cache(maxsize=2)
-def _estimator(model: str, device: str | None, max_people: int, half: bool, small_people: bool):
+def _estimator(model: str, device: str | None, max_people: int, half: bool, small_people: bool,
+               landmark_weights: Path | None, detector_weights: Path | None):  # fmt: skip
     from ..nets.pose2d import SMALL_PEOPLE, PoseEstimator
 
     options = SMALL_PEOPLE if small_people else {}
-    return PoseEstimator(variant=model, device=device, max_people=max_people, half=half, **options)
+    return PoseEstimator(variant=model, device=device, max_people=max_people, half=half,
+                         landmark_weights=landmark_weights, detector_weights=detector_weights, **options)  # fmt: skip

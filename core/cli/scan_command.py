@@ -29,7 +29,7 @@ import numpy as np
 
 from ..formats.atomic import write_together
 from ..nets.weights import DEFAULT_VARIANT, LANDMARK_FILES
-from .common import CommandError
+from .common import CommandError, add_weight_options, check_folder, check_weight_options
 from .video_command import add_range_options, check_range, nobody_found, open_range, run_guarded, tracked_range
 
 THUMBNAIL_SIDE = 256  # pixels, the long side of a thumbnail at most
@@ -45,6 +45,7 @@ def add_scan_command(commands: argparse._SubParsersAction) -> None:
     add_range_options(scan)
     scan.add_argument("--model", choices=tuple(LANDMARK_FILES), default=DEFAULT_VARIANT,
                       help=f"BlazePose landmark network; poselift video's gives its tracks (default {DEFAULT_VARIANT})")
+    add_weight_options(scan)
     scan.add_argument("--device", choices=("cpu", "cuda"), help="where the networks run (default: cuda if present)")
     scan.add_argument("--half", action="store_true", help="run the networks in float16 (cuda only)")
     scan.add_argument("--progress", choices=("bar", "json", "quiet"), default="bar",
@@ -59,7 +60,8 @@ def run_scan(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     """The command itself; torch, OpenCV and Pillow are imported here."""
     check_range(args)
-    _make_folder(args.output)
+    check_weight_options(args)
+    _check_folder(args.output)
     info, frames = open_range(args)
     album = Album()
     tracked, progress = tracked_range(args, frames, look=album.look)
@@ -72,6 +74,7 @@ def _run(args: argparse.Namespace) -> int:
     files += [(args.output / f"track_{t}.png", _png(album.thumbnails[t])) for t in sorted(tracked.tracks)]
     files.append((args.output / "preview.png", _png(album.preview())))
     try:
+        args.output.mkdir(parents=True, exist_ok=True)
         write_together(files)
     except OSError as e:
         raise CommandError(f"{e.filename or out}: cannot be written ({e.strerror or e}).") from None
@@ -184,10 +187,8 @@ def _png(pixels: np.ndarray):
     return lambda out: Image.fromarray(pixels).save(out, format="PNG")
 
 
-def _make_folder(folder: Path) -> None:
+def _check_folder(folder: Path) -> None:
+    """Refuses, in one sentence, an output folder that is a file or cannot be made or written; nothing is made."""
     if folder.exists() and not folder.is_dir():
         raise CommandError(f"{folder}: is a file, not a folder for the scan.")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise CommandError(f"{folder}: cannot make the scan's folder ({e.strerror or e}).") from None
+    check_folder(folder)

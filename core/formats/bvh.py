@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+
+from .files import not_regular
 
 _AXES = "XYZ"
 _CHANNELS = tuple(f"{a}{kind}" for kind in ("position", "rotation") for a in _AXES)
@@ -148,12 +149,10 @@ def _axis_rotation(axis: int, angle: np.ndarray) -> np.ndarray:
 def read_bvh(path: str | os.PathLike) -> BvhClip:
     """Read a BVH file; any problem raises BvhError with one sentence naming the file."""
     path = Path(path)
+    problem = not_regular(path, "a BVH file")
+    if problem:
+        raise BvhError(problem)
     try:
-        mode = path.stat().st_mode
-        if stat.S_ISDIR(mode):
-            raise BvhError(f"{path}: is a folder, not a BVH file.")
-        if not stat.S_ISREG(mode):
-            raise BvhError(f"{path}: is not a regular file (a pipe or a device?), so it is not read as a BVH file.")
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as e:
         raise BvhError(f"{path}: cannot be read ({e.strerror or e}).") from None

@@ -28,6 +28,7 @@ import numpy as np
 from ..skeleton import H36M_17, POSELIFT
 from . import limits
 from .atomic import Writer, write_atomically
+from .files import not_regular
 
 FORMAT_VERSION = 1
 SUFFIXES = (".npz", ".json")
@@ -183,10 +184,9 @@ def pose_file_writer(path: Path, pose: PoseSequence) -> Writer:
 def read_pose_file(path: str | os.PathLike) -> PoseSequence:
     """Read and validate a pose file; any problem raises PoseFileError with one sentence naming the file."""
     path = Path(path)
-    if not path.exists():
-        raise PoseFileError(f"{path}: no such file.")
-    if path.is_dir():
-        raise PoseFileError(f"{path}: is a folder, not a pose file.")
+    problem = not_regular(path, "a pose file")
+    if problem:
+        raise PoseFileError(problem)
     if path.suffix.lower() not in SUFFIXES:
         raise PoseFileError(f"{path}: not a pose file (expected .npz or .json).")
     try:

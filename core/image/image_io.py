@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import stat
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from typing import TypeVar
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..formats.files import not_regular
 
 MAX_SIDE = 4096  # long side, pixels, of the image the pipeline works on
 MAX_PIXELS = 100_000_000  # largest image decoded: its RGB pixels alone take 300 MB (a 13000 x 13000 PNG, 2.2 GB)
@@ -69,7 +70,9 @@ def probe_image(path: str | os.PathLike) -> tuple[int, int]:
 
 def _opened(path: Path, use: Callable[[Image.Image], T]) -> T:
     """`use(image)` on the file opened with Pillow; any failure becomes an ImageReadError naming the file."""
-    _check_regular(path)
+    problem = not_regular(path, "an image")
+    if problem:
+        raise ImageReadError(problem)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -89,20 +92,6 @@ def _opened(path: Path, use: Callable[[Image.Image], T]) -> T:
         raise ImageReadError(f"{path}: cannot be read (permission denied).") from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as e:
         raise ImageReadError(f"{path}: the image is truncated or corrupt ({_reason(e)}).") from None
-
-
-def _check_regular(path: Path) -> None:
-    """Refuses, in one sentence, a path that is missing, a folder, or not a regular file (a pipe would block)."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise ImageReadError(f"{path}: no such file.") from None
-    except OSError as e:
-        raise ImageReadError(f"{path}: cannot be read ({e.strerror or e}).") from None
-    if stat.S_ISDIR(mode):
-        raise ImageReadError(f"{path}: is a folder, not an image.")
-    if not stat.S_ISREG(mode):
-        raise ImageReadError(f"{path}: is not a regular file (a pipe or a device?), so it is not read as an image.")
 
 
 def _displayed_size(image: Image.Image) -> tuple[int, int]:

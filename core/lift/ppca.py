@@ -28,6 +28,7 @@ import torch
 from .. import skeleton
 from ..formats import limits
 from ..formats.atomic import write_atomically
+from ..formats.files import not_regular
 from ..formats.matfile import read_mat
 
 FORMAT = "poselift-mppca"
@@ -144,7 +145,7 @@ class MixturePPCA:
     @classmethod
     def load(cls, path: str | os.PathLike) -> MixturePPCA:
         """Read our .npz format; ModelFileError names the file and the problem, whatever the bytes."""
-        path = Path(path)
+        path = _regular(Path(path))
         try:
             check = functools.partial(_check_declared, path)
             fields = limits.read_npz(path, (*_FIELDS, "source", "metadata"), check, MAX_MODEL_BYTES)
@@ -174,7 +175,7 @@ class MixturePPCA:
         Their frame is ours (checked on the data: the mean poses face +Y, knees and nose forward; Z up; the joints
         named right are at +X), so only the units change: millimetres divided by the model's root-mean-square
         root-sum-square bone length. They give no mixing proportions: the components are equally likely."""
-        path = Path(path)
+        path = _regular(Path(path))
         try:
             mu, e, sigma = _authors_arrays(path)
         except ModelFileError:
@@ -223,6 +224,14 @@ def _check_format(path: Path, fields: dict[str, np.ndarray]) -> None:
             f"{path}: pose model format {limits.shown(fields['format'])} version {limits.shown(version)}, "
             f"expected {FORMAT} version {FORMAT_VERSION}."
         )
+
+
+def _regular(path: Path) -> Path:
+    """`path`, or ModelFileError when it is not a regular file (a reader would wait forever on a pipe)."""
+    problem = not_regular(path, "a pose model file")
+    if problem:
+        raise ModelFileError(problem)
+    return path
 
 
 def _authors_arrays(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -37,6 +37,7 @@ from .blazepose_net import NUM_LANDMARKS, blazepose_landmark, ieee_float32
 from .detector_net import INPUT_SIZE as DETECTOR_SIZE
 from .detector_net import MIN_SCORE, Detections, blazepose_detector, decode, ssd_anchors, weighted_nms
 from .roi import ImagePyramid, Rois, body_rois, crop_to_image, scale_affine, transform_points
+from .weights_proof import prove_weights
 
 NUM_BODY = 33  # landmarks 0..32 are skeleton.BLAZEPOSE_33; 33 and 34 the hip centre and scale point
 MIN_PRESENCE = 0.5
@@ -129,6 +130,9 @@ class PoseEstimator:
         # Images per network call: small chunks stay in the CPU's caches; a GPU wants big ones.
         self.batch_size = batch_size or (8 if self.device.type == "cpu" else 32)
         self.variant = variant
+        named = [Path(p) for p in (landmark_weights, detector_weights) if p is not None]
+        if named:
+            prove_weights(self, named)
 
     @torch.inference_mode()
     def estimate(self, images: Sequence[np.ndarray]) -> People2D:

@@ -15,6 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..formats.files import not_regular
+
+MAX_FILE_BYTES = 128 * 2**20  # the largest BlazePose file, the heavy landmark network, is 27.7 MB
+
 # BuiltinOperator codes, in schema order (index = code).
 OPCODE_NAMES = tuple(
     """ADD AVERAGE_POOL_2D CONCATENATION CONV_2D DEPTHWISE_CONV_2D DEPTH_TO_SPACE DEQUANTIZE
@@ -183,7 +187,13 @@ class _Buffer:
 def read_tflite(path: str | Path) -> Model:
     """Read the main subgraph of a .tflite file; raises TFLiteError naming the file on any problem."""
     path = Path(path)
+    problem = not_regular(path, "a TFLite model")
+    if problem:
+        raise TFLiteError(problem)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise TFLiteError(f"{path}: {size} bytes, more than the {MAX_FILE_BYTES} a BlazePose model may take.")
         data = path.read_bytes()
     except OSError as e:
         raise TFLiteError(f"{path}: cannot read the file ({e.strerror or e}).") from None

@@ -56,8 +56,13 @@ WEIGHT_FILES: dict[str, PackagedFile] = {
 REQUIRED_WEIGHTS = (DETECTOR_FILE, LANDMARK_FILES[DEFAULT_VARIANT])  # what lifting with the defaults needs
 
 
-class WeightsNotFoundError(FileNotFoundError):
-    """A weight file that is nowhere on this machine; the message says how to get it."""
+class WeightsError(Exception):
+    """A weight file that cannot be used; the message names it and says why."""
+
+
+class WeightsNotFoundError(WeightsError, FileNotFoundError):
+    """A weight file that is nowhere on this machine, or not the one the registries hold; the message says how to
+    get it."""
 
 
 def find_weights(name: str, path: str | Path | None = None) -> Path:

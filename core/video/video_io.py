@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,8 @@ import numpy as np
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 import cv2  # noqa: E402
+
+from ..formats.files import not_regular
 
 MAX_SIDE = 1920  # long side, pixels, of the frames the pipeline works on
 PIXELS_PER_BATCH = 48e6  # decoded pixels held at once (uint8 RGB: ~144 MB)
@@ -139,12 +140,10 @@ def _open(path: Path) -> cv2.VideoCapture:
 
 def _head(path: Path) -> bytes:
     """The first 12 bytes of a regular, non-empty file; one sentence for anything else (a pipe would block)."""
+    problem = not_regular(path, "a video")
+    if problem:
+        raise VideoReadError(problem)
     try:
-        mode = path.stat().st_mode
-        if stat.S_ISDIR(mode):
-            raise VideoReadError(f"{path}: is a folder, not a video.")
-        if not stat.S_ISREG(mode):
-            raise VideoReadError(f"{path}: is not a regular file (a pipe or a device?), so it is not read as a video.")
         with path.open("rb") as file:
             head = file.read(12)
     except FileNotFoundError:

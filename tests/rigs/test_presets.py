@@ -1,8 +1,11 @@
 """Rig presets are sound data, are told apart by their bone names, and survive a save and a load."""
 
 import json
+import os
 
+import numpy as np
 import pytest
+from byte_mutations import Tally, flip, splice, truncate
 
 from poselift.core.skeleton import POSELIFT, mirror_name, side_of
 from poselift.rigs.mapping_file import MappingFileError, load_mapping, save_mapping
@@ -95,3 +98,28 @@ def test_a_user_mapping_round_trips_and_bad_files_are_named(tmp_path):
         with pytest.raises(MappingFileError) as caught:
             load_mapping(tmp_path / name)
         assert str(caught.value).startswith(str(tmp_path / name)) and "\n" not in str(caught.value)
+
+
+# Values a mapping field is replaced by in the fuzz test: other kinds, sizes and nestings.
+ODD_VALUES = ("null", "true", "1e999", "-1", '""', '"x"', "[]", "{}", '{"hips": 3}', '{"hips": ""}', "[" * 5000,
+              '"' + "x" * 100_000 + '"', '{"hips": "a", "tail": "b"}', '"T"', '"Q"', "NaN")  # fmt: skip
+
+
+def _replace_field(data: bytes, rng: np.random.Generator) -> bytes:
+    fields = json.loads(data)
+    fields[("format", "version", "rest", "root_bone", "bones", "extra")[int(rng.integers(0, 6))]] = "@VALUE@"
+    return json.dumps(fields).replace('"@VALUE@"', ODD_VALUES[int(rng.integers(0, len(ODD_VALUES)))]).encode()
+
+
+def test_a_mutated_mapping_file_is_read_or_refused_in_one_sentence(tmp_path):
+    """Only MappingFileError leaves the reader, whatever the bytes."""
+    base = save_mapping(tmp_path / "rig.json", PRESETS["mixamo"]).read_bytes()
+    rng, path = np.random.default_rng(0), tmp_path / "fuzzed.json"
+    tally = Tally(load_mapping, MappingFileError, "read")
+    mutations = (flip, truncate, splice, _replace_field)
+    for case in range(int(os.environ.get("POSELIFT_FUZZ_CASES", "1000"))):
+        mutate = mutations[case % len(mutations)]
+        path.write_bytes(mutate(base, rng))
+        tally.run(path, f"case {case} ({mutate.__name__})")
+    tally.report("mapping")
+    assert tally.refused > tally.counts.total() / 2

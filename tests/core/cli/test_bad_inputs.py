@@ -12,6 +12,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from video_samples import write_h264, write_mjpg
+from weight_files import shuffled_landmark_weights
+
+from poselift.core.nets.weights import LANDMARK_FILES, find_weights
 
 SLOWEST = 10.0  # seconds any one run may take
 UNWRITABLE = Path("/proc")  # a folder nobody can make files in, root included
@@ -47,12 +50,26 @@ def _inputs(folder: Path) -> dict[str, Path]:
     write_mjpg(folder / "none.avi", frames[:0])
     for name in ("png.mp4", "jpeg.mp4", "photo.npz", "video.npz", "none.avi"):
         files[name] = folder / name
-    for name in ("pipe.png", "pipe.mp4", "pipe.npz"):
+    files["shuffled.tflite"] = shuffled_landmark_weights(folder / "shuffled.tflite")
+    files["lite.tflite"] = find_weights(LANDMARK_FILES["lite"])
+    for name, data in {"text.tflite": b"not weights\n" * 20, "empty.npz": b"", "zeros.npy": _npy()}.items():
+        files[name] = folder / name
+        files[name].write_bytes(data)
+    for name in ("pipe.png", "pipe.mp4", "pipe.npz", "pipe.json", "pipe.tflite"):
         files[name] = folder / name
         os.mkfifo(files[name])
     (folder / "sub").mkdir()
     files["sub"] = folder / "sub"
     return files
+
+
+def _npy() -> bytes:
+    """A NumPy array file: an array, but no pose model."""
+    import io
+
+    out = io.BytesIO()
+    np.save(out, np.zeros(3))
+    return out.getvalue()
 
 
 def _png_header(width: int, height: int) -> bytes:
@@ -113,8 +130,37 @@ def _cases(f: dict[str, Path], out: Path) -> dict[str, tuple[list, str]]:
         "scan: pipe": (["scan", f["pipe.mp4"], "-o", f["sub"]], "not a regular file"),
         "scan: PNG named .mp4": (["scan", f["png.mp4"], "-o", f["sub"]], "not a video"),
         "scan: --end inf": (["scan", f["video"], "-o", f["sub"], "--end", "inf"], "--end must be a finite number"),
+        "image: --landmark-weights wrong": (
+            [*image, "--landmark-weights", f["shuffled.tflite"]],
+            "not BlazePose weights PoseLift can use",
+        ),
+        "image: --landmark-weights text": ([*image, "--landmark-weights", f["text.tflite"]], "not a readable TFLite"),
+        "image: --landmark-weights lite as full": ([*image, "--landmark-weights", f["lite.tflite"]], "--model full"),
+        "image: --landmark-weights missing": ([*image, "--landmark-weights", f["sub"] / "a.tflite"], "no such file"),
+        "image: --detector-weights pipe": ([*image, "--detector-weights", f["pipe.tflite"]], "not a regular file"),
+        "image: --detector-weights folder": ([*image, "--detector-weights", f["sub"]], "is a folder"),
+        "image: --prior pipe": ([*image, "--prior", f["pipe.npz"]], "not a regular file"),
+        "image: --prior text .npz": ([*image, "--prior", f["text.npz"]], "not a readable pose model file"),
+        "image: --prior .npy": ([*image, "--prior", f["zeros.npy"]], "not a pose model file"),
+        "video: --prior empty .npz": ([*video, "--prior", f["empty.npz"]], "not a readable pose model file"),
+        "video: --focal-px -5": ([*video, "--focal-px", "-5"], "--focal-px must be a positive number"),
+        "video: --camera-pitch 95": ([*video, "--camera-pitch", "95"], "--camera-pitch must be degrees"),
+        "scan: output under a file": (["scan", f["video"], "-o", f["photo"] / "scan"], "is a file"),
+        "scan: output unwritable": (["scan", f["video"], "-o", UNWRITABLE / "scan"], "cannot be written"),
+        "scan: missing video": (["scan", f["sub"] / "absent.mp4", "-o", f["sub"]], "no such file"),
+        "scan: text video": (["scan", f["text.mp4"], "-o", f["sub"] / "scan"], "not a video"),
+        "scan: --landmark-weights text": (
+            ["scan", f["video"], "-o", f["sub"] / "scan", "--landmark-weights", f["text.tflite"]],
+            "not a readable TFLite",
+        ),
         "check: text .npz": (["check", f["text.npz"]], "text.npz"),
+        "check: pipe": (["check", f["pipe.npz"]], "not a regular file"),
+        "check: folder": (["check", f["sub"]], "is a folder"),
+        "check: empty .npz": (["check", f["empty.npz"]], "empty or not an .npz"),
+        "check: .npy": (["check", f["zeros.npy"]], "expected .npz or .json"),
         "convert: broken JSON": (["convert", f["text.json"], "-o", out], "text.json"),
+        "convert: pipe": (["convert", f["pipe.json"], "-o", out], "not a regular file"),
+        "convert: photo named .npz": (["convert", f["photo.npz"], "-o", out.with_suffix(".json")], "photo.npz"),
     }
 
 
@@ -149,7 +195,7 @@ def test_every_bad_input_is_refused_in_one_sentence_leaving_nothing(tmp_path):
     files = _inputs(tmp_path / "in")
     cases = _cases(files, tmp_path / "in" / "out.npz")
     before = _listing(tmp_path)
-    assert len(cases) >= 40
+    assert len(cases) >= 60
     with ThreadPoolExecutor(RUNS_AT_ONCE) as pool:
         runs = dict(zip(cases, pool.map(lambda case: _run(case[0]), cases.values()), strict=True))
     faults = {name: _fault(*runs[name], words) for name, (_, words) in cases.items()}

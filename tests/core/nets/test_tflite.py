@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import tflite_runtime.interpreter as tfl
+from byte_mutations import Tally, flip, splice, truncate
 
 from poselift.core.nets.tflite import TFLiteError, read_tflite
 
@@ -72,7 +75,7 @@ def test_detector_sparse_weights_are_densified(asset):
 def test_a_file_that_is_not_tflite_is_refused_naming_it(asset, tmp_path):
     with pytest.raises(TFLiteError, match="messi5.jpg: not a readable TFLite model"):
         read_tflite(asset("messi5.jpg"))
-    with pytest.raises(TFLiteError, match="missing.tflite: cannot read"):
+    with pytest.raises(TFLiteError, match="missing.tflite: no such file"):
         read_tflite(tmp_path / "missing.tflite")
 
 
@@ -96,3 +99,35 @@ def test_truncated_or_damaged_files_give_one_clear_error(asset, tmp_path):
             read_tflite(path)
         except TFLiteError as e:
             assert str(e).startswith(f"{path}: ")
+
+
+def _flip_near(edge: str):
+    """A mutation flipping bytes within 4 KB of the file's start or end, where its tables and vectors lie."""
+
+    def mutate(data: bytes, rng: np.random.Generator) -> bytes:
+        out = bytearray(data)
+        low, high = (8, 4096) if edge == "start" else (len(out) - 4096, len(out))
+        for i in rng.integers(low, high, rng.integers(1, 9)):
+            out[i] = int(rng.integers(0, 256))
+        return bytes(out)
+
+    mutate.__name__ = f"flip_near_{edge}"
+    return mutate
+
+
+TFLITE_CASES = max(1, int(os.environ.get("POSELIFT_FUZZ_CASES", "2500")) // 20)  # a read takes ~0.1 s: 3 MB
+
+
+def test_a_mutated_model_is_read_or_refused_in_one_sentence(asset, tmp_path):
+    """Only TFLiteError leaves the reader. The longer run: POSELIFT_FUZZ_CASES=100000 (5000 models) .venv/bin/python
+    -m pytest -q -rP -p no:cacheprovider tests/core/nets/test_tflite.py -k mutated"""
+    data = asset("pose_detection.tflite").read_bytes()
+    mutations = (flip, truncate, splice, _flip_near("start"), _flip_near("end"))
+    rng = np.random.default_rng([int(os.environ.get("POSELIFT_FUZZ_SEED", "0")), 7])
+    path, tally = tmp_path / "fuzzed.tflite", Tally(read_tflite, TFLiteError, "read")
+    for case in range(TFLITE_CASES):
+        mutate = mutations[case % len(mutations)]
+        path.write_bytes(mutate(data, rng))
+        tally.run(path, f"case {case} ({mutate.__name__})")
+    tally.report("tflite")
+    assert tally.refused > 0
