@@ -1,10 +1,14 @@
 """Photos that would take too much: a small PNG declaring a huge image, a damaged one, a pipe; each one sentence."""
 
+import io
 import os
 import struct
 import zlib
 
+import numpy as np
 import pytest
+from byte_mutations import Tally, flip, splice, truncate
+from PIL import Image
 
 from poselift.core.image.image_io import MAX_PIXELS, ImageReadError, probe_image, read_image
 
@@ -44,3 +48,22 @@ def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
     for read in (probe_image, read_image):
         with pytest.raises(ImageReadError, match="pipe.png: is not a regular file"):
             read(tmp_path / "pipe.png")
+
+
+IMAGE_CASES = int(os.environ.get("POSELIFT_FUZZ_CASES", "2500")) // 5
+
+
+@pytest.mark.parametrize("form", ["PNG", "JPEG"])
+def test_a_mutated_photo_is_read_or_refused_in_one_sentence(tmp_path, form):
+    """Only ImageReadError leaves the reader, whatever the bytes of a small photo."""
+    rng = np.random.default_rng([int(os.environ.get("POSELIFT_FUZZ_SEED", "0")), len(form)])
+    out = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (48, 64, 3), np.uint8)).save(out, format=form)
+    path, tally = tmp_path / f"fuzzed.{form.lower()}", Tally(read_image, ImageReadError, "read")
+    mutations = (flip, truncate, splice)
+    for case in range(IMAGE_CASES):
+        mutate = mutations[case % len(mutations)]
+        path.write_bytes(mutate(out.getvalue(), rng))
+        tally.run(path, f"{form} case {case} ({mutate.__name__})")
+    tally.report(form)
+    assert tally.refused > 0

@@ -5,8 +5,9 @@ import resource
 
 import numpy as np
 import pytest
+from byte_mutations import Tally, flip, splice, truncate
 from PIL import Image
-from video_samples import write_h264
+from video_samples import write_h264, write_mjpg
 
 from poselift.core.video.video_io import MAX_EVEN_FRAMES, VideoFrames, VideoReadError, probe_video
 
@@ -40,3 +41,30 @@ def test_a_photo_named_mp4_is_said_to_be_no_video(tmp_path, kind):
     Image.new("RGB", (64, 48)).save(path, format=kind)
     with pytest.raises(VideoReadError, match=f"photo.mp4: is a {kind} image, not a video"):
         probe_video(path)
+
+
+VIDEO_CASES = int(os.environ.get("POSELIFT_FUZZ_CASES", "2500")) // 25
+
+
+def _read_all(path) -> None:
+    for _ in VideoFrames(probe_video(path)):
+        pass
+
+
+@pytest.mark.parametrize("form", ["avi", "mp4"])
+def test_a_mutated_video_is_read_or_refused_in_one_sentence(tmp_path, form):
+    """Only VideoReadError leaves the reader, whatever the bytes of a short MJPG AVI or H.264 MP4."""
+    rng = np.random.default_rng([int(os.environ.get("POSELIFT_FUZZ_SEED", "0")), len(form)])
+    frames = rng.integers(0, 256, (4, 48, 64, 3), np.uint8)
+    if form == "avi":
+        good = write_mjpg(tmp_path / "good.avi", frames)
+    else:
+        good = write_h264(tmp_path / "good.mp4", frames, [0, 33, 66, 100])
+    path, tally = tmp_path / f"fuzzed.{form}", Tally(_read_all, VideoReadError, "read")
+    mutations = (flip, truncate, splice)
+    for case in range(VIDEO_CASES):
+        mutate = mutations[case % len(mutations)]
+        path.write_bytes(mutate(good.read_bytes(), rng))
+        tally.run(path, f"{form} case {case} ({mutate.__name__})")
+    tally.report(form)
+    assert tally.refused > 0
