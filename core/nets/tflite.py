@@ -8,6 +8,7 @@ those ops are dropped from the operator list. It knows nothing of any particular
 
 from __future__ import annotations
 
+import math
 import struct
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import numpy as np
 from ..formats.files import not_regular
 
 MAX_FILE_BYTES = 128 * 2**20  # the largest BlazePose file, the heavy landmark network, is 27.7 MB
+MAX_ELEMENTS = 2**26  # values of one tensor: BlazePose's largest (heavy's first activation) holds 1.6 million
 
 # BuiltinOperator codes, in schema order (index = code).
 OPCODE_NAMES = tuple(
@@ -320,6 +322,7 @@ def _densify(buf: _Buffer, table: int, values: np.ndarray, shape: tuple[int, ...
     rank = len(shape)
     if len(levels) != len(order) or len(order) != rank + len(block_map):
         raise buf.fail(f"tensor {name!r} has inconsistent sparsity parameters")
+    elements = _elements(buf, shape, name)
     positions = np.zeros(1, np.int64)
     coords = np.zeros((1, len(order)), np.int64)  # expanded coordinate per traversal dimension
     block_size = np.ones(len(order), np.int64)
@@ -327,6 +330,8 @@ def _densify(buf: _Buffer, table: int, values: np.ndarray, shape: tuple[int, ...
         dim = int(order[level])
         if buf.scalar(dim_table, 0, "<b") == 0:  # DENSE
             size = buf.scalar(dim_table, 1, "<i")
+            if not 0 < size <= elements // max(len(positions), 1):
+                raise buf.fail(f"tensor {name!r} has a dense dimension of {size}, more than its shape {shape} holds")
             block_size[dim] = size
             index = np.tile(np.arange(size), len(positions))
             coords = np.repeat(coords, size, axis=0)
@@ -338,6 +343,8 @@ def _densify(buf: _Buffer, table: int, values: np.ndarray, shape: tuple[int, ...
                 raise buf.fail(f"tensor {name!r} has sparse segments out of range")
             starts, ends = segments[positions], segments[positions + 1]
             counts = ends - starts
+            if (counts < 0).any() or counts.sum() > elements:
+                raise buf.fail(f"tensor {name!r} has sparse segments that do not fit its shape {shape}")
             coords = np.repeat(coords, counts, axis=0)
             positions = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)]
                                        or [np.zeros(0, np.int64)])
@@ -351,6 +358,13 @@ def _densify(buf: _Buffer, table: int, values: np.ndarray, shape: tuple[int, ...
     dense = np.zeros(shape, values.dtype)
     dense[tuple(original.T)] = values[positions]
     return dense
+
+
+def _elements(buf: _Buffer, shape: tuple[int, ...], name: str) -> int:
+    """The number of values `shape` holds, refused when negative or over MAX_ELEMENTS."""
+    if any(d < 0 for d in shape) or math.prod(shape) > MAX_ELEMENTS:
+        raise buf.fail(f"tensor {name!r} has shape {shape}, over the {MAX_ELEMENTS} values a tensor may hold")
+    return math.prod(shape)
 
 
 def _index_vector(buf: _Buffer, table: int, type_slot: int) -> np.ndarray:

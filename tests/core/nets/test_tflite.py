@@ -9,6 +9,7 @@ import pytest
 import tflite_runtime.interpreter as tfl
 from byte_mutations import Tally, flip, splice, truncate
 
+from poselift.core.nets import tflite
 from poselift.core.nets.tflite import TFLiteError, read_tflite
 
 LANDMARK_OPS = {"ADD", "CONV_2D", "DEPTHWISE_CONV_2D", "LOGISTIC", "MAX_POOL_2D", "PAD", "RESHAPE", "RESIZE_BILINEAR"}
@@ -131,3 +132,18 @@ def test_a_mutated_model_is_read_or_refused_in_one_sentence(asset, tmp_path):
         tally.run(path, f"case {case} ({mutate.__name__})")
     tally.report("tflite")
     assert tally.refused > 0
+
+
+def test_a_sparse_tensor_declaring_a_huge_dense_dimension_is_refused_before_expanding_it(asset, tmp_path):
+    """Found by the longer fuzz run: one flipped size made the reader expand two billion rows for a minute."""
+    data = bytearray(asset("pose_detection.tflite").read_bytes())
+    buf = tflite._Buffer(bytes(data), tmp_path / "x.tflite")
+    subgraph = buf.tables(buf.unpack("<I", 0), 2)[0]  # Model.subgraphs[0]
+    sparse = next(s for t in buf.tables(subgraph, 0) if (s := buf.ref(t, 6)) is not None)  # a Tensor.sparsity
+    dense = next(level for level in buf.tables(sparse, 2) if buf.scalar(level, 0, "<b") == 0)  # a DENSE level
+    at = buf.field_pos(dense, 1)  # its dense_size
+    data[at : at + 4] = (2**31 - 1).to_bytes(4, "little")
+    path = tmp_path / "huge.tflite"
+    path.write_bytes(bytes(data))
+    with pytest.raises(TFLiteError, match=r"huge.tflite: .*dense dimension of 2147483647"):
+        read_tflite(path)
