@@ -15,7 +15,7 @@ ALLOWED: dict[str, set[str]] = {
     "core.skeleton": set(),
     "core.rotations": set(),
     "core.formats": GROUND,
-    "core.nets": GROUND,
+    "core.nets": GROUND | {"core.formats"},
     "core.motion": GROUND,
     "core.lift": GROUND | {"core.nets", "core.formats"},
     "core.synth": GROUND | {"core.lift", "core.formats"},
