@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..formats.posefile import PoseFileError, PoseSequence, read_pose_file, write_pose_file
+from .batch_command import add_batch_command
 from .image_command import add_image_command
 from .progress import end_bar_line
 from .scan_command import add_scan_command
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_image_command(commands)
     add_video_command(commands)
     add_scan_command(commands)
+    add_batch_command(commands)
     return parser
 
 

@@ -20,6 +20,7 @@ import argparse
 import math
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..formats.atomic import write_together
@@ -46,25 +47,32 @@ def add_video_command(commands: argparse._SubParsersAction) -> None:
     video.add_argument("video", type=Path, metavar="IN", help="video file (MP4, MOV, AVI, MKV, WebM, ...)")
     video.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="pose file, .npz or .json")
     video.add_argument("--bvh", type=Path, metavar="OUT.bvh",
-                       help="also write the motion as a BVH file (several people: OUT_track<ID>.bvh each)")
-    video.add_argument("--track", type=_tracks, metavar="ID[,ID...]|all",
-                       help="the track to keep, tracks separated by commas (a person slot each, in that order) or "
-                            "all (default: the longest)")  # fmt: skip
-    add_range_options(video)
-    lens = video.add_mutually_exclusive_group()
+                       help="also write the motion as a BVH file (several people: OUT_track<ID>.bvh each)")  # fmt: skip
+    add_motion_options(video, progress="bar")
+    video.set_defaults(run=run_video)
+
+
+def add_motion_options(parser: argparse.ArgumentParser, progress: str) -> None:
+    """The options of the motion made of a video (tracks, range, lens, camera pitch, smoothing) and of the networks
+    (`common.add_model_options`, --progress defaulting to `progress`), which `check_settings` checks."""
+    parser.add_argument("--track", type=_tracks, metavar="ID[,ID...]|all",
+                        help="the track to keep, tracks separated by commas (a person slot each, in that order) or "
+                             "all (default: the longest)")  # fmt: skip
+    add_range_options(parser)
+    lens = parser.add_mutually_exclusive_group()
     lens.add_argument("--focal-px", type=float, metavar="F",
                       help="the camera's focal length in pixels (default: the focal length in the video's own "
                            "metadata where it has one, else a 50 mm full-frame equivalent)")  # fmt: skip
     lens.add_argument("--focal-mm", type=float, metavar="MM",
-                      help="the camera's focal length in mm, 35 mm equivalent (a full-frame sensor 36 mm wide)")
-    video.add_argument("--camera-pitch", type=float, metavar="DEG",
-                       help="how far the camera looks down, degrees (default: found from the people's feet on one "
-                            "floor)")  # fmt: skip
-    video.add_argument("--smoothing", type=float, default=1.0, metavar="S",
-                       help=f"strength of the temporal smoothing of the poses, {SMOOTHING[0]:g} (none) to "
-                            f"{SMOOTHING[1]:g}; larger is smoother (default 1)")  # fmt: skip
-    add_model_options(video, progress="bar")
-    video.set_defaults(run=run_video)
+                      help="the camera's focal length in mm, 35 mm equivalent (a full-frame sensor 36 mm "
+                           "wide)")  # fmt: skip
+    parser.add_argument("--camera-pitch", type=float, metavar="DEG",
+                        help="how far the camera looks down, degrees (default: found from the people's feet on one "
+                             "floor)")  # fmt: skip
+    parser.add_argument("--smoothing", type=float, default=1.0, metavar="S",
+                        help=f"strength of the temporal smoothing of the poses, {SMOOTHING[0]:g} (none) to "
+                             f"{SMOOTHING[1]:g}; larger is smoother (default 1)")  # fmt: skip
+    add_model_options(parser, progress=progress)
 
 
 def add_range_options(parser: argparse.ArgumentParser) -> None:
@@ -101,14 +109,36 @@ def run_guarded(args: argparse.Namespace, run: Callable[[argparse.Namespace], in
 
 def _run(args: argparse.Namespace) -> int:
     """The command itself; torch and OpenCV are imported here, so `check` and `convert` need neither."""
+    check_output(args.output, [args.video])
+    if args.bvh is not None:
+        _check_bvh(args.bvh, args.video)
+    check_settings(args)
+    motion = lift_video(args)
+    print(motion.summary)
+    return 0
+
+
+@dataclass(frozen=True)
+class Motion:
+    """What `lift_video` wrote: its files, the frames of the pose file, the tracks kept, and the sentence saying
+    so."""
+
+    files: list[Path]
+    frames: int
+    people: list[int]
+    summary: str
+
+
+def lift_video(args: argparse.Namespace, lifter_for=build_lifter) -> Motion:
+    """`args.video`'s people lifted as `args` asks (settings checked) and written to `args.output` (and
+    `args.bvh`) together. The lifter is `lifter_for(args)`, asked for once the video is probed: a worker that
+    lifts many videos gives one it loaded once."""
     from ..formats.bvh_export import bvh_writer
     from ..video.video_poses import choose_tracks, video_pose_sequence
 
-    _check_settings(args)
-    check_model_options(args)
     info, frames = open_range(args)
     focal_px, focal_source = _focal(args, info)
-    lifter = build_lifter(args)  # on the people's device, the estimator's
+    lifter = lifter_for(args)  # on the people's device, the estimator's
     tracked, progress = tracked_range(args, frames, lifter)
     if not tracked.tracks:
         raise CommandError(nobody_found(args.video, tracked.frames, info.size, "so no pose file was written",
@@ -133,10 +163,10 @@ def _run(args: argparse.Namespace) -> int:
     found = [int((pose.track_id[:, p] >= 0).sum()) for p in range(len(people))]
     written = " and ".join([str(args.output), ", ".join(map(str, bvhs))] if bvhs else [str(args.output)])
     what = (f"track {people[0]}, {found[0]} of {pose.frames} frames" if len(people) == 1 else "tracks " + ", ".join(
-        f"{t} ({n} of {pose.frames} frames)" for t, n in zip(people, found, strict=True)))
-    print(f"wrote {written}: {what} at {pose.fps:g} fps"
-          f"{f' ({others} other track{_s(others)} left out)' if others else ''}")
-    return 0
+        f"{t} ({n} of {pose.frames} frames)" for t, n in zip(people, found, strict=True)))  # fmt: skip
+    summary = (f"wrote {written}: {what} at {pose.fps:g} fps"
+               f"{f' ({others} other track{_s(others)} left out)' if others else ''}")  # fmt: skip
+    return Motion([path for path, _ in files], pose.frames, people, summary)
 
 
 def open_range(args: argparse.Namespace):
@@ -174,7 +204,7 @@ def tracked_range(args: argparse.Namespace, frames, lifter=None, look=None):
     if tracked.truncated:
         end_bar_line()
         print(f"{args.video}: the file ends early (damaged or truncated): read {tracked.frames} of the "
-              f"{frames.expected} frames its header promises.", file=sys.stderr)
+              f"{frames.expected} frames its header promises.", file=sys.stderr)  # fmt: skip
     return tracked, progress
 
 
@@ -197,28 +227,33 @@ def check_range(args: argparse.Namespace) -> None:
         raise CommandError(f"{command}: --end ({args.end:g} s) must come after --start ({args.start:g} s).")
 
 
-def _check_settings(args: argparse.Namespace) -> None:
-    check_output(args.output, [args.video])
-    if args.bvh is not None:
-        if args.bvh.is_dir():
-            raise CommandError(f"{args.bvh}: is a folder, not a BVH file.")
-        if args.bvh.suffix.lower() != ".bvh":
-            raise CommandError(f"{args.bvh}: a BVH file must end in .bvh.")
-        if not args.bvh.parent.is_dir():
-            raise CommandError(f"{args.bvh}: the folder {args.bvh.parent} does not exist.")
-        check_writable(args.bvh, [args.video])
+def _check_bvh(bvh: Path, video: Path) -> None:
+    if bvh.is_dir():
+        raise CommandError(f"{bvh}: is a folder, not a BVH file.")
+    if bvh.suffix.lower() != ".bvh":
+        raise CommandError(f"{bvh}: a BVH file must end in .bvh.")
+    if not bvh.parent.is_dir():
+        raise CommandError(f"{bvh}: the folder {bvh.parent} does not exist.")
+    check_writable(bvh, [video])
+
+
+def check_settings(args: argparse.Namespace) -> None:
+    """Refuses, in one sentence naming the command, a setting of the motion (range, lens, camera pitch,
+    smoothing, the networks' and lift's options) out of its range."""
+    command = f"poselift {args.command}"
     check_range(args)
     if args.focal_px is not None and not (math.isfinite(args.focal_px) and args.focal_px > 0):
-        raise CommandError(f"poselift video: --focal-px must be a positive number of pixels, not {args.focal_px:g}.")
+        raise CommandError(f"{command}: --focal-px must be a positive number of pixels, not {args.focal_px:g}.")
     if args.focal_mm is not None and not (math.isfinite(args.focal_mm) and args.focal_mm > 0):
-        raise CommandError(f"poselift video: --focal-mm must be a positive number of millimetres, not "
+        raise CommandError(f"{command}: --focal-mm must be a positive number of millimetres, not "
                            f"{args.focal_mm:g}.")  # fmt: skip
     if args.camera_pitch is not None and not (math.isfinite(args.camera_pitch) and -90 < args.camera_pitch < 90):
-        raise CommandError(f"poselift video: --camera-pitch must be degrees between -90 and 90 (down), not "
+        raise CommandError(f"{command}: --camera-pitch must be degrees between -90 and 90 (down), not "
                            f"{args.camera_pitch:g}.")  # fmt: skip
     if not (math.isfinite(args.smoothing) and SMOOTHING[0] <= args.smoothing <= SMOOTHING[1]):
-        raise CommandError(f"poselift video: --smoothing must be between {SMOOTHING[0]:g} (none) and "
+        raise CommandError(f"{command}: --smoothing must be between {SMOOTHING[0]:g} (none) and "
                            f"{SMOOTHING[1]:g}, not {args.smoothing:g}.")  # fmt: skip
+    check_model_options(args)
 
 
 def _focal(args: argparse.Namespace, info) -> tuple[float | None, str]:
