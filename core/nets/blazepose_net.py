@@ -38,22 +38,23 @@ _MKLDNN = torch.ops.mkldnn  # oneDNN's fused CPU convolutions, the kernels torch
 class Conv(nn.Conv2d):
     """A convolution with bias, then ReLU6 if `relu6`, then `+ residual` if one is given to forward.
 
-    Inference on the CPU (float32, gradients off) runs each as one oneDNN call, bias, ReLU6 and residual
-    included, with the weight packed once by `pack` (weights changed later need a new `pack`); elsewhere
-    (cuda, half, training) as PyTorch's own ops. Both give the same numbers up to float rounding (tested). A copy
-    or a pickle packs again.
+    With `fused` set (`ready` sets it on the CPU), inference on the CPU (float32, gradients off) runs each as one
+    oneDNN call, bias, ReLU6 and residual included, with the weight packed by `pack` for the shape of its first
+    input (weights changed later need `packed = None`); elsewhere (cuda, half, training) as PyTorch's own ops.
+    Both give the same numbers up to float rounding (tested). A copy or a pickle packs again when first run.
     """
 
     def __init__(self, inp: int, out: int, kernel: int = 1, stride: int = 1, *, padding: int | None = None,
                  groups: int = 1, relu6: bool = False):
         super().__init__(inp, out, kernel, stride, kernel // 2 if padding is None else padding, groups=groups)
         self.relu6 = relu6
+        self.fused = False  # run CPU inference as one oneDNN call (see above)
         self.packed: torch.Tensor | None = None  # the weight in oneDNN's layout (CPU only), see `pack`
-        self.packed_for: list[int] | None = None  # the input shape it was packed for
 
     def forward(self, x: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
-        if self.packed is not None and x.device.type == "cpu" and x.dtype == torch.float32 \
-                and not torch.is_grad_enabled():
+        if self.fused and x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_grad_enabled():
+            if self.packed is None:
+                self.pack(x.shape)
             return self._onednn(x, residual)
         y = super().forward(x)
         if self.relu6:
@@ -70,19 +71,14 @@ class Conv(nn.Conv2d):
         return y if residual is None else y + residual
 
     def pack(self, input_shape: torch.Size | list[int]) -> None:
-        """Packs the weight for oneDNN's CPU kernels, for inputs of `input_shape` (B, C, H, W)."""
-        self.packed_for = list(input_shape)
+        """Packs the weight for oneDNN's CPU kernels, for inputs of `input_shape` (B, C, H, W); other batch sizes
+        run on the same packed weight."""
         self.packed = _MKLDNN._reorder_convolution_weight(
             self.weight.detach(), list(self.padding), list(self.stride), list(self.dilation), self.groups,
-            self.packed_for)
+            list(input_shape))
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "packed": None}  # oneDNN's opaque tensors cannot be copied or pickled
-
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        if self.packed_for is not None and self.weight.device.type == "cpu":
-            self.pack(self.packed_for)
 
 
 def conv(inp: int, out: int, kernel: int = 1, stride: int = 1, *, groups: int = 1, relu: bool = False) -> Conv:
@@ -342,7 +338,7 @@ def blazepose_landmark(
 def ready(net: nn.Module, device: str | torch.device | None, half: bool) -> nn.Module:
     """`net` in eval mode, channels-last, on `device` (None: cuda when available, else cpu), float32 or,
     with `half`, float16 (cuda only: CPU kernels for half convolutions are slow or missing); inputs must
-    then be float16 too. On the CPU its convolutions are packed for oneDNN (`pack_for_cpu`). Run it under
+    then be float16 too. On the CPU its convolutions run fused by oneDNN, each packed on its first call. Run it under
     `torch.inference_mode()` and, on cuda in float32, `ieee_float32`; `net.input_size` is the side of its square
     input, pixels."""
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -350,8 +346,10 @@ def ready(net: nn.Module, device: str | torch.device | None, half: bool) -> nn.M
         raise ValueError(f"half precision needs a cuda device, not {device}")
     dtype = torch.float16 if half else torch.float32
     net = net.eval().to(device=device, dtype=dtype, memory_format=torch.channels_last)
-    if device.type == "cpu" and onednn_available():
-        pack_for_cpu(net, net.input_size)
+    if device.type == "cpu" and dtype == torch.float32 and onednn_available():
+        for module in net.modules():
+            if isinstance(module, Conv):
+                module.fused = True
     return net
 
 
@@ -373,22 +371,3 @@ def ieee_float32(device: torch.device) -> Iterator[None]:
 def onednn_available() -> bool:
     """Whether this PyTorch has the oneDNN (mkldnn) CPU kernels that `Conv` fuses into."""
     return torch.backends.mkldnn.is_available() and hasattr(_MKLDNN, "_convolution_pointwise")
-
-
-def pack_for_cpu(net: nn.Module, input_size: int) -> None:
-    """Packs the weight of every `Conv` of `net` (float32, CPU) for the input shape a (1, 3, input_size,
-    input_size) image gives it; other batch sizes run on the same packed weights."""
-    shapes: dict[Conv, torch.Size] = {}
-
-    def record(module: Conv, inputs: tuple) -> None:
-        shapes.setdefault(module, inputs[0].shape)
-
-    hooks = [m.register_forward_pre_hook(record) for m in net.modules() if isinstance(m, Conv)]
-    try:
-        with torch.inference_mode():
-            net(torch.zeros(1, 3, input_size, input_size).contiguous(memory_format=torch.channels_last))
-    finally:
-        for hook in hooks:
-            hook.remove()
-    for module, shape in shapes.items():
-        module.pack(shape)

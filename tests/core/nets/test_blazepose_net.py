@@ -124,11 +124,11 @@ def test_the_mask_branch_can_be_skipped_without_changing_the_rest(asset, crops):
         torch.testing.assert_close(getattr(fast, name), getattr(full, name), rtol=0, atol=0)
 
 
-def without_packed_weights(net: torch.nn.Module) -> torch.nn.Module:
+def unfused(net: torch.nn.Module) -> torch.nn.Module:
     """`net` with its convolutions run as PyTorch's own ops, not as the fused oneDNN calls."""
     for module in net.modules():
         if isinstance(module, Conv):
-            module.packed = None
+            module.fused = False
     return net
 
 
@@ -137,8 +137,8 @@ def without_packed_weights(net: torch.nn.Module) -> torch.nn.Module:
 def test_fused_cpu_convolutions_compute_what_pytorchs_own_ops_compute(asset, crops, variant):
     net = blazepose_landmark(variant=variant, weights=asset(f"pose_landmark_{variant}.tflite"), device="cpu")
     convs = [m for m in net.modules() if isinstance(m, Conv)]
-    assert convs and all(m.packed is not None for m in convs)  # every convolution takes the fused path
-    plain = without_packed_weights(blazepose_landmark(variant=variant, weights=asset(f"pose_landmark_{variant}.tflite"),
+    assert convs and all(m.fused for m in convs)  # every convolution takes the fused path
+    plain = unfused(blazepose_landmark(variant=variant, weights=asset(f"pose_landmark_{variant}.tflite"),
                                                       device="cpu"))
     images = as_input(np.concatenate([crops, crops[::-1], crops[:1]]))
     with torch.inference_mode():
@@ -148,6 +148,7 @@ def test_fused_cpu_convolutions_compute_what_pytorchs_own_ops_compute(asset, cro
             torch.testing.assert_close(fused.heatmaps, reference.heatmaps, rtol=1e-4, atol=1e-4)
             torch.testing.assert_close(fused.world, reference.world, rtol=0, atol=1e-4)  # metres
             torch.testing.assert_close(fused.presence, reference.presence, rtol=0, atol=1e-4)
+    assert all(m.packed is not None for m in convs)  # packed by the first call
 
 
 def test_a_copy_or_a_pickle_of_a_ready_network_computes_the_same(asset, crops):

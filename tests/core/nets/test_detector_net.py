@@ -132,8 +132,8 @@ def test_fused_cpu_convolutions_compute_what_pytorchs_own_ops_compute(asset, det
     plain = blazepose_detector(weights=asset("pose_detection.tflite"), device="cpu")
     for module in plain.modules():
         if isinstance(module, Conv):
-            assert module.packed is not None
-            module.packed = None
+            assert module.fused
+            module.fused = False
     images = np.stack([letterbox(asset, name)[0] for name in PHOTOS] * 2)
     fused, reference = run(detector, images), run(plain, images)
     torch.testing.assert_close(fused.boxes, reference.boxes, rtol=0, atol=1e-3)  # 224-px units
