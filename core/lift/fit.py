@@ -4,22 +4,32 @@ The model and the problem are those of Tome, Russell & Agapito, "Lifting from th
 Estimation from a Single Image", CVPR 2017 (arXiv:1701.00295): its probabilistic 3D pose model (`ppca`) and the fit
 of that model to a person's 2D joints. This module is our estimator for that fit, written to run batched.
 
-The camera is orthographic and looks horizontally; a person may only turn about the vertical (yaw). For each
+The camera is orthographic and looks along +Y pitched down by a known angle (0: horizontally, the release's
+camera); a person stands upright and may only turn about the vertical (yaw). For each
 person, component and yaw the pose is a weighted ridge least-squares problem, linear once the scale is folded
 into the coefficients (c_0 scales the mean pose, c_i = c_0 b_i with b_i the component's latent coefficients), with
 the translation profiled out by weighted centring. Yaw is searched on a grid, refined on a finer grid around each
 component's best grid yaw and then by a parabola through the finest three; the component (with its yaw) is the one
 of least negative log marginal likelihood of the 2D, the scale having a flat prior.
 
-Batched: only the horizontal image coordinate depends on yaw, so with the vertical part factored once per person
-and component, a yaw costs one J x J Cholesky solve (Woodbury) whose matrix is quadratic in (cos, sin), shared by
-yaw and yaw + 180 degrees. Those solves run vectorised over people x components x yaws, batch last, on the fit's
-device (cuda or cpu), with no loop over people.
+Batched: with a level camera only the horizontal image coordinate depends on yaw, so with the vertical part
+factored once per person and component, a yaw costs one J x J Cholesky solve (Woodbury) whose matrix is quadratic
+in (cos, sin), shared by yaw and yaw + 180 degrees. Through a pitched camera the vertical image coordinate mixes in
+the depth, which turns with the yaw: both coordinates depend on it, and a yaw costs one (Q+1) x (Q+1) Cholesky
+solve of the whole normal matrix, again quadratic in (cos, sin) but no longer shared with yaw + 180 degrees. Those
+solves run vectorised over people x components x yaws, batch last, on the fit's device (cuda or cpu), with no loop
+over people; a chunk of people all seen level takes the level solve.
+
+Frames: the fitted pose is upright in the level world frame whatever the pitch (X image right, Y away from the
+camera along the floor, Z up), turned by its yaw about Z; the camera's own axes are X, the optical axis (Y pitched
+down) and image up (Z pitched back), so a world point (X, Y, Z) is seen at (X, sin(pitch) Y + cos(pitch) Z).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -30,6 +40,8 @@ from .ppca import JOINTS, MixturePPCA
 
 PELVIS = JOINTS.index("pelvis")
 _SOLVE_BATCH = 4096  # systems per vectorised Cholesky: large enough to amortise op overhead, small enough for cache
+_PITCHED_SOLVE_BATCH = 2048  # the same for the pitched solve (yaw and yaw + pi one system each): its larger
+#                              (Q+1) x (Q+1) systems run faster in smaller batches (measured on a shared 2-core CPU)
 
 
 @dataclass(frozen=True)
@@ -37,10 +49,12 @@ class UprightFit:
     """Per-person results of `fit_upright`, on the fit's device; joints finite for every person."""
 
     joint_names: tuple[str, ...]  # (J,) the model's joints: H36M_17's, or those and heels and toes
-    joints3d: torch.Tensor  # (N, J, 3) metres: X image right, Y away from the camera, Z up; pelvis at the origin
+    joints3d: torch.Tensor  # (N, J, 3) metres, level world frame whatever the pitch: X image right, Y away from the
+    #                         camera along the floor, Z up; pelvis at the origin
     joints2d: torch.Tensor  # (N, J, 2) pixels, image y down: where the fitted pose projects in the image
     component: torch.Tensor  # (N,) int64, the chosen mixture component
     yaw: torch.Tensor  # (N,) radians in [-pi, pi]: the turn about +Z from facing +Y (away from the camera)
+    pitch: torch.Tensor  # (N,) radians down: the camera pitch each person was fitted through
     residual: torch.Tensor  # (N,) weighted RMS 2D residual over the person's RMS radius; inf where not lifted
     prior_distance: torch.Tensor  # (N,) squared Mahalanobis length of the pose's coefficients per latent dimension
     #                               under its component (about 1 for a typical pose); inf where not lifted
@@ -64,6 +78,7 @@ def fit_upright(
     weights: np.ndarray | torch.Tensor,
     *,
     height: float | np.ndarray | torch.Tensor = DEFAULT_HEIGHT,
+    pitch: float | np.ndarray | torch.Tensor = 0.0,
     angles: int = 72,
     fine_angles: int = 9,
     tightening: float = 1.0,
@@ -77,8 +92,10 @@ def fit_upright(
     chunk: int = 128,
 ) -> UprightFit:
     """Lift (N, J, 2) pixel joints (image y down) with (N, J) weights in [0, 1] (0 or NaN: not seen) to 3D, each
-    pose scaled to a stature of `height` metres (a scalar or (N,)). The joints are the model's own, in its order
-    (`model.joint_names`: 17 or 21); `model_inputs` picks them out of any named joints, e.g. skeleton.POSELIFT's.
+    pose scaled to a stature of `height` metres (a scalar or (N,)), seen by an orthographic camera pitched down by
+    `pitch` radians (a scalar or (N,); 0: level), the pose returned upright in the level world frame. The joints are
+    the model's own, in its order (`model.joint_names`: 17 or 21); `model_inputs` picks them out of any named
+    joints, e.g. skeleton.POSELIFT's.
 
     `angles` (even) yaw grid points over 360 degrees; `fine_angles` (odd) over +-one grid step around each
     component's best. `tightening` multiplies the prior's inverse coefficient deviations (1: the model's own);
@@ -86,10 +103,11 @@ def fit_upright(
     trusts the 2D more). Joints weighing under `min_weight` are dropped. A person with fewer than `min_joints`
     joints, with joints on one line, or whose fitted scale is not positive is not lifted (ok False, the most likely
     component's mean pose facing the camera); one whose residual is over `max_residual`, or whose pose is far from
-    typical (`prior_distance` over `max_prior_distance`, as from a camera looking down steeply), keeps its fit
-    with ok False. People are solved `chunk` at a time to bound memory; `device` defaults to that of `joints2d`;
-    float64 is the lifter's: float32 cancels in the likelihood (yaws a few degrees off, joints centimetres off at
-    noise_scale 1) and breaks down when the 2D is trusted much more (noise_scale 0.1)."""
+    typical (`prior_distance` over `max_prior_distance`, as through a camera looking down steeply that `pitch` does
+    not say; told the pitch, such a view stays typical), keeps its fit with ok False. People are solved `chunk` at
+    a time to bound memory; `device` defaults to that of `joints2d`; float64 is the lifter's: float32 cancels in
+    the likelihood (yaws a few degrees off, joints centimetres off at noise_scale 1) and breaks down when the 2D is
+    trusted much more (noise_scale 0.1)."""
     if angles < 2 or angles % 2 or fine_angles < 3 or fine_angles % 2 == 0:
         raise ValueError(f"angles must be even and fine_angles odd and >= 3, not {angles} and {fine_angles}")
     if device is None:
@@ -105,6 +123,7 @@ def fit_upright(
     prior = _Prior(model, device, dtype, tightening, noise_scale)
     options = _Options(angles, fine_angles, min_weight, min_joints, max_residual, max_prior_distance)
     height = torch.as_tensor(height, device=device, dtype=dtype).expand(len(joints2d))
+    pitch = torch.as_tensor(pitch, device=device, dtype=dtype).expand(len(joints2d))
     if not len(joints2d):
         none = joints2d.new_zeros(0)
         return UprightFit(
@@ -113,12 +132,13 @@ def fit_upright(
             joints2d=joints2d,
             component=none.long(),
             yaw=none,
+            pitch=none,
             residual=none,
             prior_distance=none,
             ok=none.bool(),
         )
     chunks = [
-        _fit_chunk(prior, joints2d[i : i + chunk], weights[i : i + chunk], height[i : i + chunk], options)
+        _fit_chunk(prior, *(t[i : i + chunk] for t in (joints2d, weights, height, pitch)), options)
         for i in range(0, len(joints2d), chunk)
     ]
     return _concatenate(chunks)
@@ -166,10 +186,10 @@ class _Prior:
         self.fallback = int(np.argmax(model.weights))
 
 
-def _fit_chunk(
-    prior: _Prior, joints2d: torch.Tensor, weights: torch.Tensor, height: torch.Tensor, options: _Options
-) -> UprightFit:
-    """`fit_upright` on N people: (N, J, 2) pixels (image y down), (N, J) weights and (N,) statures in metres."""
+def _fit_chunk(prior: _Prior, joints2d: torch.Tensor, weights: torch.Tensor, height: torch.Tensor,
+               pitch: torch.Tensor, options: _Options) -> UprightFit:  # fmt: skip
+    """`fit_upright` on N people: (N, J, 2) pixels (image y down), (N, J) weights, (N,) statures in metres and (N,)
+    camera pitches in radians down."""
     n = len(joints2d)
     people = torch.arange(n, device=joints2d.device)
     observed = _observe(joints2d, weights, options)
@@ -177,33 +197,43 @@ def _fit_chunk(
     fit_weights = torch.where(observed.degenerate[:, None], 1.0, observed.weights)  # (N, J)
 
     # The basis centred on each person's weighted centroid, (N, K, J, 3, Q+1), and the 2D in model units: the RMS
-    # radius matched to that of the mean pose projected, averaged over yaw, so that the scale c_0 is near 1.
+    # radius matched to that of the mean pose projected, averaged over yaw, so that the scale c_0 is near 1. Seen
+    # at pitch p the image's vertical is cos p Z + sin p Y, whose square averages cos^2 p Z^2 + sin^2 p (X^2+Y^2)/2.
     total_weight = fit_weights.sum(1)
     centroid = torch.einsum("nj,kjdq->nkdq", fit_weights / total_weight[:, None], prior.basis)
     basis = prior.basis - centroid[:, :, None]
     mean_pose = basis[..., 0]  # (N, K, J, 3)
-    square_radius = mean_pose[..., 2] ** 2 + 0.5 * mean_pose[..., :2].pow(2).sum(-1)  # (N, K, J), yaw-averaged
+    down_cos, down_sin = torch.cos(pitch)[:, None, None], torch.sin(pitch)[:, None, None]  # (N, 1, 1)
+    square_radius = down_cos**2 * mean_pose[..., 2] ** 2 + 0.5 * (1 + down_sin**2) * mean_pose[..., :2].pow(2).sum(-1)
     model_square_radius = (fit_weights[:, None] * square_radius).sum(-1).mean(1) / total_weight  # (N,)
     image_square_radius = observed.square_radius
     model_per_pixel = (model_square_radius / image_square_radius.clamp_min(_tiny(image_square_radius))).sqrt()
     to_model = torch.where(observed.degenerate, 0.0, model_per_pixel)  # (N,) model units per pixel
     observations = observed.centred * to_model[:, None, None]  # (N, J, 2) model units, +y up
-    setup = _setup(prior, basis, fit_weights, observations)
     seen_count = observed.seen.sum(1).clamp_min(1).to(joints2d.dtype)
     log_norm = prior.log_norm + 2 * (seen_count[:, None] - 1) * torch.log(prior.noise)  # (N, K)
+    if pitch.any():
+        pitched = _pitched_setup(prior, basis, fit_weights, observations, pitch)
+        nll = functools.partial(_pitched_nll, pitched, log_norm=log_norm)
+        solve = functools.partial(_pitched_coefficients, pitched)
+    else:
+        level = _setup(prior, basis, fit_weights, observations)
+        nll = functools.partial(_nll, level, log_norm=log_norm)
+        solve = functools.partial(_coefficients, level)
 
     # The component of least NLL at its best yaw, and its coefficients c* there.
-    component_yaw, component_nll = _search_yaw(setup, log_norm, options)  # (N, K, 1), (N, K)
+    batch = _PITCHED_SOLVE_BATCH // 2 if pitch.any() else _SOLVE_BATCH  # a pitched grid angle solves yaw + pi too
+    component_yaw, component_nll = _search_yaw(nll, log_norm, options, batch)  # (N, K, 1), (N, K)
     component = component_nll.argmin(1)  # (N,)
     yaw = component_yaw[people, component, 0]  # (N,) radians
-    coefficients = _coefficients(setup, yaw, component)  # (N, Q+1): c_0, then c_0 b_i
+    coefficients = solve(yaw, component)  # (N, Q+1): c_0, then c_0 b_i
     scale = coefficients[:, 0]
     latent = coefficients[:, 1:] / scale.clamp_min(_tiny(scale))[:, None]  # (N, Q) b_i
     # The pose (N, J, 3) in the model's frame and units (facing +Y, scale 1); centred and scaled by c_0, it projects
     # onto the observations at the yaw.
     pose = prior.means[component] + torch.einsum("nq,njdq->njd", latent, prior.basis[component][..., 1:])
     centred_pose = (basis[people, component] @ coefficients[:, None, :, None])[..., 0]
-    projected = _turn(centred_pose, yaw)[..., [0, 2]]  # (N, J, 2) model units, +y up
+    projected = _seen(_turn(centred_pose, yaw), pitch)  # (N, J, 2) model units, +y up
     weighted_error = (fit_weights * ((projected - observations) ** 2).sum(-1)).sum(1)
     residual = (weighted_error / total_weight).sqrt() / (model_square_radius.sqrt())
     prior_distance = (latent / prior.stds[component]).pow(2).mean(1)
@@ -219,13 +249,13 @@ def _fit_chunk(
     fallback_pose = _turn(prior.means[prior.fallback].expand(n, -1, -1), facing)  # (N, J, 3)
     draw_weights = torch.where(observed.seen.any(1, keepdim=True), observed.weights, 1.0)
     draw_weights = draw_weights / draw_weights.sum(1, keepdim=True)
-    fallback_2d = fallback_pose[..., [0, 2]]
+    fallback_2d = _seen(fallback_pose, pitch)
     drawn = fallback_2d - (draw_weights[..., None] * fallback_2d).sum(1, keepdim=True)  # (N, J, 2) centred, +y up
     fallback_to_image = (image_square_radius / (draw_weights * drawn.pow(2).sum(-1)).sum(1)).sqrt()
     to_image = torch.where(lifted, 1 / to_model.clamp_min(_tiny(to_model)), fallback_to_image)  # (N,) pixels per unit
     drawn = torch.where(lifted[:, None, None], projected, drawn)
     turned = torch.where(lifted[:, None, None], _turn(pose, yaw), fallback_pose)
-    joints3d = turned - turned[:, PELVIS, None]  # (N, J, 3) model units: X right, Y away, Z up; pelvis at the origin
+    joints3d = turned - turned[:, PELVIS, None]  # (N, J, 3) model units, level: X right, Y away, Z up; pelvis at 0
     residual = torch.where(lifted, residual, math.inf)
     prior_distance = torch.where(lifted, prior_distance, math.inf)
     flip_y = torch.tensor([1.0, -1.0], device=joints2d.device, dtype=joints2d.dtype)
@@ -235,6 +265,7 @@ def _fit_chunk(
         joints2d=observed.centre[:, None] + drawn * flip_y * to_image[:, None, None],
         component=torch.where(lifted, component, prior.fallback),
         yaw=torch.where(lifted, torch.atan2(torch.sin(yaw), torch.cos(yaw)), facing),
+        pitch=pitch,
         residual=residual,
         prior_distance=prior_distance,
         ok=lifted & (residual <= options.max_residual) & (prior_distance <= options.max_prior_distance),
@@ -281,19 +312,21 @@ def _observe(joints2d: torch.Tensor, weights: torch.Tensor, options: _Options) -
     )
 
 
-def _search_yaw(setup: _Setup, log_norm: torch.Tensor, options: _Options) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each component's best yaw (N, K, 1), radians, and its NLL (N, K): the grid (solved a group of angles at a
-    time, to keep the batch near _SOLVE_BATCH systems), the fine grid around its best, then the parabola's vertex
-    if better."""
+def _search_yaw(nll: Callable[[torch.Tensor], torch.Tensor], log_norm: torch.Tensor, options: _Options,
+                batch: int) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """Each component's best yaw (N, K, 1), radians, and its NLL (N, K), the (N, K) `log_norm` giving the shape:
+    the grid (solved a group of angles at a time, to keep the batch near `batch` grid angles), the fine grid
+    around its best, then the parabola's vertex if better. `nll(yaw)`: (N, K, 2, A) at (A,) yaws and those + pi,
+    (N, K, 1, A) at (N, K, A) yaws."""
     dtype, device = log_norm.dtype, log_norm.device
     step = 2 * math.pi / options.angles
     grid = torch.arange(options.angles // 2, device=device, dtype=dtype) * step
-    group = max(1, _SOLVE_BATCH // log_norm.numel())
-    nll = torch.cat([_nll(setup, grid[i : i + group], log_norm) for i in range(0, len(grid), group)], dim=-1)
-    nll = nll.flatten(-2)  # (N, K, angles): the grid, then the grid + pi
+    group = max(1, batch // log_norm.numel())
+    grid_nll = torch.cat([nll(grid[i : i + group]) for i in range(0, len(grid), group)], dim=-1)
+    grid_nll = grid_nll.flatten(-2)  # (N, K, angles): the grid, then the grid + pi
     offsets = torch.linspace(-step, step, options.fine_angles, device=device, dtype=dtype)
-    fine = nll.argmin(-1, keepdim=True).to(dtype) * step + offsets  # (N, K, fine_angles)
-    fine_nll = _nll(setup, fine, log_norm)[..., 0, :]
+    fine = grid_nll.argmin(-1, keepdim=True).to(dtype) * step + offsets  # (N, K, fine_angles)
+    fine_nll = nll(fine)[..., 0, :]
     best = fine_nll.argmin(-1, keepdim=True)
     best_yaw, best_nll = fine.gather(-1, best), fine_nll.gather(-1, best)
     # The parabola through the best fine yaw and its neighbours (the nearest three inside the fine grid).
@@ -302,9 +335,16 @@ def _search_yaw(setup: _Setup, log_norm: torch.Tensor, options: _Options) -> tup
     curve = three[..., 0] - 2 * three[..., 1] + three[..., 2]
     shift = torch.where(curve > 0, 0.5 * (three[..., 0] - three[..., 2]) / curve.clamp_min(_tiny(curve)), 0.0)
     vertex = fine.gather(-1, middle) + shift.clamp(-1, 1)[..., None] * (offsets[1] - offsets[0])
-    vertex_nll = _nll(setup, vertex, log_norm)[..., 0, :]
+    vertex_nll = nll(vertex)[..., 0, :]
     take_vertex = vertex_nll <= best_nll
     return torch.where(take_vertex, vertex, best_yaw), torch.where(take_vertex, vertex_nll, best_nll)[..., 0]
+
+
+def _seen(points: torch.Tensor, pitch: torch.Tensor) -> torch.Tensor:
+    """(N, J, 2) +y up: where (N, J, 3) level-frame points are seen by an orthographic camera pitched down by (N,)
+    radians, (X, sin(pitch) Y + cos(pitch) Z); (X, Z) at pitch 0."""
+    down_cos, down_sin = torch.cos(pitch)[:, None], torch.sin(pitch)[:, None]
+    return torch.stack([points[..., 0], down_sin * points[..., 1] + down_cos * points[..., 2]], dim=-1)
 
 
 def _turn(poses: torch.Tensor, yaw: torch.Tensor) -> torch.Tensor:
@@ -379,10 +419,7 @@ def _nll(setup: _Setup, yaw: torch.Tensor, log_norm: torch.Tensor) -> torch.Tens
         sign = torch.tensor([1.0, -1.0], device=yaw.device, dtype=yaw.dtype)
     else:
         yaw_terms = yaw_terms.flatten(1, 2).permute(0, 2, 1)  # (5, A, B)
-        aug = setup.terms[0] * yaw_terms[0, :, None]  # batch last and contiguous, as _cholesky_rows wants it
-        for term in range(1, 5):
-            aug.addcmul_(setup.terms[term], yaw_terms[term, :, None])
-        aug = aug.unflatten(1, (j + 2, j))
+        aug = _per_person(setup.terms, yaw_terms).unflatten(1, (j + 2, j))
         lin = (setup.f0_lin[:, None] * yaw_terms[3:]).sum(0)
         sign = torch.ones(1, device=yaw.device, dtype=yaw.dtype)
     # X Z r = M u + X Z rz =: hu + hl, and the turn by pi flips the sign of hl.
@@ -412,6 +449,86 @@ def _coefficients(setup: _Setup, yaw: torch.Tensor, component: torch.Tensor) -> 
     x = c[:, None, None] * setup.bx[people, component] - s[:, None, None] * setup.by[people, component]  # (N, J, Q+1)
     rhs = setup.rz[people, component] + (x.mT @ (u - v)[..., None])[..., 0]
     return torch.cholesky_solve(rhs[..., None], chol)[..., 0]
+
+
+@dataclass(frozen=True)
+class _PitchedSetup:
+    """Per person and component (B = N x K, batch last), rows weighted by sqrt(w) / noise, seen through a camera
+    pitched down by p: at yaw (c, s) = (cos, sin) the image rows are U = c Bx - s By (horizontal) and V = cos p Bz
+    + sin p (s Bx + c By) (vertical), so the normal matrix H = D + U^T U + V^T V and the right-hand side r = U^T u +
+    V^T v are quadratic in (c, s), their yaw-free parts folded into c^2 + s^2 = 1."""
+
+    terms: torch.Tensor  # (5, (Q+2) (Q+1), B) [H - I | r^T] as rows, coefficients of c^2, cs, s^2, c, s
+    base: torch.Tensor  # (B,) |u|^2 + |v|^2, the yaw-free part of 2 NLL
+    components: int  # K
+
+
+def _pitched_setup(prior: _Prior, basis: torch.Tensor, weights: torch.Tensor, observations: torch.Tensor,
+                   pitch: torch.Tensor) -> _PitchedSetup:  # fmt: skip
+    """(N, K, J, 3, Q+1) centred basis, (N, J) weights, (N, J, 2) centred observations in model units (+y up) and
+    (N,) pitches in radians down."""
+    n, k = basis.shape[:2]
+    root_w = (weights[:, None] / prior.noise[None, :, None] ** 2).sqrt()  # (N, K, J)
+    bx, by, bz = (root_w[..., None] * basis[..., axis, :] for axis in range(3))  # (N, K, J, Q+1)
+    u, v = root_w * observations[:, None, :, 0], root_w * observations[:, None, :, 1]  # (N, K, J)
+    down_cos, down_sin = torch.cos(pitch)[:, None, None, None], torch.sin(pitch)[:, None, None, None]
+    xy, xz, yz = bx.mT @ by, bx.mT @ bz, by.mT @ bz  # (N, K, Q+1, Q+1)
+    xx, yy, zz = bx.mT @ bx, by.mT @ by, bz.mT @ bz
+    eye = torch.eye(xx.shape[-1], device=xx.device, dtype=xx.dtype)
+    fixed = torch.diag_embed(prior.ridge)[None] + down_cos**2 * zz - eye  # D + cos^2 p Bz^T Bz - I
+    sin2, mixed = down_sin**2, down_cos * down_sin
+    h_terms = (xx + sin2 * yy + fixed, (sin2 - 1) * (xy + xy.mT), yy + sin2 * xx + fixed,
+               mixed * (yz + yz.mT), mixed * (xz + xz.mT))  # fmt: skip
+
+    def times(rows: torch.Tensor, values: torch.Tensor) -> torch.Tensor:  # (N, K, J, Q+1), (N, K, J) -> (N, K, Q+1)
+        return (rows.mT @ values[..., None])[..., 0]
+
+    vertical = down_cos[..., 0] * times(bz, v)
+    r_terms = (vertical, torch.zeros_like(vertical), vertical, times(bx, u) + down_sin[..., 0] * times(by, v),
+               down_sin[..., 0] * times(bx, v) - times(by, u))  # fmt: skip
+    rows = [torch.cat([h, r[..., None, :]], dim=-2).reshape(n * k, -1).T for h, r in zip(h_terms, r_terms, strict=True)]
+    return _PitchedSetup(torch.stack(rows).contiguous(), ((u**2).sum(-1) + (v**2).sum(-1)).reshape(n * k), k)
+
+
+def _pitched_nll(setup: _PitchedSetup, yaw: torch.Tensor, log_norm: torch.Tensor) -> torch.Tensor:
+    """`_nll` through the pitched camera: (N, K, 2, A) at (A,) yaws shared by all and at the same yaws + pi, or
+    (N, K, 1, A) at (N, K, A) yaws; radians. 2 NLL = |u|^2 + |v|^2 - r^T H^-1 r + log det H + 2 log_norm."""
+    size, b = setup.terms.shape[1], setup.base.numel()
+    q = int(math.isqrt(size))  # Q + 1: size = (Q + 2) (Q + 1)
+    shared = yaw.ndim == 1
+    if shared:
+        yaw = torch.cat([yaw, yaw + math.pi])
+    c, s = torch.cos(yaw), torch.sin(yaw)
+    yaw_terms = torch.stack([c * c, c * s, s * s, c, s])  # (5, A') or (5, N, K, A)
+    if shared:
+        aug = (yaw_terms.T @ setup.terms.flatten(1)).unflatten(1, (q + 1, q, b))  # (A', Q + 2, Q + 1, B)
+    else:
+        yaw_terms = yaw_terms.flatten(1, 2).permute(0, 2, 1)  # (5, A, B)
+        aug = _per_person(setup.terms, yaw_terms).unflatten(1, (q + 1, q))
+    z, logdet = _cholesky_rows(aug)  # L^-1 r: (A', 1, Q + 1, B); log det H: (A', B)
+    two_nll = setup.base - z[:, 0].pow(2).sum(1) + logdet  # (A', B)
+    return 0.5 * two_nll.T.reshape(*log_norm.shape, 2 if shared else 1, -1) + log_norm[..., None, None]
+
+
+def _per_person(terms: torch.Tensor, yaw_terms: torch.Tensor) -> torch.Tensor:
+    """sum_t terms[t] * yaw_terms[t] for (5, R, B) terms and (5, A, B) yaw terms, one yaw per person and component
+    (B of them): (A, R, B), batch last and contiguous, as _cholesky_rows wants it."""
+    aug = terms[0] * yaw_terms[0, :, None]
+    for term in range(1, 5):
+        aug.addcmul_(terms[term], yaw_terms[term, :, None])
+    return aug
+
+
+def _pitched_coefficients(setup: _PitchedSetup, yaw: torch.Tensor, component: torch.Tensor) -> torch.Tensor:
+    """(N, Q+1) coefficients c* = H^-1 r at (N,) yaws (radians) of (N,) components, through the pitched camera."""
+    n, size = len(yaw), setup.terms.shape[1]
+    q = int(math.isqrt(size))
+    pick = torch.arange(n, device=yaw.device) * setup.components + component  # each person's column in the batch
+    c, s = torch.cos(yaw), torch.sin(yaw)
+    aug = torch.einsum("tdn,tn->nd", setup.terms[:, :, pick], torch.stack([c * c, c * s, s * s, c, s]))
+    aug = aug.unflatten(1, (q + 1, q))
+    matrix = aug[:, :q] + torch.eye(q, device=yaw.device, dtype=yaw.dtype)  # H
+    return torch.linalg.solve(matrix, aug[:, q])
 
 
 def _cholesky_rows(aug: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -79,11 +79,13 @@ _FEET = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "ri
 class Lifted:
     """N people lifted to 3D on `skeleton.POSELIFT`, as numpy arrays."""
 
-    joints3d: np.ndarray  # (N, 27, 3) float32 metres, pose-file frame (X image right, Y away from the camera, Z up),
-    #                       pelvis at X = Y = 0, lowest foot point at Z = 0
+    joints3d: np.ndarray  # (N, 27, 3) float32 metres, level pose-file frame whatever the pitch (X image right, Y
+    #                       away from the camera along the floor, Z up), pelvis at X = Y = 0, lowest foot at Z = 0
     joints2d: np.ndarray  # (N, 27, 2) float32 image pixels (the input's image): the last stage's 2D (the network's
     #                       at stage 1, re-read from the fused maps after), finite (a missing one: its projection)
     confidence: np.ndarray  # (N, 27) float32 in [0, 1]: BlazePose's confidence of each joint
+    network2d: np.ndarray  # (N, 27, 2) float32 image pixels: the network's own 2D, which the cascade reads; NaN unseen
+    world: np.ndarray  # (N, 33, 3) float32 metres: BlazePose's world landmarks the unmodelled joints hang by (0: none)
     yaw: np.ndarray  # (N,) radians, as fit.UprightFit.yaw
     ok: np.ndarray  # (N,) bool: False where the person could not be lifted (defined pose, no NaN)
 
@@ -152,44 +154,57 @@ class Lifter:
                 "combined": f"lifted: {fitted} combined with the cascade"}[self.lifter]  # fmt: skip
 
     @torch.no_grad()
-    def lift(self, people: People2D, height: float | np.ndarray | None = None) -> Lifted:
-        """Every person of `people` in 3D; `height` in metres (a scalar or (N,); None: the lifter's)."""
+    def lift(self, people: People2D, height: float | np.ndarray | None = None,
+             pitch: float | np.ndarray = 0.0) -> Lifted:  # fmt: skip
+        """Every person of `people` in 3D; `height` in metres (a scalar or (N,); None: the lifter's); `pitch` in
+        radians (a scalar or (N,)): how far below the horizontal each person is seen (`root_motion.view_pitch`; 0:
+        level). The poses are upright in the level frame whatever the pitch."""
         device = self.device or people.keypoints.device
         landmarks = people.keypoints.to(device, torch.float32)  # (N, 33, 2) image px
         points = _to_poselift(landmarks)
         confidence = _to_poselift_confidence(people.confidence.to(device, torch.float32))
         confidence = torch.where(torch.isfinite(points).all(-1), torch.nan_to_num(confidence).clamp(0, 1), 0.0)
         height = torch.as_tensor(self.height if height is None else height, device=device, dtype=torch.float64)
+        pitch = torch.as_tensor(pitch, device=device, dtype=torch.float64).expand(len(points))
         world = people.world.to(device, torch.float32)
         if self.lifter == "cascade":
-            return self._finish(points, points, confidence, height, None, world)
+            return self._finish(points, points, confidence, height, None, world, pitch)
         network_points, weights = points, confidence[:, self._modelled]
         heatmaps = people.heatmaps[:, : landmarks.shape[1]].to(device)
         to_map = invert_affine(people.heatmap_to_image.to(device, torch.float32))
-        result = self._fit(points, weights, height)
+        result = self._fit(points, weights, height, pitch)
         for _ in range(1, self.stages):
             landmarks = self._fuse(landmarks, heatmaps, to_map, people.heatmap_to_image.to(device), result)
             points = _to_poselift(landmarks)
-            result = self._fit(points, weights, height)
-        return self._finish(points, network_points, confidence, height, result, world)
+            result = self._fit(points, weights, height, pitch)
+        return self._finish(points, network_points, confidence, height, result, world, pitch)
 
     @torch.no_grad()
     def lift_points(self, points: np.ndarray | torch.Tensor, confidence: np.ndarray | torch.Tensor,
-                    height: float | np.ndarray | None = None, world: torch.Tensor | None = None) -> Lifted:
+                    height: float | np.ndarray | None = None, world: np.ndarray | torch.Tensor | None = None,
+                    pitch: float | np.ndarray = 0.0, network_points: np.ndarray | torch.Tensor | None = None,
+                    ) -> Lifted:  # fmt: skip
         """One stage on given 2D: (N, 27, 2) pixels (NaN: not seen) and (N, 27) confidences on POSELIFT, with
         `world` (N, 33, 3) BlazePose world landmarks to hang the joints the lifter does not model from (None:
-        they hang at their ancestor)."""
+        they hang at their ancestor), each person seen `pitch` radians below the horizontal (as `lift`), and
+        `network_points` (N, 27, 2) pixels for the cascade to read where they are not `points` (as `lift`'s
+        fused landmarks are not the network's)."""
         device = self.device or torch.device("cpu")
         points = torch.as_tensor(points, device=device, dtype=torch.float32)
         confidence = torch.as_tensor(confidence, device=device, dtype=torch.float32)
         confidence = torch.where(torch.isfinite(points).all(-1), torch.nan_to_num(confidence).clamp(0, 1), 0.0)
         height = torch.as_tensor(self.height if height is None else height, device=device, dtype=torch.float64)
-        result = self._fit(points, confidence[:, self._modelled], height) if self.lifter != "cascade" else None
-        return self._finish(points, points, confidence, height, result, world)
+        pitch = torch.as_tensor(pitch, device=device, dtype=torch.float64).expand(len(points))
+        network = points if network_points is None else torch.as_tensor(network_points, device=device,
+                                                                            dtype=torch.float32)  # fmt: skip
+        world = None if world is None else torch.as_tensor(world, device=device, dtype=torch.float32)
+        result = self._fit(points, confidence[:, self._modelled], height, pitch) if self.lifter != "cascade" else None
+        return self._finish(points, network, confidence, height, result, world, pitch)
 
-    def _finish(self, points, network_points, confidence, height, result: fit.UprightFit | None, world) -> Lifted:
+    def _finish(self, points, network_points, confidence, height, result: fit.UprightFit | None, world,
+                pitch: torch.Tensor) -> Lifted:  # fmt: skip
         """The Lifted people from the last stage's 2D `points` and fit (None: the cascade alone); the cascade reads
-        the network's own 2D, `network_points`, as it was trained to."""
+        the network's own 2D, `network_points`, as it was trained to; (N,) `pitch` radians, each one's view."""
         modelled = result.joints3d.float() if result is not None else None
         ok = result.ok if result is not None else None
         if self.lifter != "fit":
@@ -204,20 +219,26 @@ class Lifter:
                 modelled = torch.where(both, _at_stature(blend, height), torch.where(result.ok[:, None, None],
                                                                                     modelled, mine))  # fmt: skip
                 ok = result.ok | learned.ok
+        if world is None:
+            world = modelled.new_zeros(len(modelled), len(skeleton.BLAZEPOSE_33), 3)
         joints3d = self._place(modelled, world)
         projected = result.joints2d.float() if self.lifter == "fit" else _projection(modelled, points, confidence,
-                                                                                     self._modelled)  # fmt: skip
+                                                                                     self._modelled, pitch)  # fmt: skip
         joints2d = _fill(points, projected, self._modelled)
         return Lifted(
             joints3d=_stand_on_floor(joints3d).cpu().numpy(),
             joints2d=joints2d.cpu().numpy(),
             confidence=confidence.cpu().numpy(),
+            network2d=network_points.cpu().numpy(),
+            world=world.cpu().numpy(),
             yaw=(result.yaw.float() if self.lifter == "fit" else _facing(joints3d)).cpu().numpy(),
             ok=ok.cpu().numpy(),
         )
 
-    def _fit(self, points: torch.Tensor, weights: torch.Tensor, height: torch.Tensor) -> fit.UprightFit:
-        return fit.fit_upright(self.model, points[:, self._modelled], weights, height=height, **self.settings)
+    def _fit(self, points: torch.Tensor, weights: torch.Tensor, height: torch.Tensor,
+             pitch: torch.Tensor) -> fit.UprightFit:  # fmt: skip
+        return fit.fit_upright(self.model, points[:, self._modelled], weights, height=height, pitch=pitch,
+                               **self.settings)  # fmt: skip
 
     def _fuse(self, landmarks, heatmaps, to_map, to_image, result: fit.UprightFit) -> torch.Tensor:
         """(N, 33, 2) image px: the fused landmarks re-read, for the people the fit calls ok; the others' as given."""
@@ -234,14 +255,12 @@ class Lifter:
         out[:, index] = torch.where(take[..., None], transform_points(to_image, read), landmarks[:, index])
         return out
 
-    def _place(self, modelled: torch.Tensor, world: torch.Tensor | None) -> torch.Tensor:
+    def _place(self, modelled: torch.Tensor, world: torch.Tensor) -> torch.Tensor:
         """(N, 27, 3) metres: the lifted (N, J, 3) joints in their slots, the others hung from their ancestor by
-        the world landmarks' offset, scaled to the lifted stature (at their ancestor without world landmarks)."""
+        the (N, 33, 3) world landmarks' offset, scaled to the lifted stature (at their ancestor where all are 0)."""
         joints = modelled.new_zeros(len(modelled), len(POSELIFT), 3)
         joints[:, self._modelled] = modelled
         if self._hanging:
-            if world is None:
-                world = modelled.new_zeros(len(modelled), len(skeleton.BLAZEPOSE_33), 3)
             world = torch.nan_to_num(_to_poselift(_world_to_pose_frame(world)))
             scale = skeleton.stature(modelled[:, :17]) / skeleton.stature(world[:, :17]).clamp_min(1e-6)
             child, ancestor = (list(t) for t in zip(*self._hanging, strict=True))
@@ -274,13 +293,16 @@ def _turned_onto(pose: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.stack([c * x - s * y, s * x + c * y, z], -1)
 
 
-def _projection(modelled: torch.Tensor, points: torch.Tensor, confidence: torch.Tensor,
-                index: list[int]) -> torch.Tensor:  # fmt: skip
-    """(N, J, 2) pixels: the (N, J, 3) lifted joints seen by the orthographic camera (scale, translation) that
-    best fits the (N, 27, 2) points the lifter was given, weighted by confidence; image y down."""
+def _projection(modelled: torch.Tensor, points: torch.Tensor, confidence: torch.Tensor, index: list[int],
+                pitch: torch.Tensor) -> torch.Tensor:  # fmt: skip
+    """(N, J, 2) pixels: the (N, J, 3) lifted joints (level frame) seen by the orthographic camera pitched down by
+    (N,) `pitch` radians (scale, translation) that best fits the (N, 27, 2) points the lifter was given, weighted
+    by confidence; image y down."""
     seen = confidence[:, index] * torch.isfinite(points[:, index]).all(-1)
     target = torch.nan_to_num(points[:, index])
-    flat = torch.stack([modelled[..., 0], -modelled[..., 2]], -1)  # (N, J, 2): X right, image y down
+    down_cos, down_sin = torch.cos(pitch).float()[:, None], torch.sin(pitch).float()[:, None]
+    up = down_sin * modelled[..., 1] + down_cos * modelled[..., 2]
+    flat = torch.stack([modelled[..., 0], -up], -1)  # (N, J, 2): X right, image y down
     total = seen.sum(-1, keepdim=True).clamp_min(1e-9)
     mean_flat = (seen[..., None] * flat).sum(1) / total
     mean_target = (seen[..., None] * target).sum(1) / total

@@ -96,8 +96,9 @@ def steady_track(
 ) -> SteadyTrack:
     """One person's per-frame lifts made steady (`steady_poses`) and sized, not yet placed.
 
-    joints3d: (F, 27, 3) metres, POSELIFT joints lifted frame by frame (pelvis at X = Y = 0, feet on Z = 0, axes
-    of the camera's view of the person), NaN where not found; joints2d: (F, 27, 2) pixels of the (W, H)
+    joints3d: (F, 27, 3) metres, POSELIFT joints lifted frame by frame (pelvis at X = Y = 0, feet on Z = 0; upright
+    on the level axes of the ray the person was seen along, whatever the camera's pitch: X right, Y the ray's
+    horizontal direction, Z up, as `lifting.Lifted`), NaN where not found; joints2d: (F, 27, 2) pixels of the (W, H)
     `image_size` image; confidence: (F, 27) in [0, 1]; found: (F,) bool (a frame with too few confident 2D
     joints to be placed, `root_motion.placeable`, counts as not found). `focal_px`: the camera's focal length
     in pixels, else root_motion.default_focal (a 50 mm full-frame equivalent). `height`: the person's stature,

@@ -127,3 +127,14 @@ def face_the_camera_ray(relative: np.ndarray, root2d: np.ndarray, focal: float, 
     c, s = np.cos(azimuth)[:, None], np.sin(azimuth)[:, None]
     x, y, z = np.moveaxis(np.asarray(relative, np.float64), -1, 0)
     return np.stack([c * x + s * y, -s * x + c * y, z], axis=-1)
+
+
+def view_pitch(root2d: np.ndarray, focal: float, image_size: tuple[int, int], pitch: float) -> np.ndarray:
+    """(F,) radians: how far below the horizontal the ray from the camera pitched down by `pitch` radians to each
+    (F, 2) root pixel runs, the pitch an orthographic lift sees that person at (the ray's elevation, as
+    `face_the_camera_ray` takes its azimuth): the ray (du, f cos p + dv sin p, -f sin p + dv cos p) on the pose
+    file's axes, dv up from the image centre."""
+    root2d = np.asarray(root2d, np.float64)
+    du, dv = root2d[:, 0] - (image_size[0] / 2 - 0.5), (image_size[1] / 2 - 0.5) - root2d[:, 1]
+    along = np.hypot(du, focal * np.cos(pitch) + dv * np.sin(pitch))
+    return np.arctan2(focal * np.sin(pitch) - dv * np.cos(pitch), along)

@@ -2,17 +2,20 @@
 
 `track_video` decodes the video in batches (`video_io.VideoFrames`), follows everybody (`tracking.PoseTracker`)
 and lifts every person of a batch to 3D in one call (`lifting.Lifter`), keeping per track only its per-frame
-joints (2D in the video's full-resolution pixels, confidence, the per-frame 3D): belief maps and frames are let go
+joints (2D in the video's full-resolution pixels, confidence, the per-frame 3D, and what lifts them again: the
+network's own 2D and BlazePose's world landmarks): belief maps and frames are let go
 batch by batch, so memory does not grow with the video's length beyond these few numbers per frame. Without a
 lifter it only tracks (the network's 2D, no 3D: `poselift scan`), and a caller may look at each batch's people
 with their pixels (`BatchPeople`). The tracks and their frame counts do not depend on the lifter.
 `choose_tracks` picks tracks (the longest unless some are asked for) and `video_pose_sequence` makes each a motion
 (`motion.animate_track`: spikes, gaps, smoothing, bone lengths, floor, feet, root trajectory), all in the one
-camera frame, so people stand where they stood relative to each other. The pose file has one person slot per
-track, in the order asked; frame f = the f-th frame read from the range, NaN and track id -1 where a person is
-missing (frames interpolated over a short gap keep the id and are listed in the metadata). A variable-frame-rate
-video is first resampled by time to evenly spaced frames at its nominal rate (`resample`), so that it plays at
-its own speed.
+camera frame, so people stand where they stood relative to each other. The lifts assume a level camera; once the
+shot's camera is found pitched, every track is lifted again (`relift`, one stage on its kept 2D), each frame
+through the pitch at which its person is seen (`root_motion.view_pitch`), before it is made a motion. The pose
+file has one person slot per track, in the order asked; frame f = the f-th frame read from the range, NaN and
+track id -1 where a person is missing (frames interpolated over a short gap keep the id and are listed in the
+metadata). A variable-frame-rate video is first resampled by time to evenly spaced frames at its nominal rate
+(`resample`), so that it plays at its own speed.
 
 Metadata of the pose file: "track" (slot 0's track id), "people" (the track id of every slot, in slot order),
 "tracks" (every track of the range: [{"id", "frames"}], by id), "smoothing" (the temporal model's strength),
@@ -58,6 +61,8 @@ class TrackRecord:
     confidence: list[np.ndarray] = field(default_factory=list)  # (n, J) float32 in [0, 1]
     joints3d: list[np.ndarray] = field(default_factory=list)  # (n, J, 3) float32 metres, pose frame, per frame
     ok: list[np.ndarray] = field(default_factory=list)  # (n,) bool: lifted (all False when tracked without a lifter)
+    network2d: list[np.ndarray] = field(default_factory=list)  # (n, J, 2) float32 full-resolution pixels, network's
+    world: list[np.ndarray] = field(default_factory=list)  # (n, 33, 3) float32 metres, BlazePose world landmarks
 
     @property
     def length(self) -> int:
@@ -77,6 +82,18 @@ class TrackRecord:
             joints3d[at[~ok]] = np.nan
         return joints3d, joints2d, confidence, found
 
+    def lift_inputs(self, frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(F,) bool, (F, J, 2), (F, 33, 3) over all `frames` read: where the person was tracked, the network's own
+        2D and BlazePose's world landmarks there (NaN and 0 elsewhere): with `arrays`' 2D and confidence, what
+        `lifting.Lifter.lift_points` lifts them again from."""
+        tracked = np.zeros(frames, bool)
+        network2d = np.full((frames, J, 2), np.nan, np.float32)
+        world = np.zeros((frames, len(skeleton.BLAZEPOSE_33), 3), np.float32)
+        if self.frames:
+            at = np.concatenate(self.frames)
+            tracked[at], network2d[at], world[at] = True, np.concatenate(self.network2d), np.concatenate(self.world)
+        return tracked, network2d, world
+
 
 @dataclass
 class TrackedVideo:
@@ -87,6 +104,7 @@ class TrackedVideo:
     people: np.ndarray  # (F,) int32 people found in each frame
     tracks: dict[int, TrackRecord]
     truncated: bool
+    lifter: object | None = None  # the `lifting.Lifter` that lifted the tracks (None: only tracked), to lift again
 
     @property
     def frames(self) -> int:
@@ -118,8 +136,8 @@ def track_video(frames: VideoFrames, tracker, lifter=None, *, height: float | No
         index.append(batch.index)
         people.append(np.bincount(found.frame, minlength=len(batch.index)).astype(np.int32))
         if len(found.frame):
-            joints2d, confidence, joints3d, ok = _lifted(found.people, lifter, height)
-            joints2d = batch.to_full(joints2d)
+            joints2d, confidence, joints3d, ok, network2d, world = _lifted(found.people, lifter, height)
+            joints2d, network2d = batch.to_full(joints2d), batch.to_full(network2d)
             for track in np.unique(found.track):
                 mine = found.track == track
                 record = tracks.setdefault(int(track), TrackRecord())
@@ -128,6 +146,8 @@ def track_video(frames: VideoFrames, tracker, lifter=None, *, height: float | No
                 record.confidence.append(confidence[mine])
                 record.joints3d.append(joints3d[mine])
                 record.ok.append(ok[mine])
+                record.network2d.append(network2d[mine])
+                record.world.append(world[mine])
             if look is not None:
                 look(BatchPeople(batch, found.frame, found.track, joints2d, confidence))
         done += len(batch.index)
@@ -135,18 +155,21 @@ def track_video(frames: VideoFrames, tracker, lifter=None, *, height: float | No
             on_batch(done, len(np.unique(found.track)))
     empty = [np.zeros(0)]
     return TrackedVideo(np.concatenate(times or empty).astype(np.float64), np.concatenate(index or empty).astype(
-        np.int64), np.concatenate(people or empty).astype(np.int32), tracks, frames.truncated)
+        np.int64), np.concatenate(people or empty).astype(np.int32), tracks, frames.truncated, lifter)
 
 
-def _lifted(people, lifter, height: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(N, J, 2) pixels of the frames tracked, (N, J) confidence, (N, J, 3) metres and (N,) bool lifted, of N
-    `pose2d.People2D` on POSELIFT joints: `lifter`'s, or without one the network's 2D, no 3D (NaN) and none lifted."""
+def _lifted(people, lifter, height: float | None) -> tuple[np.ndarray, ...]:
+    """(N, J, 2) pixels of the frames tracked, (N, J) confidence, (N, J, 3) metres, (N,) bool lifted, (N, J, 2)
+    pixels of the network's own 2D and (N, 33, 3) metres of its world landmarks, of N `pose2d.People2D` on POSELIFT
+    joints: `lifter`'s, or without one the network's 2D, no 3D (NaN), none lifted and no world landmarks (0)."""
     if lifter is not None:
         lifted = lifter.lift(people, height)
-        return lifted.joints2d, lifted.confidence, lifted.joints3d, lifted.ok.astype(bool)
+        return (lifted.joints2d, lifted.confidence, lifted.joints3d, lifted.ok.astype(bool), lifted.network2d,
+                lifted.world)  # fmt: skip
     joints2d = _FROM_BLAZEPOSE.apply(people.keypoints.cpu().numpy()).astype(np.float32)
     confidence = _FROM_BLAZEPOSE.apply_confidence(people.confidence.cpu().numpy()).astype(np.float32)
-    return joints2d, confidence, np.full((*joints2d.shape[:2], 3), np.nan, np.float32), np.zeros(len(joints2d), bool)
+    return (joints2d, confidence, np.full((*joints2d.shape[:2], 3), np.nan, np.float32), np.zeros(len(joints2d), bool),
+            joints2d, np.zeros((len(joints2d), len(skeleton.BLAZEPOSE_33), 3), np.float32))  # fmt: skip
 
 
 def choose_tracks(tracked: TrackedVideo, asked: Sequence[int] | str | None, source: str) -> list[int]:
@@ -222,6 +245,12 @@ def video_pose_sequence(tracked: TrackedVideo, tracks: int | Sequence[int], *, i
         raise VideoPoseError(f"{info.path}: none of the tracks {', '.join(map(str, tracks))} can be placed in any "
                              "frame, so no pose file was written.")
     pitch = shot_camera(list(steady.values())).pitch if pitch is None else float(pitch)
+    if pitch and tracked.lifter is not None:  # lifted again through the camera; where that fails, as lifted level
+        for track in steady:
+            try:
+                steady[track] = _steady(tracked, track, frames, info, focal_px, height, smoothing, pitch)
+            except _NotPlaced:
+                pass
     persons = [_Person(track, place_track(one, pitch), one.joints2d, one.confidence)
                for track, one in steady.items()]  # fmt: skip
     return PoseSequence(
@@ -252,12 +281,18 @@ def _frames(tracked: TrackedVideo, nominal_fps: float) -> _Frames:
 
 
 def _steady(tracked: TrackedVideo, track: int, frames: _Frames, info: VideoInfo, focal_px: float | None,
-            height: float, smoothing: float) -> SteadyTrack:
+            height: float, smoothing: float, pitch: float = 0.0) -> SteadyTrack:
     """Track `track` on `frames` made steady (`motion.animate.steady_track`: its 2D NaN and confidence 0 where it
-    was not found); _NotPlaced where it has no frame to place."""
+    was not found), as lifted, or lifted again through the camera pitched down by `pitch` radians (`relift`);
+    _NotPlaced where it has no frame to place."""
     from ..motion.animate import MAX_GAP_S, steady_track
+    from ..motion.root_motion import default_focal
 
     joints3d, joints2d, confidence, found = tracked.tracks[track].arrays(tracked.frames)
+    if pitch:
+        focal = default_focal(info.size) if focal_px is None else float(focal_px)
+        joints3d, found = relift(tracked.lifter, tracked.tracks[track], tracked.frames, pitch, focal, info.size,
+                                 height)  # fmt: skip
     if not found.any():
         raise _NotPlaced("could not be lifted to 3D in any frame")
     if frames.grid is not None:
@@ -268,6 +303,27 @@ def _steady(tracked: TrackedVideo, track: int, frames: _Frames, info: VideoInfo,
     if steady.missing.all():
         raise _NotPlaced("has too few confident joints to be placed in any frame")
     return steady
+
+
+def relift(lifter, record: TrackRecord, frames: int, pitch: float, focal: float, image_size: tuple[int, int],
+           height: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(F, J, 3) metres (level pose frame, as `lifting.Lifted.joints3d`) and (F,) bool over all `frames` read: one
+    person's tracked frames lifted again by `lifter` (`Lifter.lift_points`: one stage on the last stage's 2D, the
+    cascade on the network's), each seen at the pitch of the ray to its pelvis from the camera pitched down by
+    `pitch` radians (`root_motion.view_pitch`; `focal` pixels, (W, H) `image_size`), at stature `height` metres;
+    NaN and False where it was not tracked or is not lifted, as `TrackRecord.arrays`."""
+    from ..motion.root_motion import view_pitch
+
+    joints3d, joints2d, confidence, _ = record.arrays(frames)
+    tracked, network2d, world = record.lift_inputs(frames)
+    joints3d, found = np.full_like(joints3d, np.nan), np.zeros(frames, bool)
+    if tracked.any():
+        seen_at = view_pitch(joints2d[tracked, skeleton.POSELIFT.index("pelvis")], focal, image_size, pitch)
+        lifted = lifter.lift_points(joints2d[tracked], confidence[tracked], height, world[tracked], pitch=seen_at,
+                                    network_points=network2d[tracked])  # fmt: skip
+        joints3d[tracked] = np.where(lifted.ok[:, None, None], lifted.joints3d, np.nan)
+        found[tracked] = lifted.ok
+    return joints3d, found
 
 
 def shot_camera(tracks: list[SteadyTrack]) -> ShotCamera:

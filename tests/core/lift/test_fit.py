@@ -258,3 +258,66 @@ def test_model_inputs_pick_the_models_joints_by_name_and_weigh_missing_ones_zero
         assert np.isnan(picked[:, JOINTS.index(name)]).all() and (weights[:, JOINTS.index(name)] == 0).all()
     assert np.array_equal(picked[:, JOINTS.index("left_wrist")], points[:, POSELIFT.index("left_wrist")])
     assert torch.isfinite(fit_upright(evolved_model, picked, weights).joints3d).all()  # random points: no pose, no NaN
+
+
+def photograph_pitched(level: np.ndarray, pitch: float) -> np.ndarray:
+    """(N, J, 3) poses in the level frame (X right, Y away, Z up) -> (N, J, 2) orthographic pixels, image y down,
+    seen by a camera looking along +Y pitched down by `pitch` radians: image up is sin(pitch) Y + cos(pitch) Z."""
+    up = np.sin(pitch) * level[..., 1] + np.cos(pitch) * level[..., 2]
+    return np.stack([640 + 400 * level[..., 0], 360 - 400 * up], axis=-1)
+
+
+@pytest.mark.parametrize("degrees", [15.0, 30.0, 60.0])
+def test_poses_seen_through_a_pitched_camera_come_back_upright_with_their_yaw(model, degrees):
+    """Told the pitch, the fit returns the pose upright in the level frame, turned by the right yaw."""
+    level, yaw, k = drawn(model, 150, seed=14)
+    pitch = math.radians(degrees)
+    fit = fit_upright(model, photograph_pitched(level, pitch), np.ones((150, J)), pitch=pitch, noise_scale=0.01)
+    truth = in_metres(level)
+    assert np.degrees(np.median(angle_error(fit.yaw.numpy(), yaw))) < 0.2
+    assert (fit.component.numpy() == k).mean() > 0.98
+    assert 1000 * mpjpe(fit.joints3d.numpy(), truth) < 10.0  # no alignment: upright in the level frame
+    assert fit.ok.all() and np.allclose(fit.pitch.numpy(), pitch)
+    pixels = photograph_pitched(level, pitch)
+    assert np.abs(fit.joints2d.numpy() - pixels).max() < 2.0  # drawn where the pitched camera sees it
+
+
+def test_pitch_zero_is_the_level_fit_and_a_tiny_pitch_takes_the_general_solve_to_the_same_answer(model):
+    """Pitch 0 (scalar or per person) runs the level solve bit for bit; the pitched solve, which does not use the
+    level camera's structure, agrees with it as the pitch goes to 0."""
+    level, _, _ = drawn(model, 40, seed=15)
+    pixels, weights = photograph(level), np.random.default_rng(16).uniform(0.3, 1.0, (40, J))
+    before = fit_upright(model, pixels, weights)
+    for zero in (0.0, np.zeros(40)):
+        again = fit_upright(model, pixels, weights, pitch=zero)
+        assert torch.equal(again.joints3d, before.joints3d) and torch.equal(again.yaw, before.yaw)
+        assert torch.equal(again.prior_distance, before.prior_distance)
+    tiny = fit_upright(model, pixels, weights, pitch=1e-9)
+    assert torch.allclose(tiny.joints3d, before.joints3d, atol=1e-7)
+    assert torch.allclose(tiny.residual, before.residual, atol=1e-7)
+    assert torch.equal(tiny.component, before.component)
+
+
+def test_each_person_is_fitted_through_their_own_pitch(model):
+    """A (N,) pitch: everyone in one call as each alone."""
+    level, _, _ = drawn(model, 6, seed=17)
+    pitches = np.radians([0.0, 10.0, 20.0, 30.0, 40.0, -10.0])
+    pixels = np.concatenate([photograph_pitched(level[i : i + 1], p) for i, p in enumerate(pitches)])
+    together = fit_upright(model, pixels, np.ones((6, J)), pitch=pitches)
+    for i, p in enumerate(pitches):
+        alone = fit_upright(model, pixels[i : i + 1], np.ones((1, J)), pitch=p)
+        assert torch.allclose(together.joints3d[i], alone.joints3d[0], atol=1e-6)
+
+
+def test_with_the_pitch_in_a_steep_view_keeps_poses_typical_and_ok(model):
+    """Seen from 45 degrees down through a level camera, a pose must lean or bend to match the 2D: far from typical
+    (prior_distance up), yaws off, some not ok. With the pitch in, the same people are typical and ok."""
+    level, yaw, _ = drawn(model, 100, seed=18)
+    pitch = math.radians(45.0)
+    pixels = photograph_pitched(level, pitch) + np.random.default_rng(19).normal(0, 3, (100, J, 2))
+    assumed_level = fit_upright(model, pixels, np.ones((100, J)))
+    pitched = fit_upright(model, pixels, np.ones((100, J)), pitch=pitch)
+    assert pitched.ok.all()
+    assert pitched.prior_distance.median() < 0.6 * assumed_level.prior_distance.median()
+    level_yaw_error = np.median(angle_error(assumed_level.yaw.numpy(), yaw))
+    assert np.median(angle_error(pitched.yaw.numpy(), yaw)) < 0.5 * level_yaw_error

@@ -93,3 +93,16 @@ def test_without_a_track_to_judge_by_the_camera_is_level_at_no_height():
     assert camera.pitch == 0.0 and np.isnan(camera.height)
     under = choose(np.linspace(1.0, 0.0, len(PITCHES)), np.full(len(PITCHES), -1.0))
     assert under.pitch == 0.0 and np.isnan(under.height), "no pitch that puts the camera under the floor"
+
+
+def test_the_pitch_a_person_is_seen_at_is_that_of_the_ray_to_them(walk):
+    """view_pitch: the angle below the horizontal of the ray from the camera to each root pixel, what an
+    orthographic lift of that person sees; the pitch itself at the image centre."""
+    world, _ = walk
+    pelvis = world[:, PELVIS]
+    ray = pelvis - [0.0, 0.0, HEIGHT]
+    truth = np.arctan2(-ray[:, 2], np.hypot(ray[:, 0], ray[:, 1]))
+    np.testing.assert_allclose(root_motion.view_pitch(seen(world, PITCH)[:, PELVIS], FOCAL, SIZE, PITCH), truth,
+                               atol=1e-9)  # fmt: skip
+    centre = np.array([[SIZE[0] / 2 - 0.5, SIZE[1] / 2 - 0.5]])
+    assert root_motion.view_pitch(centre, FOCAL, SIZE, PITCH) == pytest.approx([PITCH])

@@ -115,3 +115,40 @@ def test_tracks_are_chosen_as_asked_all_by_id_or_the_longest(tracked):
     assert choose_tracks(video, (6, 0), "clip.mp4") == [6, 0] and choose_tracks(video, None, "clip.mp4") == [0]
     with pytest.raises(VideoPoseError, match=r"there is no track 1 or 3; its tracks are 0 \(90 frames\), 2 \(90"):
         choose_tracks(video, (1, 0, 3), "clip.mp4")
+
+
+class _Relifter:
+    """A stand-in for lifting.Lifter: lifts every frame to one (27, 3) pose and records the pitches it was asked
+    to see each frame through."""
+
+    def __init__(self, pose: np.ndarray):
+        self.pose, self.pitches = pose, []
+
+    def lift_points(self, points, confidence, height, world, *, pitch, network_points):
+        from poselift.core.lift.lifting import Lifted
+
+        self.pitches.append(np.asarray(pitch))
+        n = len(points)
+        return Lifted(np.repeat(self.pose[None], n, 0), points, confidence, network_points, world, np.zeros(n),
+                      np.ones(n, bool))  # fmt: skip
+
+
+def test_a_pitched_shot_is_lifted_again_frame_by_frame_through_the_pitch_each_person_is_seen_at(tracked):
+    """Once the camera is pitched, each frame is lifted again through the pitch of the ray to its pelvis; a level
+    camera keeps the lifts as they are."""
+    from poselift.core.motion.root_motion import default_focal, view_pitch
+
+    video, info = tracked
+    record = video.tracks[0]
+    record = TrackRecord(record.frames, record.joints2d, record.confidence, record.joints3d, record.ok,
+                         record.joints2d, [np.zeros((90, 33, 3), np.float32)])  # fmt: skip
+    standing = record.joints3d[0][0]
+    lifter = _Relifter(standing)
+    again = TrackedVideo(video.times, video.index, video.people, {0: record}, False, lifter)
+    level = sequence((again, info), 0, pitch=0.0)
+    assert not lifter.pitches and np.isfinite(level.joints3d).any()
+    pitched = sequence((again, info), 0, pitch=0.3)
+    expected = view_pitch(record.joints2d[0][:, PELVIS], default_focal(info.size), info.size, 0.3)
+    np.testing.assert_allclose(lifter.pitches[0], expected)
+    reach = np.linalg.norm(pitched.joints3d[:, 0, :17] - pitched.joints3d[:, 0, PELVIS : PELVIS + 1], axis=-1)
+    assert np.abs(reach - reach[:1]).max() < 0.05, "every frame the one pose it was lifted again to"
