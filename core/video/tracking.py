@@ -5,8 +5,16 @@ the region their own landmarks give (hip centre and scale point, `pose2d.next_re
 detector. The detector runs again on the frame after a person is lost (pose presence below
 `pose2d.MIN_PRESENCE`), on every frame while nobody is followed, and every `detect_every` frames to pick up
 people who came into view; a detection whose region overlaps a followed person's (IoU of the regions' squares
-above `SAME_PERSON_IOU`) is that person, and of two followed regions that come to overlap so, the younger is
-dropped.
+above `SAME_PERSON_IOU`) is that person.
+
+Where people cross, a region may slide onto the person in front. Each person's look is learnt as they are followed:
+`colours`, the shares of coarse RGB bins among pixels sampled along their torso and thighs, a running mean over the
+frames no other region overlaps. A person whose colours at a frame are unlike those (`likeness` under
+MIN_LIKENESS) is somebody else: they are lost there. Two followed regions that overlap (IoU above
+`SAME_PERSON_IOU`) hold one person where the colours there are alike too: the one less like its own colours is
+dropped (on a tie, the younger). A person who reappears after a short loss
+(up to `relink_frames`) resumes their track where they were going and as they looked: the region's centre moved on
+at its last velocity (constant-velocity prediction), and their colours alike (`_link_cost`).
 
 `PoseTracker.track` does a batch of consecutive frames in passes:
   1. cut it into segments of `detect_every` frames; the people followed at the end of the previous batch start
@@ -20,8 +28,8 @@ dropped.
      landmark call per frame for all such people, until lost or overlapping someone followed there:
      frame-by-frame following's people;
   4. link the pieces of track across segment boundaries and short losses (up to `relink_frames` frames
-     missed) where the region one ends with overlaps the region the other begins with, so a person keeps one
-     track id;
+     missed) where the region the other begins with lies near where the region one ends with was going and the
+     colours are alike, so a person keeps one track id;
   5. carry the people followed after the last frame on to the next batch, and gather everybody found.
 """
 
@@ -35,14 +43,25 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from .. import skeleton
 from ..nets.boxes import box_iou
 from ..nets.pose2d import MIN_PRESENCE, People2D, PoseEstimator, confirmed, next_regions
 from ..nets.roi import ImagePyramid, Rois
 
 SAME_PERSON_IOU = 0.4  # regions overlapping more than this hold the same person
-MIN_LINK_IOU = 0.3  # a track resumes in a region overlapping its last one at least this much
 DETECT_EVERY = 8  # frames
-RELINK_FRAMES = 15  # frames a track may miss and still resume under its id
+RELINK_FRAMES = 60  # frames a track may miss and still resume under its id
+LINK_SHIFT = 0.4  # sides of the region: how far from where it was going a track resumes, one frame on
+LINK_SHIFT_PER_FRAME = 0.01  # sides of the region the reach grows by with each frame missed
+LINK_SIZE_RATIO = 1.5  # the most a track's region may grow or shrink by where it resumes
+MIN_LIKENESS = 0.35  # a person's colours at least this like the colours their piece or track has shown
+CLEAR_IOU = 0.2  # a person's colours are learnt in frames where no other region overlaps theirs more
+LOOK_RATE = 0.1  # the share of a frame's colours in a piece's running colours
+VELOCITY_FRAMES = 10  # a piece's velocity is its move over its last frames, up to this many
+COLOUR_BINS = 8  # per channel of RGB
+TORSO_BAND, THIGH_BAND = 0.15, 0.06  # torso lengths either side of the line the colours are sampled along
+_SHOULDERS, _HIPS, _KNEES = ([skeleton.BLAZEPOSE_33.index(f"{side}_{joint}") for side in ("left", "right")]
+                             for joint in ("shoulder", "hip", "knee"))  # fmt: skip
 
 
 @dataclass
@@ -61,6 +80,7 @@ class _Follow:
     piece: int  # the piece's number, its index in `PoseTracker._pieces`
     region: torch.Tensor  # (4,) centre x, y, side pixels, rotation radians; on the CPU
     score: torch.Tensor  # () the detector's score when the person was found
+    look: np.ndarray | None = None  # (2, COLOUR_BINS**3) their `colours` at the latest frame; None before it
 
 
 class _Carried(NamedTuple):
@@ -80,6 +100,17 @@ class _Piece:
     first_region: torch.Tensor  # (4,) the region its first frame's landmarks give, as `_Follow.region`
     last_region: torch.Tensor  # (4,) the region its last frame's landmarks give
     track: int | None = None
+    look: np.ndarray | None = None  # (2, COLOUR_BINS**3) running `colours` (its track's before its first frame)
+    centres: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (absolute frame, (2,) pixels), the last
+    # VELOCITY_FRAMES + 1 frames' region centres
+
+    @property
+    def velocity(self) -> np.ndarray | None:
+        """(2,) pixels per frame: its region centre's move over its last frames; None before two frames."""
+        if len(self.centres) < 2:
+            return None
+        (first, start), (last, end) = self.centres[0], self.centres[-1]
+        return (end - start) / (last - first)
 
 
 @dataclass
@@ -89,6 +120,17 @@ class _Track:
     last: int  # absolute frame number of its last frame
     region: torch.Tensor  # (4,) the region its last frame's landmarks give, as `_Follow.region`
     frames: int = 0  # frames it was found in
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # (2,) pixels per frame, its region centre's
+    look: np.ndarray | None = None  # (2, COLOUR_BINS**3) its latest piece's running `colours`
+
+    def resume(self, piece: _Piece) -> None:
+        """The track goes on with `piece`, its latest."""
+        self.last, self.region = piece.last, piece.last_region
+        self.frames += piece.last - piece.first + 1
+        if piece.velocity is not None:
+            self.velocity = piece.velocity
+        if piece.look is not None:
+            self.look = piece.look
 
 
 class _Landmarks(NamedTuple):
@@ -112,6 +154,7 @@ class _Followed(NamedTuple):
 
     looked: list[torch.Tensor]  # (4,) regions they were looked for in at the frame, as `_Follow.region`
     onward: list[torch.Tensor]  # (4,) regions their landmarks at the frame give for the next frame
+    looks: list[np.ndarray | None]  # (2, COLOUR_BINS**3) their `colours` at the frame
 
 
 @dataclass
@@ -165,12 +208,14 @@ class PoseTracker:
 
     def _cut_into_segments(self, images: Sequence[np.ndarray]) -> _Batch:
         """Cut the batch into segments of `detect_every` frames; the people carried in start the first."""
-        segments = [_Segment(range(start, min(start + self.detect_every, len(images))))
-                    for start in range(0, len(images), self.detect_every)]
+        segments = [
+            _Segment(range(start, min(start + self.detect_every, len(images))))
+            for start in range(0, len(images), self.detect_every)
+        ]
         for carried in self._carried:
             piece = self._new_piece(0, carried.region, carried.track)
             segments[0].follows.append(_Follow(piece, carried.region, carried.score))
-        return _Batch(images, segments, [_Followed([], []) for _ in images])
+        return _Batch(images, segments, [_Followed([], [], []) for _ in images])
 
     def _follow_in_lockstep(self, batch: _Batch) -> None:
         """Follow the segments in lockstep: step s reads frame s of every segment that long."""
@@ -186,17 +231,19 @@ class PoseTracker:
             self._detect(pyramids, looking, [live[k] for k in looking], [frames[k] for k in looking])
         looked = {f.piece: f.region for segment in live for f in segment.follows}
         seen = self._landmarks(pyramids, [segment.follows for segment in live])
-        ok = (seen.people.pose_presence >= MIN_PRESENCE).tolist()
+        looks = _looks(seen, [batch.images[frame] for frame in frames])
+        ok = self._still(seen, looks)
         regions = _regions(next_regions(seen.people))
         for k, (segment, frame) in enumerate(zip(live, frames, strict=True)):
             mine = [i for i, image in enumerate(seen.image) if image == k]
             segment.lost = not all(ok[i] for i in mine)
-            segment.follows = _distinct([_Follow(seen.piece[i], regions[i], seen.people.score[i])
-                                         for i in mine if ok[i]])
-            batch.followed[frame] = _Followed([looked[f.piece] for f in segment.follows],
-                                              [f.region for f in segment.follows])
+            segment.follows = self._distinct([_Follow(seen.piece[i], regions[i], seen.people.score[i], looks[i])
+                                              for i in mine if ok[i]])  # fmt: skip
+            follows = segment.follows
+            batch.followed[frame] = _Followed([looked[f.piece] for f in follows], [f.region for f in follows],
+                                              [f.look for f in follows])  # fmt: skip
             for follow in segment.follows:
-                self._extend(follow.piece, frame, follow.region)
+                self._extend(follow, frame, _clear(follow.region, [f.region for f in segment.follows]))
         kept = {f.piece for segment in live for f in segment.follows}
         batch.found.append(_kept(seen, [i for i, piece in enumerate(seen.piece) if ok[i] and piece in kept], frames))
 
@@ -212,20 +259,48 @@ class PoseTracker:
         self._carried = [_Carried(self._pieces[f.piece].track, f.region, f.score) for f in follows]
 
     def _new_piece(self, frame: int, region: torch.Tensor, track: int | None = None) -> int:
-        """The number of a new, empty piece of track that begins at `frame` (position in the batch)."""
+        """The number of a new, empty piece of track that begins at `frame` (position in the batch); one that goes
+        on with `track` starts with its colours."""
         absolute = self.frames_done + frame
-        self._pieces.append(_Piece(absolute, absolute - 1, region, region, track))
+        look = None if track is None else self.tracks[track].look
+        self._pieces.append(_Piece(absolute, absolute - 1, region, region, track, look))
         return len(self._pieces) - 1
 
-    def _extend(self, piece: int, frame: int, region: torch.Tensor) -> None:
-        """Piece `piece` goes on to `frame` (position in the batch), whose landmarks give `region`."""
-        p = self._pieces[piece]
+    def _extend(self, follow: _Follow, frame: int, clear: bool) -> None:
+        """`follow`'s piece goes on to `frame` (position in the batch), whose landmarks give its region; its
+        colours learn from the frame's where nobody else's region overlaps (`clear`), or where it has none yet."""
+        p = self._pieces[follow.piece]
         if p.last < p.first:
-            p.first_region = region
-        p.last, p.last_region = self.frames_done + frame, region
+            p.first_region = follow.region
+        p.last, p.last_region = self.frames_done + frame, follow.region
+        p.centres = [*p.centres[-VELOCITY_FRAMES:], (p.last, follow.region[:2].numpy())]
+        if follow.look is not None and (p.look is None or clear):
+            p.look = follow.look if p.look is None else (1 - LOOK_RATE) * p.look + LOOK_RATE * follow.look
 
-    def _detect(self, pyramids: list[ImagePyramid], looking: list[int], segments: list[_Segment],
-                frames: list[int]) -> None:
+    def _likeness(self, piece: int, look: np.ndarray | None) -> float:
+        """How like piece `piece`'s colours `look` (a person's `colours` at a frame) is; MIN_LIKENESS where either
+        is not known."""
+        own = self._pieces[piece].look
+        return MIN_LIKENESS if own is None or look is None else likeness(own, look)
+
+    def _still(self, seen: _Landmarks, looks: list[np.ndarray]) -> list[bool]:
+        """Per row of `seen`: still followed, a person (pose presence) who looks like their piece (`looks`, each
+        row's colours at its frame): one who does not is somebody else the region slid onto."""
+        present = (seen.people.pose_presence >= MIN_PRESENCE).tolist()
+        return [present[i] and self._likeness(piece, looks[i]) >= MIN_LIKENESS for i, piece in enumerate(seen.piece)]
+
+    def _distinct(self, follows: list[_Follow]) -> list[_Follow]:
+        """`follows` less those who are the same person (`_same_person`) as one that looks more like its own piece
+        (on a tie, an older piece: a lower piece number)."""
+        kept: list[_Follow] = []
+        for follow in sorted(follows, key=lambda f: (-self._likeness(f.piece, f.look), f.piece)):
+            if not any(_same_person(follow.region, follow.look, k.region, k.look) for k in kept):
+                kept.append(follow)
+        return kept
+
+    def _detect(
+        self, pyramids: list[ImagePyramid], looking: list[int], segments: list[_Segment], frames: list[int]
+    ) -> None:
         """Detect in the images `looking` (positions in `pyramids`), frames `frames` (positions in the batch) of
         `segments`; each new person joins the follows of its segment with a region refined from the landmarks
         of this frame."""
@@ -233,8 +308,11 @@ class PoseTracker:
         if len(index) == 0:
             return
         regions, image = _regions(rois), index.tolist()
-        new = [i for i, j in enumerate(image)
-               if not any(_iou(regions[i], f.region) > SAME_PERSON_IOU for f in segments[j].follows)]
+        new = [
+            i
+            for i, j in enumerate(image)
+            if not any(_iou(regions[i], f.region) > SAME_PERSON_IOU for f in segments[j].follows)
+        ]
         if not new:
             return
         rows = torch.tensor(new, dtype=torch.long, device=index.device)
@@ -255,21 +333,35 @@ class PoseTracker:
 
     def _continue(self, batch: _Batch, frames: range, going: list[_Follow]) -> list[_Follow]:
         """Follow the people `going` (followed after the frame before `frames`) through `frames` from their own
-        regions, one landmark call per frame for all of them, while nobody followed there in lockstep overlaps
-        them; they join `batch.found`. Returns those still followed after the last frame."""
+        regions, one landmark call per frame for all of them, while nobody followed there in lockstep is the same
+        person (`_same_person`); they join `batch.found`. Returns those still followed after the last frame."""
         for frame in frames:
             followed = batch.followed[frame]
-            going = [f for f in going if not any(_iou(f.region, r) > SAME_PERSON_IOU for r in followed.looked)]
+            going = [
+                f
+                for f in going
+                if not any(
+                    _same_person(f.region, self._pieces[f.piece].look, r, look)
+                    for r, look in zip(followed.looked, followed.looks, strict=True)
+                )
+            ]
             going = going[: max(self.estimator.max_people - len(followed.looked), 0)]
             if not going:
                 return []
             seen = self._landmarks(self.estimator.pyramids([batch.images[frame]]), [going])
-            ok = (seen.people.pose_presence >= MIN_PRESENCE).tolist()
+            looks = _looks(seen, [batch.images[frame]])
+            ok = self._still(seen, looks)
             regions = _regions(next_regions(seen.people))
-            going = _distinct([_Follow(f.piece, regions[i], f.score) for i, f in enumerate(going)
-                               if ok[i] and not any(_iou(regions[i], r) > SAME_PERSON_IOU for r in followed.onward)])
+            onward = list(zip(followed.onward, followed.looks, strict=True))
+            going = self._distinct(
+                [
+                    _Follow(f.piece, regions[i], f.score, looks[i])
+                    for i, f in enumerate(going)
+                    if ok[i] and not any(_same_person(regions[i], looks[i], *o) for o in onward)
+                ]
+            )
             for follow in going:
-                self._extend(follow.piece, frame, follow.region)
+                self._extend(follow, frame, _clear(follow.region, [f.region for f in going] + followed.onward))
             kept = {f.piece for f in going}
             batch.found.append(_kept(seen, [i for i, piece in enumerate(seen.piece) if piece in kept], [frame]))
         return going
@@ -290,27 +382,31 @@ class PoseTracker:
 
     def _link(self) -> None:
         """Give every piece of track of this batch a track id: its carried one, a track that ended at most
-        `relink_frames` frames before it began in an overlapping region, or a new one."""
+        `relink_frames` frames before it began, that it goes on from where that track was going and looks like
+        (`_link_cost`, the least first), or a new one."""
         pieces = sorted((p for p in self._pieces if p.last >= p.first), key=lambda p: p.first)
         for first in sorted({p.first for p in pieces}):
             starting = [p for p in pieces if p.first == first]
-            open_tracks = {t: track for t, track in self.tracks.items()
-                           if first - self.relink_frames - 1 <= track.last < first
-                           and all(p.track != t for p in starting)}
-            pairs = sorted(((_iou(p.first_region, track.region), n, t) for n, p in enumerate(starting)
-                            if p.track is None for t, track in open_tracks.items()), reverse=True)
-            for overlap, n, t in pairs:
-                if overlap < MIN_LINK_IOU:
-                    break
+            open_tracks = {
+                t: track
+                for t, track in self.tracks.items()
+                if first - self.relink_frames - 1 <= track.last < first and all(p.track != t for p in starting)
+            }
+            pairs = sorted(
+                (cost, n, t)
+                for n, p in enumerate(starting)
+                if p.track is None
+                for t, track in open_tracks.items()
+                if (cost := _link_cost(track, p)) is not None
+            )
+            for _, n, t in pairs:
                 if starting[n].track is None and t in open_tracks:
                     starting[n].track = t
                     del open_tracks[t]
             for p in starting:
                 if p.track is None:
                     p.track = len(self.tracks)
-                track = self.tracks.setdefault(p.track, _Track(p.last, p.last_region))
-                track.last, track.region = p.last, p.last_region
-                track.frames += p.last - p.first + 1
+                self.tracks.setdefault(p.track, _Track(p.last, p.last_region)).resume(p)
 
     def _gather(self, found: list[_Found]) -> TrackedPeople:
         """Everybody `found`, with their track ids, in frame order and by track id within a frame."""
@@ -333,13 +429,78 @@ def _kept(seen: _Landmarks, rows: list[int], frames: list[int]) -> _Found:
     return _Found(people, [frames[seen.image[i]] for i in rows], [seen.piece[i] for i in rows])
 
 
-def _distinct(follows: list[_Follow]) -> list[_Follow]:
-    """`follows` less those whose region overlaps an older piece's (a lower piece number) as the same person."""
-    kept: list[_Follow] = []
-    for follow in sorted(follows, key=lambda f: f.piece):
-        if not any(_iou(follow.region, k.region) > SAME_PERSON_IOU for k in kept):
-            kept.append(follow)
-    return kept
+def _link_cost(track: _Track, piece: _Piece) -> float | None:
+    """How unlikely it is that `piece` goes on with `track`: the shift of its first region's centre from where the
+    track's was going (at its last velocity), over the reach (LINK_SHIFT sides of the region one frame on, growing
+    by LINK_SHIFT_PER_FRAME a frame missed), plus how unlike their colours are; None beyond the reach, where the
+    region's size changed by more than LINK_SIZE_RATIO or the colours are less alike than MIN_LIKENESS."""
+    gap = piece.first - track.last
+    side = max(float(track.region[2]), float(piece.first_region[2]))
+    ratio = float(piece.first_region[2] / track.region[2])
+    going = track.region[:2].numpy() + gap * track.velocity
+    shift = float(np.linalg.norm(piece.first_region[:2].numpy() - going)) / side
+    reach = LINK_SHIFT + LINK_SHIFT_PER_FRAME * (gap - 1)
+    alike = MIN_LIKENESS if track.look is None or piece.look is None else likeness(track.look, piece.look)
+    if shift > reach or max(ratio, 1 / ratio) > LINK_SIZE_RATIO or alike < MIN_LIKENESS:
+        return None
+    return shift / reach + 1 - alike
+
+
+def _same_person(region: torch.Tensor, look: np.ndarray | None, other: torch.Tensor, other_look: np.ndarray | None
+                 ) -> bool:  # fmt: skip
+    """Whether two regions ((4,) as `_Follow.region`) with their people's colours there (None: not known) hold one
+    person: they overlap (IoU above SAME_PERSON_IOU) and the colours, where both are known, are alike (`likeness` at
+    least MIN_LIKENESS). Two people who cross overlap, but each looks as they do."""
+    known = look is not None and other_look is not None
+    return _iou(region, other) > SAME_PERSON_IOU and (not known or likeness(look, other_look) >= MIN_LIKENESS)
+
+
+def _clear(region: torch.Tensor, others: list[torch.Tensor]) -> bool:
+    """Whether no region of `others` but `region` itself overlaps it more than CLEAR_IOU."""
+    return not any(other is not region and _iou(region, other) > CLEAR_IOU for other in others)
+
+
+def _looks(seen: _Landmarks, images: list[np.ndarray]) -> list[np.ndarray]:
+    """Each row of `seen`'s `colours` in its (H, W, 3) uint8 RGB image of `images` (by `seen.image`)."""
+    keypoints = seen.people.keypoints.cpu().numpy()  # (N, 33, 2) pixels of each row's image
+    return [colours(images[image], keypoints[i]) for i, image in enumerate(seen.image)]
+
+
+def colours(image: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """(2, COLOUR_BINS**3) how a person looks: the share of each RGB colour bin among the pixels of an (H, W, 3)
+    uint8 RGB `image` sampled on their torso (a band along the line from the shoulders' midpoint to the hips',
+    TORSO_BAND torso lengths either side) and on their thighs (bands along hip to knee, THIGH_BAND either side),
+    placed by their (33, 2) BlazePose keypoints (pixels of `image`)."""
+    shoulders, hips, knees = keypoints[_SHOULDERS], keypoints[_HIPS], keypoints[_KNEES]
+    top, bottom = shoulders.mean(axis=0), hips.mean(axis=0)
+    length = max(float(np.linalg.norm(top - bottom)), 1.0)
+    thighs = np.concatenate([_band(hip, knee, THIGH_BAND * length) for hip, knee in zip(hips, knees, strict=True)])
+    return np.stack([_histogram(image, _band(top, bottom, TORSO_BAND * length)), _histogram(image, thighs)])
+
+
+def likeness(a: np.ndarray, b: np.ndarray) -> float:
+    """How alike two (2, COLOUR_BINS**3) `colours` are: the lesser of their parts' Bhattacharyya coefficients
+    (1: the same shares, 0: no colour in common), so two people dressed alike in one part are told apart by the
+    other."""
+    return float(np.sqrt(a * b).sum(axis=-1).min())
+
+
+def _band(start: np.ndarray, end: np.ndarray, half: float, along: int = 10, across: int = 5) -> np.ndarray:
+    """(along * across, 2) pixels: points on the line from (2,) `start` to `end` pixels, from a tenth of the way to
+    nine tenths, each moved across the line by up to `half` pixels either side."""
+    step = end - start
+    normal = np.array([-step[1], step[0]]) / max(float(np.linalg.norm(step)), 1e-6)
+    t, s = np.linspace(0.1, 0.9, along), np.linspace(-half, half, across)
+    return (start + t[:, None, None] * step + s[None, :, None] * normal).reshape(-1, 2)
+
+
+def _histogram(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(COLOUR_BINS**3,) the share of each RGB bin among the pixels of an (H, W, 3) uint8 `image` nearest (N, 2)
+    `points` (pixels, clipped to the image)."""
+    xy = np.clip(np.rint(points).astype(np.int64), 0, [image.shape[1] - 1, image.shape[0] - 1])
+    rgb = image[xy[:, 1], xy[:, 0]].astype(np.int64) * COLOUR_BINS // 256  # (N, 3) bins
+    counts = np.bincount((rgb[:, 0] * COLOUR_BINS + rgb[:, 1]) * COLOUR_BINS + rgb[:, 2], minlength=COLOUR_BINS**3)
+    return counts / len(points)
 
 
 def _regions(rois: Rois) -> torch.Tensor:
@@ -350,6 +511,7 @@ def _regions(rois: Rois) -> torch.Tensor:
 
 def _iou(a: torch.Tensor, b: torch.Tensor) -> float:
     """Intersection over union of two regions' upright squares ((4,) centre x, y, side, rotation)."""
+
     def box(r: torch.Tensor) -> torch.Tensor:
         return torch.cat([r[:2] - r[2] / 2, r[:2] + r[2] / 2])[None]
 
