@@ -56,6 +56,15 @@ class Tally:
         self.counts[result] += 1
         return result
 
+    def fuzz(self, path: Path, base: bytes, mutations, rng: np.random.Generator, cases: int, name: str) -> None:
+        """`cases` mutations of `base`, the `mutations` taking turns, each written to `path` and run; then the
+        counts printed under `name`."""
+        for case in range(cases):
+            mutate = mutations[case % len(mutations)]
+            path.write_bytes(mutate(base, rng))
+            self.run(path, f"{name} case {case} ({mutate.__name__})")
+        self.report(name)
+
     @property
     def refused(self) -> int:
         return sum(n for what, n in self.counts.items() if what != self.accepted)

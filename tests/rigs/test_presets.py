@@ -116,10 +116,6 @@ def test_a_mutated_mapping_file_is_read_or_refused_in_one_sentence(tmp_path):
     base = save_mapping(tmp_path / "rig.json", PRESETS["mixamo"]).read_bytes()
     rng, path = np.random.default_rng(0), tmp_path / "fuzzed.json"
     tally = Tally(load_mapping, MappingFileError, "read")
-    mutations = (flip, truncate, splice, _replace_field)
-    for case in range(int(os.environ.get("POSELIFT_FUZZ_CASES", "1000"))):
-        mutate = mutations[case % len(mutations)]
-        path.write_bytes(mutate(base, rng))
-        tally.run(path, f"case {case} ({mutate.__name__})")
-    tally.report("mapping")
+    cases = int(os.environ.get("POSELIFT_FUZZ_CASES", "1000"))
+    tally.fuzz(path, base, (flip, truncate, splice, _replace_field), rng, cases, "mapping")
     assert tally.refused > tally.counts.total() / 2

@@ -120,11 +120,7 @@ def fuzz(tmp_path: Path, name: str, base: bytes, mutations, suffix: str) -> Tall
     rng = np.random.default_rng([FUZZ_SEED, sum(name.encode())])
     path = tmp_path / f"fuzzed{suffix}"
     tally = Tally(read_pose_file, PoseFileError, "read")
-    for case in range(FUZZ_CASES):
-        mutate = mutations[case % len(mutations)]
-        path.write_bytes(mutate(base, rng))
-        tally.run(path, f"{name} case {case} ({mutate.__name__}, seed {FUZZ_SEED})")
-    tally.report(name)
+    tally.fuzz(path, base, mutations, rng, FUZZ_CASES, f"{name} (seed {FUZZ_SEED})")
     return tally
 
 

@@ -60,10 +60,5 @@ def test_a_mutated_photo_is_read_or_refused_in_one_sentence(tmp_path, form):
     out = io.BytesIO()
     Image.fromarray(rng.integers(0, 256, (48, 64, 3), np.uint8)).save(out, format=form)
     path, tally = tmp_path / f"fuzzed.{form.lower()}", Tally(read_image, ImageReadError, "read")
-    mutations = (flip, truncate, splice)
-    for case in range(IMAGE_CASES):
-        mutate = mutations[case % len(mutations)]
-        path.write_bytes(mutate(out.getvalue(), rng))
-        tally.run(path, f"{form} case {case} ({mutate.__name__})")
-    tally.report(form)
+    tally.fuzz(path, out.getvalue(), (flip, truncate, splice), rng, IMAGE_CASES, form)
     assert tally.refused > 0

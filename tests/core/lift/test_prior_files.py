@@ -118,11 +118,7 @@ def test_a_mutated_prior_is_loaded_or_refused_in_one_sentence(tmp_path, valid_pr
     rng = np.random.default_rng([FUZZ_SEED, sum(form.encode())])
     path = tmp_path / f"fuzzed{valid_priors[form].suffix}"
     tally = Tally(_load, ModelFileError, "loaded")
-    for case in range(FUZZ_CASES):
-        mutate = MUTATIONS[form][case % len(MUTATIONS[form])]
-        path.write_bytes(mutate(base, rng))
-        tally.run(path, f"{form} case {case} ({mutate.__name__}, seed {FUZZ_SEED})")
-    tally.report(form)
+    tally.fuzz(path, base, MUTATIONS[form], rng, FUZZ_CASES, f"{form} (seed {FUZZ_SEED})")
     assert tally.refused > FUZZ_CASES / 4, "most mutations break the file"
 
 

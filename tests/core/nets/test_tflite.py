@@ -126,11 +126,7 @@ def test_a_mutated_model_is_read_or_refused_in_one_sentence(asset, tmp_path):
     mutations = (flip, truncate, splice, _flip_near("start"), _flip_near("end"))
     rng = np.random.default_rng([int(os.environ.get("POSELIFT_FUZZ_SEED", "0")), 7])
     path, tally = tmp_path / "fuzzed.tflite", Tally(read_tflite, TFLiteError, "read")
-    for case in range(TFLITE_CASES):
-        mutate = mutations[case % len(mutations)]
-        path.write_bytes(mutate(data, rng))
-        tally.run(path, f"case {case} ({mutate.__name__})")
-    tally.report("tflite")
+    tally.fuzz(path, data, mutations, rng, TFLITE_CASES, "tflite")
     assert tally.refused > 0
 
 

@@ -61,10 +61,5 @@ def test_a_mutated_video_is_read_or_refused_in_one_sentence(tmp_path, form):
     else:
         good = write_h264(tmp_path / "good.mp4", frames, [0, 33, 66, 100])
     path, tally = tmp_path / f"fuzzed.{form}", Tally(_read_all, VideoReadError, "read")
-    mutations = (flip, truncate, splice)
-    for case in range(VIDEO_CASES):
-        mutate = mutations[case % len(mutations)]
-        path.write_bytes(mutate(good.read_bytes(), rng))
-        tally.run(path, f"{form} case {case} ({mutate.__name__})")
-    tally.report(form)
+    tally.fuzz(path, good.read_bytes(), (flip, truncate, splice), rng, VIDEO_CASES, form)
     assert tally.refused > 0
