@@ -154,8 +154,6 @@ def build_estimator(args: argparse.Namespace, max_people: int, small_people: boo
         return _estimator(args.model, args.device, max_people, args.half, small_people, args.landmark_weights,
                           args.detector_weights)  # fmt: skip
     except (TFLiteError, WeightsError) as e:
-        if isinstance(e, TFLiteError) and "does not match BlazePoseLandmark" in str(e):
-            raise CommandError(f"{str(e).rstrip('.')} (--model {args.model}'s network).") from None
         raise CommandError(str(e)) from None
 
 

@@ -331,7 +331,8 @@ def blazepose_landmark(
     `weights`: a .tflite path; by default `weights.fetched_weights` finds and checks the variant's file.
     """
     net = BlazePoseLandmark(variant)
-    load_tflite_weights(net, weight_files.fetched_weights(weight_files.LANDMARK_FILES[variant], weights))
+    load_tflite_weights(net, weight_files.fetched_weights(weight_files.LANDMARK_FILES[variant], weights),
+                        f"BlazePose's {variant} landmark network")
     return ready(net, device, half)
 
 

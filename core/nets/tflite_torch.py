@@ -34,12 +34,13 @@ class _Node:
     ref: object = None  # module name (ours) or Operator (TFLite)
 
 
-def load_tflite_weights(net: nn.Module, path: str | Path) -> None:
-    """Copy the convolution weights of the TFLite file at `path` into `net`, matched by graph position."""
+def load_tflite_weights(net: nn.Module, path: str | Path, what: str | None = None) -> None:
+    """Copy the convolution weights of the TFLite file at `path` into `net`, matched by graph position; `what`
+    names the network in errors (default: its class)."""
     path = Path(path)
     model = read_tflite(path)
     ours, theirs = _torch_graph(net), _tflite_graph(model)
-    what = type(net).__name__
+    what = what or type(net).__name__
     if len(ours) != len(theirs):
         raise TFLiteError(f"{path}: the file has {len(theirs)} outputs, {what} has {len(ours)}.")
     aligner = _Aligner()

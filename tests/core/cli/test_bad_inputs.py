@@ -135,7 +135,7 @@ def _cases(f: dict[str, Path], out: Path) -> dict[str, tuple[list, str]]:
             "not BlazePose weights PoseLift can use",
         ),
         "image: --landmark-weights text": ([*image, "--landmark-weights", f["text.tflite"]], "not a readable TFLite"),
-        "image: --landmark-weights lite as full": ([*image, "--landmark-weights", f["lite.tflite"]], "--model full"),
+        "image: --landmark-weights lite as full": ([*image, "--landmark-weights", f["lite.tflite"]], "full landmark"),
         "image: --landmark-weights missing": ([*image, "--landmark-weights", f["sub"] / "a.tflite"], "no such file"),
         "image: --detector-weights pipe": ([*image, "--detector-weights", f["pipe.tflite"]], "not a regular file"),
         "image: --detector-weights folder": ([*image, "--detector-weights", f["sub"]], "is a folder"),
