@@ -25,13 +25,14 @@ def test_the_manifest_names_the_extension_and_its_version_is_the_package_version
     assert "network" not in manifest.get("permissions", {})
 
 
-def test_the_zip_holds_the_manifest_the_root_package_the_python_files_the_prior_and_the_engines_list(extension_zip):
+def test_the_zip_holds_the_manifest_the_root_package_the_python_files_and_their_data(extension_zip):
     assert extension_zip.name == f"poselift-{_toml(REPO / 'blender_manifest.toml')['version']}.zip"
     with zipfile.ZipFile(extension_zip) as z:
         names = set(z.namelist())
     sources = [path for package in ("addon", "core", "engine", "rigs") for path in (REPO / package).rglob("*.py")]
     expected = {"blender_manifest.toml", "__init__.py", "core/lift/data/default_prior.npz",
-                "core/lift/data/cascade_lifter.npz", "engine/requirements.txt"}
+                "core/lift/data/cascade_lifter.npz", "core/nets/data/test_person.jpg",
+                "core/nets/data/test_person.json", "core/cli/batch/ray-requirements.txt", "engine/requirements.txt"}
     assert names == expected | {path.relative_to(REPO).as_posix() for path in sources}
 
 
