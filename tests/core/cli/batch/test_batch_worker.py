@@ -21,7 +21,7 @@ def test_one_worker_lifts_several_videos_with_the_networks_it_loaded_once(tmp_pa
     first, second = write_mjpg(tmp_path / "first.avi", frames[:6]), write_mjpg(tmp_path / "second.avi", frames[50:56])
     (tmp_path / "notes.mp4").write_text("not a video\n" * 100)
     args = build_parser().parse_args(["batch", str(tmp_path), "-o", str(tmp_path), "--model", "lite"])
-    worker = Worker(args, tmp_path, threads=1)
+    worker = Worker(args, tmp_path)  # torch's threads as they are: this process goes on to other tests
     done = worker.lift(Item(first, "first", None))
     lifter, loads = worker.lifter, common._estimator.cache_info().misses
     failed = worker.lift(Item(tmp_path / "notes.mp4", "notes", None))
