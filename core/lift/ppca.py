@@ -19,6 +19,8 @@ import os
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,7 +148,7 @@ class MixturePPCA:
     def load(cls, path: str | os.PathLike) -> MixturePPCA:
         """Read our .npz format; ModelFileError names the file and the problem, whatever the bytes."""
         path = _regular(Path(path))
-        try:
+        with _refused_as(path, "pose model file"):
             check = functools.partial(_check_declared, path)
             fields = limits.read_npz(path, (*_FIELDS, "source", "metadata"), check, MAX_MODEL_BYTES)
             _check_format(path, fields)
@@ -160,12 +162,6 @@ class MixturePPCA:
                 source=str(fields.get("source", "")),
                 metadata=limits.loads_json(str(fields.get("metadata", "{}"))),
             )
-        except ModelFileError:
-            raise
-        except OSError as e:
-            raise ModelFileError(f"{path}: not a readable pose model file ({e.strerror or e}).") from None
-        except _CONTENT_ERRORS as e:
-            raise ModelFileError(f"{path}: not a readable pose model file ({limits.clause(e)}).") from None
 
     @classmethod
     def from_authors_mat(cls, path: str | os.PathLike) -> MixturePPCA:
@@ -176,14 +172,8 @@ class MixturePPCA:
         named right are at +X), so only the units change: millimetres divided by the model's root-mean-square
         root-sum-square bone length. They give no mixing proportions: the components are equally likely."""
         path = _regular(Path(path))
-        try:
+        with _refused_as(path, "MATLAB model file"):
             mu, e, sigma = _authors_arrays(path)
-        except ModelFileError:
-            raise
-        except OSError as e:
-            raise ModelFileError(f"{path}: not a readable MATLAB model file ({e.strerror or e}).") from None
-        except _CONTENT_ERRORS as e:
-            raise ModelFileError(f"{path}: not a readable MATLAB model file ({limits.clause(e)}).") from None
         j = len(AUTHORS_JOINTS)
         if mu.ndim != 2 or mu.shape[1] != 3 * j or e.ndim != 3 or e.shape[::2] != mu.shape:
             raise ModelFileError(f"{path}: mu {mu.shape} and e {e.shape} are not (K, {3 * j}) and (K, Q, {3 * j}).")
@@ -224,6 +214,19 @@ def _check_format(path: Path, fields: dict[str, np.ndarray]) -> None:
             f"{path}: pose model format {limits.shown(fields['format'])} version {limits.shown(version)}, "
             f"expected {FORMAT} version {FORMAT_VERSION}."
         )
+
+
+@contextmanager
+def _refused_as(path: Path, what: str) -> Iterator[None]:
+    """Inside, any error reading `path` becomes ModelFileError "not a readable `what` (why)"; its own passes."""
+    try:
+        yield
+    except ModelFileError:
+        raise
+    except OSError as e:
+        raise ModelFileError(f"{path}: not a readable {what} ({e.strerror or e}).") from None
+    except _CONTENT_ERRORS as e:
+        raise ModelFileError(f"{path}: not a readable {what} ({limits.clause(e)}).") from None
 
 
 def _regular(path: Path) -> Path:
