@@ -10,8 +10,9 @@ Training data, every pose in the pose-file frame of its view (cascade.py's modul
     --no-evolution the first population alone: the postures sampled, no crossover or mutation) and development
     mocap clips of bvhtoolbox's sdist (TRAIN_CLIPS: test_mocapbank.bvh, which the corpus's train split also
     shows, and test_freebvh.bvh; mirrored too; TRAIN_SHARE of the samples), photographed each epoch by
-    fresh cameras (yaw all around, pitch -10..35 deg down, 2.5-8 m, a 20-60 mm lens, aimed near the pelvis so the
-    person is off the centre as in the corpus), the 2D corrupted by a NoiseModel (per-joint bias and spread in
+    fresh cameras (yaw all around, pitch -10..50 deg down, 2.5-8 m, a 20-60 mm lens, aimed near the pelvis so the
+    person is off the centre as in the corpus), the view pitch given to the network except on UNKNOWN_PITCH of
+    the views (a photo's pitch is unknown), the 2D corrupted by a NoiseModel (per-joint bias and spread in
     person sizes, whole-body and one-limb left/right swaps, dropped joints, a person cut at the knees, one limb
     alone) at a per-person level (0 for a fifth of them: exact 2D);
 (b) the lift corpus (scripts/lift_corpus.py), when its "train" split is cached: what our BlazePose gives on
@@ -57,6 +58,8 @@ from poselift.core.synth.evolution import EvolutionConfig, evolve  # noqa: E402
 TRAIN_CLIPS = ("test_mocapbank.bvh", "test_freebvh.bvh")
 EVAL_CLIP = "test3.bvh"
 TRAIN_SHARE = 0.1  # of the synthetic views, mocap frames
+ELEVATION_DEG = (-10.0, 50.0)  # the training cameras' pitch down: level tripods to a camera high above a street
+UNKNOWN_PITCH = 0.3  # of the training views, those whose view pitch the network is not told
 J = len(BODY)
 PELVIS, H36M = BODY.index("pelvis"), 17
 MIRROR = np.array(BODY.mirror)
@@ -87,13 +90,20 @@ QUANTILES = np.linspace(0.0, 1.0, 11)
 
 @dataclass
 class Views:
-    """N views: (N, 21, 2) pixels, (N, 21) confidence, (N, 21, 3) truth at unit stature, (N, 21) truth known."""
+    """N views: (N, 21, 2) pixels, (N, 21) confidence, (N, 21, 3) truth at unit stature, (N, 21) truth known, (N,)
+    radians down the person is seen at (NaN or None: unknown)."""
 
     pixels: np.ndarray
     confidence: np.ndarray
     truth: np.ndarray
     known: np.ndarray
     extra: dict = field(default_factory=dict)
+    pitch: np.ndarray | None = None
+
+    def features(self) -> torch.Tensor:
+        """(N, 65) the cascade's input (cascade.normalise)."""
+        pitch = None if self.pitch is None else torch.as_tensor(self.pitch)
+        return cascade.normalise(torch.as_tensor(self.pixels), torch.as_tensor(self.confidence), pitch)[0]
 
 
 def level_frame(world: np.ndarray, camera_position: np.ndarray) -> np.ndarray:
@@ -108,10 +118,11 @@ def level_frame(world: np.ndarray, camera_position: np.ndarray) -> np.ndarray:
 
 
 def photograph(
-    rng, world: np.ndarray, *, elevation=(-10.0, 35.0), distance=(2.5, 8.0), lens=(20.0, 60.0), off_centre: float = 0.6
-) -> tuple[np.ndarray, np.ndarray]:
+    rng, world: np.ndarray, *, elevation=ELEVATION_DEG, distance=(2.5, 8.0), lens=(20.0, 60.0), off_centre: float = 0.6
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(N, J, 3) world poses seen by random cameras aimed near their pelvis (bench/cameras.py's, 1920 x 1080; the aim
-    off by up to `off_centre` of half the field of view) -> (N, J, 2) pixels (y down) and (N, J, 3) level_frame."""
+    off by up to `off_centre` of half the field of view) -> (N, J, 2) pixels (y down), (N, J, 3) level_frame and
+    (N,) the view pitch: radians down of the ray from the camera to the pelvis."""
     cams = random_cameras(rng, len(world), elevation_deg=elevation, distance_m=distance, lens_mm=lens)
     half = np.arctan(960.0 / cams.focal)
     yaw = cams.yaw + off_centre * half * rng.uniform(-1, 1, len(world))
@@ -126,7 +137,7 @@ def photograph(
     depth = np.maximum(camera[..., 1], 0.1)
     f = cams.focal[:, None]
     pixels = np.stack([960.0 + f * camera[..., 0] / depth, 540.0 - f * camera[..., 2] / depth], -1)
-    return pixels, level_frame(world, position)
+    return pixels, level_frame(world, position), cams.elevation
 
 
 def person_size(pixels: np.ndarray) -> np.ndarray:
@@ -210,7 +221,10 @@ def corpus_views(data: dict, where: np.ndarray | None = None) -> Views:
     truth = level_frame(data["truth3d_world"][found, :J].astype(np.float64), data["camera_position"][found])
     conf = np.nan_to_num(data["confidence"][found, :J])
     extra = {k: data[k][found] for k in ("truth2d", "world27", "view_yaw", "truth3d_camera")}
-    return Views(data["joints2d"][found, :J].astype(np.float64), conf, truth, np.ones((found.sum(), J), bool), extra)
+    ray = data["truth3d_world"][found, PELVIS].astype(np.float64) - data["camera_position"][found]
+    pitch = np.arctan2(-ray[:, 2], np.hypot(ray[:, 0], ray[:, 1]))
+    return Views(data["joints2d"][found, :J].astype(np.float64), conf, truth, np.ones((found.sum(), J), bool), extra,
+                 pitch)  # fmt: skip
 
 
 def mirrored(v: Views) -> Views:
@@ -218,7 +232,8 @@ def mirrored(v: Views) -> Views:
     pixels = v.pixels[:, MIRROR] * [-1.0, 1.0]
     truth = v.truth[:, MIRROR] * [-1.0, 1.0, 1.0]
     return Views(np.concatenate([v.pixels, pixels]), np.concatenate([v.confidence, v.confidence[:, MIRROR]]),
-                 np.concatenate([v.truth, truth]), np.concatenate([v.known, v.known[:, MIRROR]]))  # fmt: skip
+                 np.concatenate([v.truth, truth]), np.concatenate([v.known, v.known[:, MIRROR]]),
+                 pitch=np.concatenate([v.pitch, v.pitch]))  # fmt: skip
 
 
 CORPORA = {"train": ("train", 2500, 0), "eval": ("eval", 600, 0)}  # split: lift_corpus split, samples, seed
@@ -265,20 +280,23 @@ def fit_noise(views: Views) -> NoiseModel:
 
 
 def epoch_views(rng, sources: list[Source], corpus: Views | None, share: float, size: int, noise: NoiseModel):
-    """One epoch's shuffled training views as torch tensors: features (n, 63), truth (n, 21, 3), known (n, 21)."""
+    """One epoch's shuffled training views as torch tensors: features (n, 65), truth (n, 21, 3), known (n, 21); the
+    view pitch hidden on UNKNOWN_PITCH of them."""
     parts = []
     synthetic = size - (round(size * share) if corpus is not None else 0)
     for source in sources:
         pick = rng.integers(len(source.world), size=round(synthetic * source.share))
-        pixels, truth = photograph(rng, source.world[pick])
+        pixels, truth, pitch = photograph(rng, source.world[pick])
         v = corrupt(rng, pixels, source.known[pick], noise)
-        parts.append((v.pixels, v.confidence, truth, source.known[pick]))
+        parts.append((v.pixels, v.confidence, truth, source.known[pick], pitch))
     if corpus is not None:
         pick = rng.integers(len(corpus.pixels), size=size - synthetic)
-        parts.append((corpus.pixels[pick], corpus.confidence[pick], corpus.truth[pick], corpus.known[pick]))
-    pixels, conf, truth, known = (np.concatenate(p) for p in zip(*parts, strict=True))
+        parts.append((corpus.pixels[pick], corpus.confidence[pick], corpus.truth[pick], corpus.known[pick],
+                      corpus.pitch[pick]))  # fmt: skip
+    pixels, conf, truth, known, pitch = (np.concatenate(p) for p in zip(*parts, strict=True))
+    pitch = np.where(rng.random(len(pitch)) < UNKNOWN_PITCH, np.nan, pitch)
     order = rng.permutation(len(pixels))
-    features, _, _ = cascade.normalise(torch.as_tensor(pixels[order]), torch.as_tensor(conf[order]))
+    features = Views(pixels[order], conf[order], None, None, pitch=pitch[order]).features()
     return features, torch.as_tensor(np.nan_to_num(truth[order]), dtype=torch.float32), torch.as_tensor(known[order])
 
 
@@ -293,8 +311,7 @@ def train(model: cascade.CascadeLifter, make_epoch, validation: dict[str, Views]
     training loss and PA-MPJPE on the `validation` views (at a stature of 1.70 m), without flipping."""
     spent = {"data_s": 0.0, "train_s": 0.0}
     device = next(model.parameters()).device
-    checks = {name: (cascade.normalise(torch.as_tensor(v.pixels), torch.as_tensor(v.confidence))[0], v.truth)
-              for name, v in validation.items()}  # fmt: skip
+    checks = {name: (v.features(), v.truth) for name, v in validation.items()}
     for t in range(len(model.stages)):
         model.eval()
         for p in model.parameters():
@@ -342,7 +359,7 @@ def train(model: cascade.CascadeLifter, make_epoch, validation: dict[str, Views]
 
 def calibrate(model: cascade.CascadeLifter, views: Views) -> None:
     """Set the model's sigma: per-joint RMS error (unit stature) on `views`, where the joint was seen and not."""
-    result = cascade.lift_batch(model, views.pixels, views.confidence, height=1.0)
+    result = cascade.lift_batch(model, views.pixels, views.confidence, height=1.0, pitch=views.pitch)
     error = ((result.joints3d[:, :J].cpu().numpy() - views.truth) ** 2).sum(-1)
     seen = result.seen[:, :J].cpu().numpy()
     for name, where in (("sigma_seen", seen), ("sigma_unseen", ~seen)):
@@ -352,18 +369,20 @@ def calibrate(model: cascade.CascadeLifter, views: Views) -> None:
         getattr(model, name).copy_(torch.as_tensor(np.where(count >= 20, rms, fallback), dtype=torch.float32))
 
 
-def held_out_views(rng, world: np.ndarray, names: tuple[str, ...], noise_px: float | None) -> Views:
-    """(V, J', 3) world poses seen by bench/lift.py's cameras (elevation -10..40 deg, 3-6 m, 24-35 mm, aimed at the
-    pelvis): exact 2D, or `noise_px` Gaussian px with 10% of the joints dropped (as bench/dev_clips.py)."""
+def held_out_views(rng, world: np.ndarray, names: tuple[str, ...], noise_px: float | None,
+                   elevation: tuple[float, float] = (-10.0, 40.0)) -> Views:  # fmt: skip
+    """(V, J', 3) world poses seen by bench/lift.py's cameras (`elevation` degrees down, 3-6 m, 24-35 mm, aimed at
+    the pelvis): exact 2D, or `noise_px` Gaussian px with 10% of the joints dropped (as bench/dev_clips.py)."""
     body, known = on_body(names, world)
-    pixels, truth = photograph(rng, body, elevation=(-10.0, 40.0), distance=(3.0, 6.0), lens=(24.0, 35.0),
-                               off_centre=0.0)  # fmt: skip
+    pixels, truth, pitch = photograph(rng, body, elevation=elevation, distance=(3.0, 6.0), lens=(24.0, 35.0),
+                                      off_centre=0.0)  # fmt: skip
     truth *= stature(body[:, :H36M])[:, None, None]  # metres again, for errors in mm of the real body
     conf = np.broadcast_to(known, pixels.shape[:2]).astype(np.float64)
     if noise_px:
         pixels = pixels + rng.normal(0.0, noise_px, pixels.shape)
         conf = conf * (rng.random(conf.shape) >= 0.10)
-    return Views(np.where(known[:, None], pixels, np.nan), conf, truth, np.broadcast_to(known, conf.shape))
+    return Views(np.where(known[:, None], pixels, np.nan), conf, truth, np.broadcast_to(known, conf.shape),
+                 pitch=pitch)  # fmt: skip
 
 
 def pa_mm(pred: np.ndarray, truth: np.ndarray) -> float:
@@ -371,12 +390,14 @@ def pa_mm(pred: np.ndarray, truth: np.ndarray) -> float:
 
 
 def evaluate(model: cascade.CascadeLifter, sets: dict[str, Views], run_fit: bool, log) -> dict:
-    """{set: {method: PA-MPJPE mm}} of the cascade and the upright fit (default prior) on each set's 2D."""
+    """{set: {method: PA-MPJPE mm}} of the cascade told the view pitch, the cascade not told it, and the upright fit
+    (default prior, level) on each set's 2D."""
     prior = priors.default_prior()
     results = {}
     for name, v in sets.items():
         row, poses = {"views": len(v.pixels)}, {}
-        poses["cascade"] = cascade.lift_batch(model, v.pixels, v.confidence).joints3d.cpu().numpy()[:, :J]
+        poses["cascade"] = cascade.lift_batch(model, v.pixels, v.confidence, pitch=v.pitch).joints3d.cpu().numpy()[:, :J]
+        poses["cascade_no_pitch"] = cascade.lift_batch(model, v.pixels, v.confidence).joints3d.cpu().numpy()[:, :J]
         if run_fit:
             points, w = fit.model_inputs(prior, BODY.joints, v.pixels, v.confidence)
             poses["fit"] = fit.fit_upright(prior, points, w, **priors.fit_settings(prior)).joints3d.numpy()
@@ -389,7 +410,7 @@ def evaluate(model: cascade.CascadeLifter, sets: dict[str, Views], run_fit: bool
                 row[f"{method}_front_swapped"] = float(metrics.left_right_swapped(pose[:, :H36M], v.truth[:, :H36M],
                                                                                   H36M_17.mirror)[front].mean())
         results[name] = {k: round(x, 3) if isinstance(x, float) else x for k, x in row.items()}
-    methods = ("cascade", "fit", "blazepose_world")
+    methods = ("cascade", "cascade_no_pitch", "fit", "blazepose_world")
     log(f"PA-MPJPE (mm, 17 joints) and [left/right exchanged on front views]\n{'views':46s} {'n':>5s} "
         + " ".join(f"{m:>22s}" for m in methods))  # fmt: skip
     for name, row in results.items():
@@ -409,19 +430,16 @@ def evaluation_sets(args, corpus_eval: Views | None) -> dict[str, Views]:
         "synthetic held-out, 5 px + 10% drop": held_out_views(rng, synthetic, BODY.joints, 5.0),
         f"{EVAL_CLIP} (held out), exact 2D": held_out_views(rng, clip, names, None),
         f"{EVAL_CLIP} (held out), 5 px + 10% drop": held_out_views(rng, clip, names, 5.0),
+        "synthetic held-out, 35-55 deg down, 5 px": held_out_views(rng, synthetic, BODY.joints, 5.0, (35.0, 55.0)),
     }
     if corpus_eval is not None:
         truth = corpus_eval.extra["truth3d_camera"][:, :J].astype(np.float64)
         truth = truth - truth[:, PELVIS, None]
-        sets["corpus eval, BlazePose 2D"] = Views(
-            corpus_eval.pixels,
-            corpus_eval.confidence,
-            truth,
-            None,
-            {k: corpus_eval.extra[k] for k in ("world27", "view_yaw")},
-        )
+        sets["corpus eval, BlazePose 2D"] = Views(corpus_eval.pixels, corpus_eval.confidence, truth, None,
+                                                  {k: corpus_eval.extra[k] for k in ("world27", "view_yaw")},
+                                                  corpus_eval.pitch)  # fmt: skip
         exact = corpus_eval.extra["truth2d"][:, :J].astype(np.float64)
-        sets["corpus eval, exact 2D"] = Views(exact, np.ones(exact.shape[:2]), truth, None)
+        sets["corpus eval, exact 2D"] = Views(exact, np.ones(exact.shape[:2]), truth, None, pitch=corpus_eval.pitch)
     return sets
 
 
@@ -480,9 +498,9 @@ def main(argv: list[str] | None = None) -> int:
                       1.0 - TRAIN_SHARE), mocap_source(TRAIN_CLIPS, TRAIN_SHARE)]  # fmt: skip
     rng = np.random.default_rng([args.seed, 1])
     held = evolved(args.seed + 1, args.held_out, True).astype(np.float64)
-    pixels, truth = photograph(rng, held)
+    pixels, truth, pitch = photograph(rng, held)
     validation = corrupt(rng, pixels, np.ones(pixels.shape[:2], bool), noise, exact_share=0.0)
-    validation.truth, validation.known = truth, np.ones(truth.shape[:2], bool)
+    validation.truth, validation.known, validation.pitch = truth, np.ones(truth.shape[:2], bool), pitch
     watched = {"synthetic (noisy)": validation} | ({"corpus (10%)": corpus_check} if corpus_check else {})
     prepare_s = time.perf_counter() - tick
     log(f"poses: {len(synthetic)} {sources[0].name}, {len(sources[1].world)} mocap frames ({prepare_s:.1f} s)")
@@ -495,10 +513,13 @@ def main(argv: list[str] | None = None) -> int:
                   args, log)  # fmt: skip
     spent["data_s"] += prepare_s
     calibrate(model.cpu(), Views(*(np.concatenate([getattr(v, k) for v in watched.values()])
-                                   for k in ("pixels", "confidence", "truth", "known"))))  # fmt: skip
+                                   for k in ("pixels", "confidence", "truth", "known")),
+                                 pitch=np.concatenate([v.pitch for v in watched.values()])))  # fmt: skip
     metadata = {
         "joints": list(cascade.JOINTS.joints),
-        "input": "cascade.normalise: root (pelvis, else the mean of the seen joints), RMS size of the 17, confidence",
+        "input": "cascade.normalise: root (pelvis, else the mean of the seen joints), RMS size of the 17, confidence, "
+                 "view pitch and whether it is known",
+        "elevation_deg": list(ELEVATION_DEG), "unknown_pitch": UNKNOWN_PITCH,
         "output": "pose-file frame of the ray to the pelvis, pelvis at 0, unit stature",
         "seed": args.seed,
         "training": {"poses": len(synthetic), "evolution": not args.no_evolution, "mocap_clips": list(TRAIN_CLIPS),

@@ -8,7 +8,11 @@ Joints: it reads and predicts `skeleton.BODY`'s 21 (the Human3.6M 17, heels, toe
 `skeleton.POSELIFT` are read by nobody and returned at their wrist, for the caller to hang as lifting.py does.
 
 Input, per person (`normalise`): each joint's 2D minus the root's, image y flipped to point up, divided by the
-person's size in the image; and each joint's confidence. The root is the pelvis
+person's size in the image; each joint's confidence; and, where it is known, the pitch at which the person is
+seen (radians below the horizontal of the ray to the pelvis, `root_motion.view_pitch`) with a flag saying it is
+known. A photo's pitch is unknown (flag 0); a video's is the shot's camera once found. Seen from above, a person's
+toes, knees and face fall lower in the image when they face the camera than when they face away, which the pitch
+lets the network read. The root is the pelvis
 where it is seen, else the mean of the seen joints. The size is the root-mean-square distance of the seen
 Human3.6M joints from the root (the 17, not heels or toes, which cluster at the ankles). A joint is seen when its
 2D is finite and its confidence is at least MIN_CONFIDENCE; an unseen one reads (0, 0) with confidence 0, so NaN
@@ -38,7 +42,7 @@ from .. import skeleton
 from ..formats.atomic import write_atomically
 
 FORMAT = "poselift-cascade"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the view pitch is an input
 JOINTS = skeleton.BODY  # what the network reads and predicts, in POSELIFT's order (its first 21)
 H36M = len(skeleton.H36M_17)  # the first 17 of JOINTS: the joints that set a person's size
 PELVIS = JOINTS.index("pelvis")
@@ -46,6 +50,7 @@ MIN_CONFIDENCE = 0.1  # a joint under this is not seen (fit.fit_upright's min_we
 MIN_JOINTS = 5  # a person with fewer seen joints is lifted (a defined pose) but not ok (fit's min_joints)
 MIN_SIZE_PX = 2.0  # nor is one whose seen joints lie within this of their root
 CLIP = 10.0  # normalised coordinates are clipped to +-this many person sizes
+MAX_PITCH = np.pi / 2  # radians: a view pitch is clipped to straight down (or up)
 # Each hand point of POSELIFT (index >= 21) sits at its wrist in `lift_batch`'s output.
 HAND_WRISTS = tuple(
     skeleton.POSELIFT.index(f"{name.split('_')[0]}_wrist") for name in skeleton.POSELIFT.joints[len(JOINTS) :]
@@ -73,7 +78,7 @@ class CascadeConfig:
 
     @property
     def in_features(self) -> int:
-        return 3 * len(JOINTS)  # (x, y, confidence) per joint
+        return 3 * len(JOINTS) + 2  # (x, y, confidence) per joint, the view pitch and whether it is known
 
     @property
     def out_features(self) -> int:
@@ -121,7 +126,7 @@ class Stage(nn.Module):
 
 
 class CascadeLifter(nn.Module):
-    """(N, 63) features from `normalise` -> (N, 21, 3) poses at unit stature (module docstring: frame)."""
+    """(N, 65) features from `normalise` -> (N, 21, 3) poses at unit stature (module docstring: frame)."""
 
     def __init__(self, config: CascadeConfig = CascadeConfig()):
         super().__init__()
@@ -137,7 +142,8 @@ class CascadeLifter(nn.Module):
         self.register_buffer("sigma_unseen", torch.ones(len(JOINTS)))
 
     def step(self, t: int, features: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
-        """(N, 63) the pose after stage t: (N, 63) `pose` (the sum of the stages before t) plus stage t's correction."""
+        """(N, 63) the pose after stage t: (N, 63) `pose` (the sum of the stages before t) plus stage t's correction;
+        (N, 65) `features`."""
         x = torch.cat([features, pose], -1) if t and self.config.feed_previous else features
         return pose + self.stages[t](x)
 
@@ -149,10 +155,12 @@ class CascadeLifter(nn.Module):
         return pose.view(-1, len(JOINTS), 3)
 
 
-def normalise(joints2d: torch.Tensor, confidence: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(N, J, 2) pixels (image y down) and (N, J) confidences on POSELIFT's first J >= 21 joints -> (N, 63)
-    features (21 x normalised (x, y), then 21 confidences), (N, 21) bool, the joints seen, and (N,) the person's
-    size in pixels (0: none). Never NaN."""
+def normalise(joints2d: torch.Tensor, confidence: torch.Tensor, pitch: torch.Tensor | None = None,
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
+    """(N, J, 2) pixels (image y down) and (N, J) confidences on POSELIFT's first J >= 21 joints, and (N,) view
+    pitches in radians down (NaN, or None for all: unknown) -> (N, 65) features (21 x normalised (x, y), 21
+    confidences, the pitch (0 where unknown), 1 where it is known), (N, 21) bool, the joints seen, and (N,) the
+    person's size in pixels (0: none). Never NaN."""
     p = joints2d[:, : len(JOINTS)].float()
     c = torch.nan_to_num(confidence[:, : len(JOINTS)].float(), nan=0.0).clamp(0.0, 1.0)
     seen = torch.isfinite(p).all(-1) & (c >= MIN_CONFIDENCE)
@@ -166,7 +174,10 @@ def normalise(joints2d: torch.Tensor, confidence: torch.Tensor) -> tuple[torch.T
     size = ((w17 * (rel[:, :H36M] ** 2).sum(-1)).sum(1) / w17.sum(1).clamp_min(1.0)).sqrt()
     scale = torch.where(size > 1e-6, size, 1.0)  # one joint or all on one point: nothing to scale
     x = torch.where(seen[..., None], rel / scale[:, None, None], 0.0).clamp(-CLIP, CLIP)
-    return torch.cat([x.flatten(1), c], -1), seen, size
+    view = p.new_full((len(p),), torch.nan) if pitch is None else pitch.to(p.device, p.dtype).expand(len(p))
+    known = torch.isfinite(view)
+    view = torch.stack([torch.where(known, view, 0.0).clamp(-MAX_PITCH, MAX_PITCH), known.to(p.dtype)], -1)
+    return torch.cat([x.flatten(1), c, view], -1), seen, size
 
 
 @dataclass(frozen=True)
@@ -187,10 +198,12 @@ def lift_batch(
     confidence: np.ndarray | torch.Tensor,
     *,
     height: float | np.ndarray | torch.Tensor = skeleton.DEFAULT_HEIGHT,
+    pitch: float | np.ndarray | torch.Tensor | None = None,
     flip: bool = True,
 ) -> CascadeLift:
     """Lift (N, J, 2) pixels (image y down; NaN: not seen) with (N, J) confidences in [0, 1] on POSELIFT's first J
-    joints (21 or 27) to 3D at a stature of `height` metres (a scalar or (N,)). Runs on the model's device in eval
+    joints (21 or 27) to 3D at a stature of `height` metres (a scalar or (N,)), each person seen `pitch` radians
+    below the horizontal (a scalar or (N,); None or NaN: unknown, as in a photo). Runs on the model's device in eval
     mode, one person's result independent of the others'. A person with no joint seen gets the network's answer to
     an empty input (a standing pose), ok False; no output is ever NaN. `flip`: also lift the mirror image (x
     negated, left and right exchanged) and average its pose, mirrored back, with the direct one (a few mm better
@@ -205,9 +218,11 @@ def lift_batch(
                          f"{tuple(confidence.shape)}")  # fmt: skip
     n, body = len(joints2d), len(JOINTS)
     height = torch.as_tensor(height, device=device, dtype=torch.float32).expand(n)
-    features, seen, size = normalise(joints2d, confidence)
+    pitch = None if pitch is None else torch.as_tensor(pitch, device=device, dtype=torch.float32).expand(n)
+    features, seen, size = normalise(joints2d, confidence, pitch)
     if flip:
-        mirrored, _, _ = normalise(joints2d[:, MIRROR] * joints2d.new_tensor([-1.0, 1.0]), confidence[:, MIRROR])
+        mirrored, _, _ = normalise(joints2d[:, MIRROR] * joints2d.new_tensor([-1.0, 1.0]), confidence[:, MIRROR],
+                                   pitch)  # fmt: skip
         features = torch.cat([features, mirrored])
     training = model.training
     model.eval()

@@ -155,17 +155,18 @@ class Lifter:
 
     @torch.no_grad()
     def lift(self, people: People2D, height: float | np.ndarray | None = None,
-             pitch: float | np.ndarray = 0.0) -> Lifted:  # fmt: skip
+             pitch: float | np.ndarray | None = None) -> Lifted:  # fmt: skip
         """Every person of `people` in 3D; `height` in metres (a scalar or (N,); None: the lifter's); `pitch` in
-        radians (a scalar or (N,)): how far below the horizontal each person is seen (`root_motion.view_pitch`; 0:
-        level). The poses are upright in the level frame whatever the pitch."""
+        radians (a scalar or (N,)): how far below the horizontal each person is seen (`root_motion.view_pitch`;
+        None: unknown, which the fit takes as level and the cascade as not told). The poses are upright in the
+        level frame whatever the pitch."""
         device = self.device or people.keypoints.device
         landmarks = people.keypoints.to(device, torch.float32)  # (N, 33, 2) image px
         points = _to_poselift(landmarks)
         confidence = _to_poselift_confidence(people.confidence.to(device, torch.float32))
         confidence = torch.where(torch.isfinite(points).all(-1), torch.nan_to_num(confidence).clamp(0, 1), 0.0)
         height = torch.as_tensor(self.height if height is None else height, device=device, dtype=torch.float64)
-        pitch = torch.as_tensor(pitch, device=device, dtype=torch.float64).expand(len(points))
+        pitch = _pitch(pitch, len(points), device)
         world = people.world.to(device, torch.float32)
         if self.lifter == "cascade":
             return self._finish(points, points, confidence, height, None, world, pitch)
@@ -182,7 +183,7 @@ class Lifter:
     @torch.no_grad()
     def lift_points(self, points: np.ndarray | torch.Tensor, confidence: np.ndarray | torch.Tensor,
                     height: float | np.ndarray | None = None, world: np.ndarray | torch.Tensor | None = None,
-                    pitch: float | np.ndarray = 0.0, network_points: np.ndarray | torch.Tensor | None = None,
+                    pitch: float | np.ndarray | None = None, network_points: np.ndarray | torch.Tensor | None = None,
                     ) -> Lifted:  # fmt: skip
         """One stage on given 2D: (N, 27, 2) pixels (NaN: not seen) and (N, 27) confidences on POSELIFT, with
         `world` (N, 33, 3) BlazePose world landmarks to hang the joints the lifter does not model from (None:
@@ -194,7 +195,7 @@ class Lifter:
         confidence = torch.as_tensor(confidence, device=device, dtype=torch.float32)
         confidence = torch.where(torch.isfinite(points).all(-1), torch.nan_to_num(confidence).clamp(0, 1), 0.0)
         height = torch.as_tensor(self.height if height is None else height, device=device, dtype=torch.float64)
-        pitch = torch.as_tensor(pitch, device=device, dtype=torch.float64).expand(len(points))
+        pitch = _pitch(pitch, len(points), device)
         network = points if network_points is None else torch.as_tensor(network_points, device=device,
                                                                             dtype=torch.float32)  # fmt: skip
         world = None if world is None else torch.as_tensor(world, device=device, dtype=torch.float32)
@@ -204,12 +205,13 @@ class Lifter:
     def _finish(self, points, network_points, confidence, height, result: fit.UprightFit | None, world,
                 pitch: torch.Tensor) -> Lifted:  # fmt: skip
         """The Lifted people from the last stage's 2D `points` and fit (None: the cascade alone); the cascade reads
-        the network's own 2D, `network_points`, as it was trained to; (N,) `pitch` radians, each one's view."""
+        the network's own 2D, `network_points`, as it was trained to; (N,) `pitch` radians, each one's view (NaN:
+        unknown)."""
         modelled = result.joints3d.float() if result is not None else None
         ok = result.ok if result is not None else None
         if self.lifter != "fit":
             model = _cascade(self.cascade_weights, points.device)
-            learned = cascade.lift_batch(model, network_points, confidence, height=height.float())
+            learned = cascade.lift_batch(model, network_points, confidence, height=height.float(), pitch=pitch)
             mine = _at_stature(learned.joints3d[:, self._modelled], height)
             if result is None:
                 modelled, ok = mine, learned.ok
@@ -222,8 +224,10 @@ class Lifter:
         if world is None:
             world = modelled.new_zeros(len(modelled), len(skeleton.BLAZEPOSE_33), 3)
         joints3d = self._place(modelled, world)
-        projected = result.joints2d.float() if self.lifter == "fit" else _projection(modelled, points, confidence,
-                                                                                     self._modelled, pitch)  # fmt: skip
+        if self.lifter == "fit":
+            projected = result.joints2d.float()
+        else:  # an unknown pitch is seen as level, as the fit sees it
+            projected = _projection(modelled, points, confidence, self._modelled, torch.nan_to_num(pitch))
         joints2d = _fill(points, projected, self._modelled)
         return Lifted(
             joints3d=_stand_on_floor(joints3d).cpu().numpy(),
@@ -237,7 +241,8 @@ class Lifter:
 
     def _fit(self, points: torch.Tensor, weights: torch.Tensor, height: torch.Tensor,
              pitch: torch.Tensor) -> fit.UprightFit:  # fmt: skip
-        return fit.fit_upright(self.model, points[:, self._modelled], weights, height=height, pitch=pitch,
+        return fit.fit_upright(self.model, points[:, self._modelled], weights, height=height,
+                               pitch=torch.nan_to_num(pitch, nan=0.0),
                                **self.settings)  # fmt: skip
 
     def _fuse(self, landmarks, heatmaps, to_map, to_image, result: fit.UprightFit) -> torch.Tensor:
@@ -274,6 +279,12 @@ def _cascade(weights: str, device: torch.device) -> cascade.CascadeLifter:
     """The cascade's model on `device`, read once per process and device (a worker lifts many photos, each command
     builds a Lifter); shared, so never moved or changed."""
     return cascade.cascade_lifter(weights, device=device)
+
+
+def _pitch(pitch: float | np.ndarray | None, count: int, device: torch.device) -> torch.Tensor:
+    """(count,) float64 radians down on `device`; NaN where unknown (None: all)."""
+    pitch = torch.nan if pitch is None else pitch
+    return torch.as_tensor(pitch, device=device, dtype=torch.float64).expand(count)
 
 
 def _at_stature(poses: torch.Tensor, height: torch.Tensor) -> torch.Tensor:

@@ -132,7 +132,8 @@ def place_track(track: SteadyTrack, pitch: float | None = None) -> Motion:
     """The Motion of a steady track: placed through the camera pitched down by `pitch` radians (as several tracks
     of one shot share it; None: found from this track, `camera.choose` of its `pitch_costs`), on a floor (the
     median of its lowest foot point), held on it by the feet planted there (placed again HOLD_ROUNDS times), foot
-    contacts (low, and still in the picture), the body anchored to its planted feet, and foot locking."""
+    contacts (low, and still in the picture), the body anchored to its planted feet, foot locking, and no foot
+    below the floor."""
     relative, joints2d, confidence, missing = track.relative, track.joints2d, track.confidence, track.missing
     fps, focal, image_size, frames = track.fps, track.focal, track.image_size, len(track.missing)
     if missing.all():
@@ -163,6 +164,7 @@ def place_track(track: SteadyTrack, pitch: float | None = None) -> Motion:
     shift = _over_runs(feet.anchor_shift(world, POSELIFT.joints, contacts)[:, None], missing,
                        lambda t: temporal.rts_smooth(t, fps, temporal.ROOT_ACCEL_NOISE))[:, 0]  # fmt: skip
     world, root = feet.lock_feet(world + shift[:, None], POSELIFT.joints, contacts, 0.0), root + shift
+    world = feet.feet_above_floor(world, POSELIFT.joints, 0.0)
     world[missing], root[missing] = np.nan, np.nan
     return Motion(world.astype(np.float32), root.astype(np.float32), contacts & ~missing[:, None], track.filled,
                   missing, camera)  # fmt: skip

@@ -116,15 +116,35 @@ def lock_feet(
                         (stop + settings.blend_frames - f) / (settings.blend_frames + 1))  # fmt: skip
                 if w > weight[f]:
                     weight[f], shift[f] = w, target - out[f, ankle]
-        moved = weight > 0
-        if not moved.any():
-            continue
-        goal = out[moved, ankle] + weight[moved, None] * shift[moved]
-        new_knee, reached = two_bone_ik(out[moved, hip], out[moved, knee], out[moved, ankle], goal)
-        delta = reached - out[moved, ankle]
-        out[np.ix_(moved, points)] += delta[:, None]
-        out[moved, knee] = new_knee
+        _reach(out, (hip, knee, ankle), points, weight > 0, weight[:, None] * shift)
     return out
+
+
+def feet_above_floor(joints: np.ndarray, names: tuple[str, ...], floor: float) -> np.ndarray:
+    """(F, J, 3) with each foot whose lowest point is below the floor raised onto it in that frame, the knee
+    bending by two-bone IK (leg bone lengths kept); the body does not move. A foot cannot go through the floor."""
+    out = np.array(joints, dtype=np.float64)
+    for side in SIDES:
+        points = _foot_points(names, side)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            below = np.nan_to_num(floor - np.nanmin(out[:, points, 2], axis=1), nan=0.0)
+        _reach(out, tuple(names.index(f"{side}_{p}") for p in ("hip", "knee", "ankle")), points, below > 0,
+               np.stack([np.zeros_like(below), np.zeros_like(below), below], -1))  # fmt: skip
+    return out
+
+
+def _reach(joints: np.ndarray, leg: tuple[int, int, int], foot: list[int], frames: np.ndarray,
+           shift: np.ndarray) -> None:  # fmt: skip
+    """Move, in place, the foot points of (F, J, 3) `joints` by (F, 3) `shift` on `frames` ((F,) bool), as far as
+    the leg (hip, knee, ankle indices) reaches with its bone lengths kept, the knee bending by two-bone IK."""
+    if not frames.any():
+        return
+    hip, knee, ankle = leg
+    goal = joints[frames, ankle] + shift[frames]
+    new_knee, reached = two_bone_ik(joints[frames, hip], joints[frames, knee], joints[frames, ankle], goal)
+    joints[np.ix_(frames, foot)] += (reached - joints[frames, ankle])[:, None]
+    joints[frames, knee] = new_knee
 
 
 def anchor_shift(joints: np.ndarray, names: tuple[str, ...], contacts: np.ndarray) -> np.ndarray:

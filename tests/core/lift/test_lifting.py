@@ -148,3 +148,13 @@ def test_the_learned_lifters_beat_the_world_landmarks_on_the_rendered_video(vide
     gt3d = truth.joints3d[:, 0].astype(np.float64)
     error = 1000 * pa_mpjpe(lifted.joints3d[:, :H36M], gt3d[:, :H36M])
     assert lifted.ok.all() and error < 1000 * pa_mpjpe(world_landmarks(people)[:, :H36M], gt3d[:, :H36M]), error
+
+
+def test_the_cascade_is_told_the_pitch_only_where_it_is_known(video):
+    people, _ = video
+    people = people.select(torch.arange(len(people.score)) < 6)
+    lifter = Lifter(lifter="cascade")
+    unknown = lifter.lift(people)
+    np.testing.assert_array_equal(lifter.lift(people, pitch=np.full(6, np.nan)).joints3d, unknown.joints3d)
+    from_above = lifter.lift(people, pitch=np.radians(40.0))
+    assert np.abs(from_above.joints3d - unknown.joints3d).max() > 0.01  # metres: the pitch reaches the network

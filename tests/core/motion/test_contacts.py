@@ -1,5 +1,5 @@
 """Feet: the floor is found, planted feet are detected (in 3D or in the picture), the body is anchored to them,
-and locking holds them without stretching legs."""
+locking holds them without stretching legs, and a foot below the floor is raised onto it."""
 
 import numpy as np
 from pose_samples import standing_pose
@@ -7,6 +7,7 @@ from pose_samples import standing_pose
 from poselift.core.motion.contacts import (
     ContactSettings,
     anchor_shift,
+    feet_above_floor,
     floor_height,
     foot_contacts,
     lock_feet,
@@ -72,6 +73,19 @@ def test_locked_feet_stay_put_and_keep_leg_lengths():
 
     assert largest_step(locked) < 1.5 * largest_step(joints), "locking fades in and out"
     assert (locked[:, LEFT_FOOT, 2].min(axis=1)[contacts[:, 0]] >= floor - 1e-9).all()
+
+
+def test_a_foot_below_the_floor_is_raised_onto_it_with_the_leg_bent():
+    joints, _ = _stepping()
+    sunk = joints - [0.0, 0.0, 0.1] * np.isin(np.arange(len(NAMES)), [NAMES.index("pelvis"), *LEFT_LEG, *LEFT_FOOT,
+                                                                      NAMES.index("right_hip")])[:, None]  # fmt: skip
+    raised = feet_above_floor(sunk, NAMES, 0.0)
+    lowest = raised[:, LEFT_FOOT, 2].min(axis=1)
+    np.testing.assert_allclose(lowest, np.maximum(sunk[:, LEFT_FOOT, 2].min(axis=1), 0.0), atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(np.diff(raised[:, LEFT_LEG], axis=1), axis=-1),
+                               np.linalg.norm(np.diff(sunk[:, LEFT_LEG], axis=1), axis=-1), atol=1e-9)  # fmt: skip
+    untouched = [j for j in range(len(NAMES)) if j not in [*LEFT_FOOT, NAMES.index("left_knee")]]
+    np.testing.assert_array_equal(raised[:, untouched], sunk[:, untouched])
 
 
 def test_two_bone_ik_reaches_a_goal_in_reach_and_stretches_towards_one_out_of_reach():
