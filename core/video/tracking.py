@@ -50,7 +50,7 @@ from ..nets.roi import ImagePyramid, Rois
 
 SAME_PERSON_IOU = 0.4  # regions overlapping more than this hold the same person
 DETECT_EVERY = 8  # frames
-RELINK_FRAMES = 60  # frames a track may miss and still resume under its id
+RELINK_FRAMES = 90  # frames a track may miss and still resume under its id
 LINK_SHIFT = 0.4  # sides of the region: how far from where it was going a track resumes, one frame on
 LINK_SHIFT_PER_FRAME = 0.01  # sides of the region the reach grows by with each frame missed
 LINK_SIZE_RATIO = 1.5  # the most a track's region may grow or shrink by where it resumes
