@@ -9,7 +9,9 @@ component); the reference is bench/fit_reference.py, run with numpy's BLAS on on
 small solves), the batched fit with --threads torch threads (default 1: on a CPU shared with other work, more
 threads stall on the fit's many small ops). The batched fit runs again on the same people seen through a camera
 pitched PITCH_DEG down and told that pitch (the general per-yaw solve, `fit_upright(pitch=...)`), its rate set
-against the reference's level one and its accuracy in the level frame. Prints a table (wall and CPU-time rates and
+against the reference's level one and its accuracy in the level frame; and both again told a yaw to search near
+(`fit_upright(yaw_near=...)`, as the combined lifter tells it the cascade's facing: here the true yaw off by up to
+NEAR_OFF_DEG). Prints a table (wall and CPU-time rates and
 ratios, agreement of the two fits, accuracy) and one JSON line.
 """
 
@@ -33,6 +35,7 @@ from poselift.core import skeleton  # noqa: E402
 from poselift.core.lift import fit, metrics, ppca  # noqa: E402
 
 PITCH_DEG = 20.0  # the pitched run's camera, degrees down
+NEAR_OFF_DEG = 15.0  # the yaw the "near" runs are told is the true one off by up to this, uniformly
 
 
 def load(path: Path) -> ppca.MixturePPCA:
@@ -41,9 +44,9 @@ def load(path: Path) -> ppca.MixturePPCA:
 
 def people(
     model: ppca.MixturePPCA, count: int, seed: int, pitch: float = 0.0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(N, J, 2) pixels (image y down) seen by a camera pitched down by `pitch` radians, (N, J) weights and (N, J, 3)
-    true poses turned to the camera's level frame."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(N, J, 2) pixels (image y down) seen by a camera pitched down by `pitch` radians, (N, J) weights, (N, J, 3)
+    true poses turned to the camera's level frame and (N,) their yaws (radians, as `fit.UprightFit.yaw`)."""
     rng = np.random.default_rng(seed)
     poses, _ = model.sample(count, rng)
     yaw = rng.uniform(-np.pi, np.pi, count)
@@ -52,7 +55,7 @@ def people(
     up = np.sin(pitch) * turned[..., 1] + np.cos(pitch) * turned[..., 2]
     pixels = np.stack([640 + 400 * turned[..., 0], 360 - 400 * up], -1)
     weights = rng.uniform(0.5, 1.0, pixels.shape[:2]) * (rng.random(pixels.shape[:2]) > 0.15)
-    return pixels, weights, turned
+    return pixels, weights, turned, yaw
 
 
 def timed(run) -> tuple[float, float, object]:
@@ -78,7 +81,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = load(args.model or required_authors_model_path())
-    pixels, weights, truth = people(model, args.people, args.seed)
+    pixels, weights, truth, yaw = people(model, args.people, args.seed)
+    near = yaw + np.radians(np.random.default_rng(args.seed + 1).uniform(-NEAR_OFF_DEG, NEAR_OFF_DEG, len(yaw)))
 
     settings = {"angles": 72, "fine_angles": 9}
 
@@ -86,39 +90,54 @@ def main() -> None:
         return fit.fit_upright(model, pixels, weights, **settings)
 
     pitch = np.radians(PITCH_DEG)
-    pitched_pixels, pitched_weights, _ = people(model, args.people, args.seed, pitch)
+    pitched_pixels, pitched_weights, _, _ = people(model, args.people, args.seed, pitch)
 
     def pitched():
         return fit.fit_upright(model, pitched_pixels, pitched_weights, pitch=pitch, **settings)
 
+    def batched_near():
+        return fit.fit_upright(model, pixels, weights, yaw_near=near, **settings)
+
+    def pitched_near():
+        return fit.fit_upright(model, pitched_pixels, pitched_weights, pitch=pitch, yaw_near=near, **settings)
+
     batched()  # warm-up
     batched_s, batched_cpu, ours = min((timed(batched) for _ in range(args.repeat)), key=lambda t: t[0])
     pitched_s, pitched_cpu, pitched_fit = min((timed(pitched) for _ in range(args.repeat)), key=lambda t: t[0])
+    near_s, near_cpu, near_fit = min((timed(batched_near) for _ in range(args.repeat)), key=lambda t: t[0])
+    pitched_near_s, pitched_near_cpu, pitched_near_fit = min((timed(pitched_near) for _ in range(args.repeat)),
+                                                             key=lambda t: t[0])  # fmt: skip
     reference_s, reference_cpu, ref = timed(lambda: fit_people(model, pixels, weights, **settings))
     n = args.people
     agree_mm = 1000 * float(np.abs(ours.joints3d.numpy() - ref["joints3d"]).max())
     same_component = float((ours.component.numpy() == ref["component"]).mean())
     accuracy = {"batched": pa_mpjpe_mm(ours.joints3d.numpy(), truth), "reference": pa_mpjpe_mm(ref["joints3d"], truth),
-                "pitched": pa_mpjpe_mm(pitched_fit.joints3d.numpy(), truth)}  # fmt: skip
+                "pitched": pa_mpjpe_mm(pitched_fit.joints3d.numpy(), truth),
+                "near": pa_mpjpe_mm(near_fit.joints3d.numpy(), truth),
+                "pitched_near": pa_mpjpe_mm(pitched_near_fit.joints3d.numpy(), truth)}  # fmt: skip
     ratio, cpu_ratio = reference_s / batched_s, reference_cpu / batched_cpu
 
     head = f"upright fit, {n} people, {model.components} components x {model.latent_dim} dims"
     print(f"{head}, cpu, torch threads {args.threads}, {model.source}")
-    print(f"{'method':24} {'wall s':>8} {'fits/s':>9} {'ratio':>6} {'cpu s':>8} {'cpu ratio':>9}")
+    print(f"{'method':32} {'wall s':>8} {'fits/s':>9} {'ratio':>6} {'cpu s':>8} {'cpu ratio':>9}")
     for name, wall, cpu in (
         ("numpy loop (reference)", reference_s, reference_cpu),
         ("batched torch", batched_s, batched_cpu),
         (f"batched, pitched {PITCH_DEG:g} deg", pitched_s, pitched_cpu),
+        ("batched, near a yaw", near_s, near_cpu),
+        ("batched, pitched, near a yaw", pitched_near_s, pitched_near_cpu),
     ):
-        print(f"{name:24} {wall:8.3f} {n / wall:9.1f} {reference_s / wall:6.1f} {cpu:8.3f} {reference_cpu / cpu:9.1f}")
+        print(f"{name:32} {wall:8.3f} {n / wall:9.1f} {reference_s / wall:6.1f} {cpu:8.3f} {reference_cpu / cpu:9.1f}")
     print(f"agreement: max |joints3d difference| {agree_mm:.2e} mm, same component {100 * same_component:.1f}%")
     print(
         f"PA-MPJPE (15% of joints unseen, default noise): batched {accuracy['batched']:.1f} mm, "
-        f"reference {accuracy['reference']:.1f} mm; batched pitched {PITCH_DEG:g} deg {accuracy['pitched']:.1f} mm"
+        f"reference {accuracy['reference']:.1f} mm; batched pitched {PITCH_DEG:g} deg {accuracy['pitched']:.1f} mm; "
+        f"near a yaw (off by up to {NEAR_OFF_DEG:g} deg) {accuracy['near']:.1f} mm, pitched {accuracy['pitched_near']:.1f} mm"
     )
     result = {"bench": "fit", "people": n, "threads": args.threads, "reference_fits_per_s": n / reference_s}
     result |= {"batched_fits_per_s": n / batched_s, "ratio": ratio, "cpu_ratio": cpu_ratio}
     result |= {"pitched_fits_per_s": n / pitched_s, "pitched_ratio": reference_s / pitched_s}
+    result |= {"near_ratio": reference_s / near_s, "pitched_near_ratio": reference_s / pitched_near_s}
     result |= {"max_difference_mm": agree_mm, "same_component": same_component, "pa_mpjpe_mm": accuracy}
     print(json.dumps(result))
 

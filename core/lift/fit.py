@@ -39,6 +39,7 @@ from ..skeleton import DEFAULT_HEIGHT, stature
 from .ppca import JOINTS, MixturePPCA
 
 PELVIS = JOINTS.index("pelvis")
+NEAR_WINDOW = math.radians(20.0)  # the yaw searched either side of a given one (`fit_upright`'s yaw_near)
 _SOLVE_BATCH = 4096  # systems per vectorised Cholesky: large enough to amortise op overhead, small enough for cache
 _PITCHED_SOLVE_BATCH = 2048  # the same for the pitched solve (yaw and yaw + pi one system each): its larger
 #                              (Q+1) x (Q+1) systems run faster in smaller batches (measured on a shared 2-core CPU)
@@ -79,6 +80,7 @@ def fit_upright(
     *,
     height: float | np.ndarray | torch.Tensor = DEFAULT_HEIGHT,
     pitch: float | np.ndarray | torch.Tensor = 0.0,
+    yaw_near: np.ndarray | torch.Tensor | None = None,
     angles: int = 72,
     fine_angles: int = 9,
     tightening: float = 1.0,
@@ -98,7 +100,9 @@ def fit_upright(
     joints, e.g. skeleton.POSELIFT's.
 
     `angles` (even) yaw grid points over 360 degrees; `fine_angles` (odd) over +-one grid step around each
-    component's best. `tightening` multiplies the prior's inverse coefficient deviations (1: the model's own);
+    component's best. `yaw_near` ((N,) radians, as `UprightFit.yaw`; NaN where none): the grid only within
+    NEAR_WINDOW of it (as where another lifter already knows which way the person faces: about a quarter of the
+    solves), the same answer where the full grid's best lies there. `tightening` multiplies the prior's inverse coefficient deviations (1: the model's own);
     `noise_scale` multiplies each component's noise deviation to give the 2D noise the fit assumes (smaller
     trusts the 2D more). Joints weighing under `min_weight` are dropped. A person with fewer than `min_joints`
     joints, with joints on one line, or whose fitted scale is not positive is not lifted (ok False, the most likely
@@ -124,6 +128,8 @@ def fit_upright(
     options = _Options(angles, fine_angles, min_weight, min_joints, max_residual, max_prior_distance)
     height = torch.as_tensor(height, device=device, dtype=dtype).expand(len(joints2d))
     pitch = torch.as_tensor(pitch, device=device, dtype=dtype).expand(len(joints2d))
+    near = torch.full_like(pitch, math.nan) if yaw_near is None else torch.as_tensor(yaw_near, device=device,
+                                                                                       dtype=dtype)  # fmt: skip
     if not len(joints2d):
         none = joints2d.new_zeros(0)
         return UprightFit(
@@ -138,7 +144,7 @@ def fit_upright(
             ok=none.bool(),
         )
     chunks = [
-        _fit_chunk(prior, *(t[i : i + chunk] for t in (joints2d, weights, height, pitch)), options)
+        _fit_chunk(prior, *(t[i : i + chunk] for t in (joints2d, weights, height, pitch, near)), options)
         for i in range(0, len(joints2d), chunk)
     ]
     return _concatenate(chunks)
@@ -187,9 +193,9 @@ class _Prior:
 
 
 def _fit_chunk(prior: _Prior, joints2d: torch.Tensor, weights: torch.Tensor, height: torch.Tensor,
-               pitch: torch.Tensor, options: _Options) -> UprightFit:  # fmt: skip
-    """`fit_upright` on N people: (N, J, 2) pixels (image y down), (N, J) weights, (N,) statures in metres and (N,)
-    camera pitches in radians down."""
+               pitch: torch.Tensor, near: torch.Tensor, options: _Options) -> UprightFit:  # fmt: skip
+    """`fit_upright` on N people: (N, J, 2) pixels (image y down), (N, J) weights, (N,) statures in metres, (N,)
+    camera pitches in radians down and (N,) yaws to search near (NaN: all round)."""
     n = len(joints2d)
     people = torch.arange(n, device=joints2d.device)
     observed = _observe(joints2d, weights, options)
@@ -223,7 +229,10 @@ def _fit_chunk(prior: _Prior, joints2d: torch.Tensor, weights: torch.Tensor, hei
 
     # The component of least NLL at its best yaw, and its coefficients c* there.
     batch = _PITCHED_SOLVE_BATCH // 2 if pitch.any() else _SOLVE_BATCH  # a pitched grid angle solves yaw + pi too
-    component_yaw, component_nll = _search_yaw(nll, log_norm, options, batch)  # (N, K, 1), (N, K)
+    if torch.isfinite(near).all():
+        component_yaw, component_nll = _search_near(nll, log_norm, options, near)  # (N, K, 1), (N, K)
+    else:
+        component_yaw, component_nll = _search_yaw(nll, log_norm, options, batch)
     component = component_nll.argmin(1)  # (N,)
     yaw = component_yaw[people, component, 0]  # (N,) radians
     coefficients = solve(yaw, component)  # (N, Q+1): c_0, then c_0 b_i
@@ -326,15 +335,35 @@ def _search_yaw(nll: Callable[[torch.Tensor], torch.Tensor], log_norm: torch.Ten
     grid_nll = grid_nll.flatten(-2)  # (N, K, angles): the grid, then the grid + pi
     offsets = torch.linspace(-step, step, options.fine_angles, device=device, dtype=dtype)
     fine = grid_nll.argmin(-1, keepdim=True).to(dtype) * step + offsets  # (N, K, fine_angles)
+    return _refine(nll, fine, offsets[1] - offsets[0])
+
+
+def _search_near(nll: Callable[[torch.Tensor], torch.Tensor], log_norm: torch.Tensor, options: _Options,
+                 near: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """As `_search_yaw`, the grid (its step) only within NEAR_WINDOW of each person's (N,) `near` yaw."""
+    step = 2 * math.pi / options.angles
+    reach = max(1, round(NEAR_WINDOW / step))
+    grid = torch.arange(-reach, reach + 1, device=near.device, dtype=near.dtype) * step
+    on_grid = torch.round(near / step) * step  # the full grid's points, so that its best there is found again
+    grid = (on_grid[:, None, None] + grid).expand(*log_norm.shape, len(grid)).contiguous()  # (N, K, 2 reach + 1)
+    best = grid.gather(-1, nll(grid)[..., 0, :].argmin(-1, keepdim=True))
+    offsets = torch.linspace(-step, step, options.fine_angles, device=near.device, dtype=near.dtype)
+    return _refine(nll, best + offsets, offsets[1] - offsets[0])
+
+
+def _refine(nll: Callable[[torch.Tensor], torch.Tensor], fine: torch.Tensor,
+            step: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """The best of (N, K, A) evenly spaced yaws `step` apart, or the vertex of the parabola through it and its
+    neighbours if better: (N, K, 1) radians and (N, K) NLL."""
     fine_nll = nll(fine)[..., 0, :]
     best = fine_nll.argmin(-1, keepdim=True)
     best_yaw, best_nll = fine.gather(-1, best), fine_nll.gather(-1, best)
     # The parabola through the best fine yaw and its neighbours (the nearest three inside the fine grid).
-    middle = best.clamp(1, options.fine_angles - 2)
+    middle = best.clamp(1, fine.shape[-1] - 2)
     three = fine_nll.gather(-1, torch.cat([middle - 1, middle, middle + 1], -1))
     curve = three[..., 0] - 2 * three[..., 1] + three[..., 2]
     shift = torch.where(curve > 0, 0.5 * (three[..., 0] - three[..., 2]) / curve.clamp_min(_tiny(curve)), 0.0)
-    vertex = fine.gather(-1, middle) + shift.clamp(-1, 1)[..., None] * (offsets[1] - offsets[0])
+    vertex = fine.gather(-1, middle) + shift.clamp(-1, 1)[..., None] * step
     vertex_nll = nll(vertex)[..., 0, :]
     take_vertex = vertex_nll <= best_nll
     return torch.where(take_vertex, vertex, best_yaw), torch.where(take_vertex, vertex_nll, best_nll)[..., 0]

@@ -28,8 +28,9 @@ from their nearest modelled ancestor by the offset BlazePose's world landmarks g
 the lifted stature to the world landmarks' own.
 
 The learned lifter (`cascade.py`, EvoSkeleton's cascade trained on our BlazePose's 2D of rendered people) can take
-the fit's place ("cascade") or join it after the loop ("combined": the fit's pose turned onto the cascade's about
-the vertical and averaged with it); the cascade always reads the network's own 2D, as it was trained to.
+the fit's place ("cascade") or join it ("combined": it lifts first, every stage's fit searches its yaw only near
+the way the cascade's pose faces, and after the loop the fit's pose is turned onto the cascade's about the vertical
+and averaged with it); the cascade always reads the network's own 2D, as it was trained to.
 """
 
 from __future__ import annotations
@@ -98,10 +99,11 @@ class Lifter:
     pose is scaled to. `device`: where the loop runs (default: the people's device). `fusion_weight` (the
     network's share), `sigma` and `radius` (belief-map pixels) and `read_near` ("projection" or "landmark") default
     to the values chosen by bench/fusion.py. `lifter`: "fit" (the loop above), "cascade" (EvoSkeleton's learned
-    lifter, cascade.py, on the network's 2D alone) or "combined" (the loop, then its pose turned onto the
-    cascade's about the vertical and averaged with it, `cascade_share` the cascade's part, scaled back to the
-    stature; where only one of them can lift a person, that one's pose); `cascade_weights`: the cascade's weights
-    (a name of cascade.WEIGHTS or a file; cascade.CascadeFileError names a bad one).
+    lifter, cascade.py, on the network's 2D alone) or "combined" (the loop, its yaw searched near the cascade's
+    facing, then its pose turned onto the cascade's about the vertical and averaged with it, `cascade_share` the
+    cascade's part, scaled back to the stature; where only one of them can lift a person, that one's pose);
+    `cascade_weights`: the cascade's weights (a name of cascade.WEIGHTS or a file; cascade.CascadeFileError names
+    a bad one).
     """
 
     def __init__(
@@ -168,17 +170,18 @@ class Lifter:
         height = torch.as_tensor(self.height if height is None else height, device=device, dtype=torch.float64)
         pitch = _pitch(pitch, len(points), device)
         world = people.world.to(device, torch.float32)
+        learned = self._learned(points, confidence, height, pitch)
         if self.lifter == "cascade":
-            return self._finish(points, points, confidence, height, None, world, pitch)
+            return self._finish(points, points, confidence, height, None, learned, world, pitch)
         network_points, weights = points, confidence[:, self._modelled]
         heatmaps = people.heatmaps[:, : landmarks.shape[1]].to(device)
         to_map = invert_affine(people.heatmap_to_image.to(device, torch.float32))
-        result = self._fit(points, weights, height, pitch)
+        result = self._fit(points, weights, height, pitch, learned)
         for _ in range(1, self.stages):
             landmarks = self._fuse(landmarks, heatmaps, to_map, people.heatmap_to_image.to(device), result)
             points = _to_poselift(landmarks)
-            result = self._fit(points, weights, height, pitch)
-        return self._finish(points, network_points, confidence, height, result, world, pitch)
+            result = self._fit(points, weights, height, pitch, learned)
+        return self._finish(points, network_points, confidence, height, result, learned, world, pitch)
 
     @torch.no_grad()
     def lift_points(self, points: np.ndarray | torch.Tensor, confidence: np.ndarray | torch.Tensor,
@@ -199,19 +202,29 @@ class Lifter:
         network = points if network_points is None else torch.as_tensor(network_points, device=device,
                                                                             dtype=torch.float32)  # fmt: skip
         world = None if world is None else torch.as_tensor(world, device=device, dtype=torch.float32)
-        result = self._fit(points, confidence[:, self._modelled], height, pitch) if self.lifter != "cascade" else None
-        return self._finish(points, network, confidence, height, result, world, pitch)
+        learned = self._learned(network, confidence, height, pitch)
+        result = None
+        if self.lifter != "cascade":
+            result = self._fit(points, confidence[:, self._modelled], height, pitch, learned)
+        return self._finish(points, network, confidence, height, result, learned, world, pitch)
 
-    def _finish(self, points, network_points, confidence, height, result: fit.UprightFit | None, world,
-                pitch: torch.Tensor) -> Lifted:  # fmt: skip
-        """The Lifted people from the last stage's 2D `points` and fit (None: the cascade alone); the cascade reads
-        the network's own 2D, `network_points`, as it was trained to; (N,) `pitch` radians, each one's view (NaN:
-        unknown)."""
+    def _learned(self, network_points: torch.Tensor, confidence: torch.Tensor, height: torch.Tensor,
+                 pitch: torch.Tensor) -> cascade.CascadeLift | None:  # fmt: skip
+        """The cascade's lift of the network's own (N, 27, 2) 2D, as it was trained to read, each person seen at
+        (N,) `pitch` radians (NaN: unknown); None for the fit alone."""
+        if self.lifter == "fit":
+            return None
+        model = _cascade(self.cascade_weights, network_points.device)
+        return cascade.lift_batch(model, network_points, confidence, height=height.float(), pitch=pitch)
+
+    def _finish(self, points, network_points, confidence, height, result: fit.UprightFit | None,
+                learned: cascade.CascadeLift | None, world, pitch: torch.Tensor) -> Lifted:  # fmt: skip
+        """The Lifted people from the last stage's 2D `points` and fit (None: the cascade alone) and the cascade's
+        lift (None: the fit alone) of the network's own 2D, `network_points`; (N,) `pitch` radians, each one's view
+        (NaN: unknown)."""
         modelled = result.joints3d.float() if result is not None else None
         ok = result.ok if result is not None else None
-        if self.lifter != "fit":
-            model = _cascade(self.cascade_weights, points.device)
-            learned = cascade.lift_batch(model, network_points, confidence, height=height.float(), pitch=pitch)
+        if learned is not None:
             mine = _at_stature(learned.joints3d[:, self._modelled], height)
             if result is None:
                 modelled, ok = mine, learned.ok
@@ -239,10 +252,13 @@ class Lifter:
             ok=ok.cpu().numpy(),
         )
 
-    def _fit(self, points: torch.Tensor, weights: torch.Tensor, height: torch.Tensor,
-             pitch: torch.Tensor) -> fit.UprightFit:  # fmt: skip
+    def _fit(self, points: torch.Tensor, weights: torch.Tensor, height: torch.Tensor, pitch: torch.Tensor,
+             learned: cascade.CascadeLift | None) -> fit.UprightFit:  # fmt: skip
+        """The prior's fit; combined with the cascade, its yaw is searched near the way the cascade's pose faces
+        (the fit's pose is turned onto that facing in the end)."""
+        near = None if learned is None else _facing(learned.joints3d).double()
         return fit.fit_upright(self.model, points[:, self._modelled], weights, height=height,
-                               pitch=torch.nan_to_num(pitch, nan=0.0),
+                               pitch=torch.nan_to_num(pitch, nan=0.0), yaw_near=near,
                                **self.settings)  # fmt: skip
 
     def _fuse(self, landmarks, heatmaps, to_map, to_image, result: fit.UprightFit) -> torch.Tensor:

@@ -321,3 +321,24 @@ def test_with_the_pitch_in_a_steep_view_keeps_poses_typical_and_ok(model):
     assert pitched.prior_distance.median() < 0.6 * assumed_level.prior_distance.median()
     level_yaw_error = np.median(angle_error(assumed_level.yaw.numpy(), yaw))
     assert np.median(angle_error(pitched.yaw.numpy(), yaw)) < 0.5 * level_yaw_error
+
+
+@pytest.mark.parametrize("degrees", [0.0, 30.0])
+def test_searched_near_a_yaw_within_its_window_the_fit_finds_what_the_full_search_finds(model, degrees):
+    """A yaw another lifter knows, off by up to 15 degrees, narrows the grid (NEAR_WINDOW either side) without
+    changing the answer; one far off keeps the fit near it (and fits badly)."""
+    level, yaw, _ = drawn(model, 60, seed=17)
+    pitch = math.radians(degrees)
+    pixels, weights = photograph_pitched(level, pitch), np.ones((60, J))
+    full = fit_upright(model, pixels, weights, pitch=pitch, noise_scale=0.01)
+    hint = yaw + np.radians(np.random.default_rng(18).uniform(-15, 15, 60))
+    near = fit_upright(model, pixels, weights, pitch=pitch, noise_scale=0.01, yaw_near=hint)
+    inside = np.degrees(angle_error(full.yaw.numpy(), hint)) < 20.0 - 360 / 72  # the full grid's best is in reach
+    assert inside.mean() > 0.9
+    assert np.degrees(angle_error(near.yaw.numpy(), full.yaw.numpy()))[inside].max() < 1e-3
+    assert torch.allclose(near.joints3d[inside], full.joints3d[inside], atol=1e-4)  # metres: rounding alone
+    assert torch.equal(near.ok[inside], full.ok[inside])
+    away = fit_upright(model, pixels, weights, pitch=pitch, noise_scale=0.01, yaw_near=yaw + np.pi / 2)
+    fitted = torch.isfinite(away.residual).numpy()  # the others get the fallback, facing the camera
+    assert fitted.any() and not away.ok.all()
+    assert np.degrees(angle_error(away.yaw.numpy(), yaw + np.pi / 2))[fitted].max() <= 20.0 + 2 * 360 / 72
