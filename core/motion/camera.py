@@ -8,7 +8,8 @@ is the mean absolute deviation from the median height over the frames whose devi
 quantile (a foot in the air, a jump, a bad frame do not count). A person who does not move in depth says little
 about the pitch (every pitch puts them on some floor); the spread is then flat, so what is compared is the
 logarithm of the spread (plus SPREAD_FLOOR_M, the feet's own noise), and the camera stays level unless the best
-pitch beats it by LEVEL_MARGIN: the feet must say clearly that it is tilted. The camera's height is how far above
+pitch beats it by LEVEL_MARGIN and lowers the spread by LEVEL_GAIN_M: the feet must say clearly that it is
+tilted (a ratio alone would take a centimetre's spread halved for a tilt). The camera's height is how far above
 that floor it is; a pitch that puts the camera under MIN_HEIGHT_M is not considered.
 """
 
@@ -26,6 +27,7 @@ PITCHES = np.radians(np.arange(-20.0, 60.01, 1.0))  # (P,) radians down: the gri
 FOOT_SHARE = 0.8  # the share of frames, nearest the floor's height, whose feet judge a pitch
 SPREAD_FLOOR_M = 0.01  # metres added to every spread: below a centimetre a spread is the feet's own noise
 LEVEL_MARGIN = 0.25  # how much less the log spread of the best pitch must be than the level camera's to be taken
+LEVEL_GAIN_M = 0.015  # and how many metres less its spread (bench/camera's tilted videos gain 0.025 to 0.10 m)
 MIN_HEIGHT_M = 0.2  # a camera nearer the floor than this, or under it, is not one that filmed a person
 MIN_FRAMES = 10  # a track placed in fewer frames leaves the camera level
 MAX_FRAMES = 600  # a longer track is judged on every k-th frame, so the search's memory stays bounded
@@ -72,15 +74,16 @@ def pitch_costs(relative: np.ndarray, joints2d: np.ndarray, confidence: np.ndarr
 def choose(costs: np.ndarray, heights: np.ndarray) -> ShotCamera:
     """The ShotCamera of the least log((P,) `costs` + SPREAD_FLOOR_M) (one track's spreads, or several tracks'
     averaged) among pitches that leave the camera MIN_HEIGHT_M above the floor, refined by a parabola through its
-    neighbours, at the (P,) `heights` interpolated there; level where it beats level by less than LEVEL_MARGIN, and
-    level at no height (NaN) where no pitch is left."""
+    neighbours, at the (P,) `heights` interpolated there; level where it beats level by less than LEVEL_MARGIN or
+    its spread is not LEVEL_GAIN_M under level's, and level at no height (NaN) where no pitch is left."""
     heights = np.asarray(heights, np.float64)
     with np.errstate(invalid="ignore"):
         total = np.where(heights >= MIN_HEIGHT_M, np.log(np.asarray(costs, np.float64) + SPREAD_FLOOR_M), np.nan)
     if not np.isfinite(total).any():
         return ShotCamera(0.0, float("nan"))
     best, level = int(np.nanargmin(total)), int(np.argmin(np.abs(PITCHES)))
-    if np.isfinite(total[level]) and total[level] - total[best] < LEVEL_MARGIN:
+    gain = np.exp(total[level]) - np.exp(total[best])  # metres of spread: SPREAD_FLOOR_M cancels
+    if np.isfinite(total[level]) and (total[level] - total[best] < LEVEL_MARGIN or gain < LEVEL_GAIN_M):
         return ShotCamera(0.0, float(heights[level]))
     pitch, step = PITCHES[best], PITCHES[1] - PITCHES[0]
     if 0 < best < len(total) - 1 and np.isfinite(total[best - 1 : best + 2]).all():

@@ -88,6 +88,13 @@ def test_a_person_who_stays_put_leaves_a_level_camera_level(walk):
     assert abs(np.degrees(motion.camera.pitch)) < 3.0
 
 
+def test_feet_within_two_centimetres_of_one_floor_keep_a_level_camera_level_though_a_tilt_would_halve_that():
+    costs = 0.012 + 0.008 * np.clip(np.abs(PITCHES - np.radians(-7.0)) / np.radians(7.0), 0.0, 2.0)  # metres
+    heights = np.full(len(PITCHES), 0.8)
+    assert choose(costs, heights).pitch == 0.0  # 0.020 m level, 0.012 m at -7 degrees
+    assert choose(costs * 4, heights).pitch == pytest.approx(np.radians(-7.0))  # 0.080 m level, 0.048 tilted
+
+
 def test_without_a_track_to_judge_by_the_camera_is_level_at_no_height():
     camera = choose(np.full(len(PITCHES), np.nan), np.full(len(PITCHES), np.nan))
     assert camera.pitch == 0.0 and np.isnan(camera.height)
