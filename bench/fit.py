@@ -132,7 +132,8 @@ def main() -> None:
     print(
         f"PA-MPJPE (15% of joints unseen, default noise): batched {accuracy['batched']:.1f} mm, "
         f"reference {accuracy['reference']:.1f} mm; batched pitched {PITCH_DEG:g} deg {accuracy['pitched']:.1f} mm; "
-        f"near a yaw (off by up to {NEAR_OFF_DEG:g} deg) {accuracy['near']:.1f} mm, pitched {accuracy['pitched_near']:.1f} mm"
+        f"near a yaw (off by up to {NEAR_OFF_DEG:g} deg) {accuracy['near']:.1f} mm, "
+        f"pitched {accuracy['pitched_near']:.1f} mm"
     )
     result = {"bench": "fit", "people": n, "threads": args.threads, "reference_fits_per_s": n / reference_s}
     result |= {"batched_fits_per_s": n / batched_s, "ratio": ratio, "cpu_ratio": cpu_ratio}

@@ -71,7 +71,8 @@ print(json.dumps({{"imported": imported, "total": total, **{{phase: sum(cumulati
                                                          for phase, functions in {phases!r}.items()}}}}))
 """
 PHASES = {
-    "build the networks and the lifter": [("cli/common.py", "build_estimator", 1), ("cli/common.py", "build_lifter", 1)],
+    "build the networks and the lifter": [("cli/common.py", "build_estimator", 1),
+                                          ("cli/common.py", "build_lifter", 1)],
     "decode": [("video/video_io.py", "__iter__", 1)],
     "frames to the device": [("nets/pose2d.py", "pyramids", 1)],
     "detector (its crops included)": [("nets/pose2d.py", "detect", 1)],

@@ -396,8 +396,8 @@ def evaluate(model: cascade.CascadeLifter, sets: dict[str, Views], run_fit: bool
     results = {}
     for name, v in sets.items():
         row, poses = {"views": len(v.pixels)}, {}
-        poses["cascade"] = cascade.lift_batch(model, v.pixels, v.confidence, pitch=v.pitch).joints3d.cpu().numpy()[:, :J]
-        poses["cascade_no_pitch"] = cascade.lift_batch(model, v.pixels, v.confidence).joints3d.cpu().numpy()[:, :J]
+        for method, pitch in (("cascade", v.pitch), ("cascade_no_pitch", None)):
+            poses[method] = cascade.lift_batch(model, v.pixels, v.confidence, pitch=pitch).joints3d.cpu().numpy()[:, :J]
         if run_fit:
             points, w = fit.model_inputs(prior, BODY.joints, v.pixels, v.confidence)
             poses["fit"] = fit.fit_upright(prior, points, w, **priors.fit_settings(prior)).joints3d.numpy()

@@ -8,15 +8,14 @@ Joints: it reads and predicts `skeleton.BODY`'s 21 (the Human3.6M 17, heels, toe
 `skeleton.POSELIFT` are read by nobody and returned at their wrist, for the caller to hang as lifting.py does.
 
 Input, per person (`normalise`): each joint's 2D minus the root's, image y flipped to point up, divided by the
-person's size in the image; each joint's confidence; and, where it is known, the pitch at which the person is
-seen (radians below the horizontal of the ray to the pelvis, `root_motion.view_pitch`) with a flag saying it is
-known. A photo's pitch is unknown (flag 0); a video's is the shot's camera once found. Seen from above, a person's
-toes, knees and face fall lower in the image when they face the camera than when they face away, which the pitch
-lets the network read. The root is the pelvis
-where it is seen, else the mean of the seen joints. The size is the root-mean-square distance of the seen
-Human3.6M joints from the root (the 17, not heels or toes, which cluster at the ankles). A joint is seen when its
-2D is finite and its confidence is at least MIN_CONFIDENCE; an unseen one reads (0, 0) with confidence 0, so NaN
-never reaches the network. Coordinates are clipped to +-CLIP sizes.
+person's size in the image; each joint's confidence; and, where it is known, the pitch at which the person is seen
+(radians below the horizontal of the ray to the pelvis, `root_motion.view_pitch`) with a flag saying it is known. A
+photo's pitch is unknown (flag 0); a video's is the shot's camera once found. Seen from above, a person's toes,
+knees and face fall lower in the image when they face the camera than when they face away: a cue the pitch lets the
+network use. The root is the pelvis where it is seen, else the mean of the seen joints. The size is the
+root-mean-square distance of the seen Human3.6M joints from the root (the 17, not heels or toes, which cluster at
+the ankles). A joint is seen when its 2D is finite and its confidence is at least MIN_CONFIDENCE; an unseen one
+reads (0, 0) with confidence 0, so NaN never reaches the network. Coordinates are clipped to +-CLIP sizes.
 
 Output: the 21 joints in the frame of the upright fit (fit.fit_upright) and the pose file: X image right, Y away
 from the camera along the horizontal direction of the ray to the pelvis, Z up (gravity), pelvis at the origin,

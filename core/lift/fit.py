@@ -101,17 +101,18 @@ def fit_upright(
 
     `angles` (even) yaw grid points over 360 degrees; `fine_angles` (odd) over +-one grid step around each
     component's best. `yaw_near` ((N,) radians, as `UprightFit.yaw`; NaN where none): the grid only within
-    NEAR_WINDOW of it (as where another lifter already knows which way the person faces: about a quarter of the
-    solves), the same answer where the full grid's best lies there. `tightening` multiplies the prior's inverse coefficient deviations (1: the model's own);
-    `noise_scale` multiplies each component's noise deviation to give the 2D noise the fit assumes (smaller
-    trusts the 2D more). Joints weighing under `min_weight` are dropped. A person with fewer than `min_joints`
-    joints, with joints on one line, or whose fitted scale is not positive is not lifted (ok False, the most likely
-    component's mean pose facing the camera); one whose residual is over `max_residual`, or whose pose is far from
-    typical (`prior_distance` over `max_prior_distance`, as through a camera looking down steeply that `pitch` does
-    not say; told the pitch, such a view stays typical), keeps its fit with ok False. People are solved `chunk` at
-    a time to bound memory; `device` defaults to that of `joints2d`; float64 is the lifter's: float32 cancels in
-    the likelihood (yaws a few degrees off, joints centimetres off at noise_scale 1) and breaks down when the 2D is
-    trusted much more (noise_scale 0.1)."""
+    NEAR_WINDOW of it (as where another lifter already knows which way the person faces: a quarter of the pitched
+    solves, two fifths of the level ones), the same answer where the full grid's best lies there. `tightening`
+    multiplies the prior's inverse coefficient deviations (1: the model's own); `noise_scale` multiplies each
+    component's noise deviation to give the 2D noise the fit assumes (smaller trusts the 2D more). Joints weighing
+    under `min_weight` are dropped. A person with fewer than `min_joints` joints, with joints on one line, or whose
+    fitted scale is not positive is not lifted (ok False, the most likely component's mean pose facing the camera);
+    one whose residual is over `max_residual`, or whose pose is far from typical (`prior_distance` over
+    `max_prior_distance`, as through a camera looking down steeply that `pitch` does not say; told the pitch, such a
+    view stays typical), keeps its fit with ok False. People are solved `chunk` at a time to bound memory; `device`
+    defaults to that of `joints2d`; float64 is the lifter's: float32 cancels in the likelihood (yaws a few degrees
+    off, joints centimetres off at noise_scale 1) and breaks down when the 2D is trusted much more (noise_scale
+    0.1)."""
     if angles < 2 or angles % 2 or fine_angles < 3 or fine_angles % 2 == 0:
         raise ValueError(f"angles must be even and fine_angles odd and >= 3, not {angles} and {fine_angles}")
     if device is None:
