@@ -131,6 +131,8 @@ def fit_upright(
     pitch = torch.as_tensor(pitch, device=device, dtype=dtype).expand(len(joints2d))
     near = torch.full_like(pitch, math.nan) if yaw_near is None else torch.as_tensor(yaw_near, device=device,
                                                                                        dtype=dtype)  # fmt: skip
+    if near.shape != pitch.shape:
+        raise ValueError(f"yaw_near must be ({len(joints2d)},) radians, one per person, not {tuple(near.shape)}")
     if not len(joints2d):
         none = joints2d.new_zeros(0)
         return UprightFit(

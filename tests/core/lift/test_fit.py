@@ -208,6 +208,8 @@ def test_inputs_of_the_wrong_shape_are_refused(evolved_model):
         fit_upright(evolved_model, np.zeros((2, 14, 2)), np.ones((2, 14)))
     with pytest.raises(ValueError, match="angles must be even"):
         fit_upright(evolved_model, np.zeros((1, J, 2)), np.ones((1, J)), angles=35)
+    with pytest.raises(ValueError, match=r"yaw_near must be \(2,\) radians"):
+        fit_upright(evolved_model, np.zeros((2, J, 2)), np.ones((2, J)), yaw_near=np.zeros(3))
 
 
 def test_a_model_we_train_is_fitted_the_same_way(model, tmp_path):
