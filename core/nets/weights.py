@@ -10,12 +10,13 @@ registries (the Blender extension points its worker's $POSELIFT_CACHE at its eng
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.metadata
 import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..formats.files import sha256_of_file
 
 MEDIAPIPE_VERSION = "0.10.21"
 DETECTOR_FILE = "pose_detection.tflite"
@@ -101,11 +102,7 @@ def fetched_weights(name: str, path: str | Path | None = None) -> Path:
 @functools.lru_cache(maxsize=16)
 def _sha256(path: str, size: int, modified_ns: int) -> str:
     """The file's sha256, computed once per process for one size and modification time."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_of_file(path)
 
 
 def search_folders() -> list[Path]:

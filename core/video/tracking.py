@@ -278,10 +278,8 @@ class PoseTracker:
             p.look = follow.look if p.look is None else (1 - LOOK_RATE) * p.look + LOOK_RATE * follow.look
 
     def _likeness(self, piece: int, look: np.ndarray | None) -> float:
-        """How like piece `piece`'s colours `look` (a person's `colours` at a frame) is; MIN_LIKENESS where either
-        is not known."""
-        own = self._pieces[piece].look
-        return MIN_LIKENESS if own is None or look is None else likeness(own, look)
+        """How like piece `piece`'s colours `look` (a person's `colours` at a frame) is (`_alike`)."""
+        return _alike(self._pieces[piece].look, look)
 
     def _still(self, seen: _Landmarks, looks: list[np.ndarray]) -> list[bool]:
         """Per row of `seen`: still followed, a person (pose presence) who looks like their piece (`looks`, each
@@ -440,7 +438,7 @@ def _link_cost(track: _Track, piece: _Piece) -> float | None:
     going = track.region[:2].numpy() + gap * track.velocity
     shift = float(np.linalg.norm(piece.first_region[:2].numpy() - going)) / side
     reach = LINK_SHIFT + LINK_SHIFT_PER_FRAME * (gap - 1)
-    alike = MIN_LIKENESS if track.look is None or piece.look is None else likeness(track.look, piece.look)
+    alike = _alike(track.look, piece.look)
     if shift > reach or max(ratio, 1 / ratio) > LINK_SIZE_RATIO or alike < MIN_LIKENESS:
         return None
     return shift / reach + 1 - alike
@@ -451,8 +449,12 @@ def _same_person(region: torch.Tensor, look: np.ndarray | None, other: torch.Ten
     """Whether two regions ((4,) as `_Follow.region`) with their people's colours there (None: not known) hold one
     person: they overlap (IoU above SAME_PERSON_IOU) and the colours, where both are known, are alike (`likeness` at
     least MIN_LIKENESS). Two people who cross overlap, but each looks as they do."""
-    known = look is not None and other_look is not None
-    return _iou(region, other) > SAME_PERSON_IOU and (not known or likeness(look, other_look) >= MIN_LIKENESS)
+    return _iou(region, other) > SAME_PERSON_IOU and _alike(look, other_look) >= MIN_LIKENESS
+
+
+def _alike(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """`likeness` of two `colours`, MIN_LIKENESS (alike enough) where either is not known."""
+    return MIN_LIKENESS if a is None or b is None else likeness(a, b)
 
 
 def _clear(region: torch.Tensor, others: list[torch.Tensor]) -> bool:

@@ -291,8 +291,8 @@ def _steady(tracked: TrackedVideo, track: int, frames: _Frames, info: VideoInfo,
     joints3d, joints2d, confidence, found = tracked.tracks[track].arrays(tracked.frames)
     if pitch:
         focal = default_focal(info.size) if focal_px is None else float(focal_px)
-        joints3d, found = relift(tracked.lifter, tracked.tracks[track], tracked.frames, pitch, focal, info.size,
-                                 height)  # fmt: skip
+        joints3d, found = relift(tracked.lifter, tracked.tracks[track], joints2d, confidence, pitch, focal,
+                                 info.size, height)  # fmt: skip
     if not found.any():
         raise _NotPlaced("could not be lifted to 3D in any frame")
     if frames.grid is not None:
@@ -305,18 +305,19 @@ def _steady(tracked: TrackedVideo, track: int, frames: _Frames, info: VideoInfo,
     return steady
 
 
-def relift(lifter, record: TrackRecord, frames: int, pitch: float, focal: float, image_size: tuple[int, int],
-           height: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """(F, J, 3) metres (level pose frame, as `lifting.Lifted.joints3d`) and (F,) bool over all `frames` read: one
+def relift(lifter, record: TrackRecord, joints2d: np.ndarray, confidence: np.ndarray, pitch: float, focal: float,
+           image_size: tuple[int, int], height: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(F, J, 3) metres (level pose frame, as `lifting.Lifted.joints3d`) and (F,) bool over all F frames read: one
     person's tracked frames lifted again by `lifter` (`Lifter.lift_points`: one stage on the last stage's 2D, the
-    cascade on the network's), each seen at the pitch of the ray to its pelvis from the camera pitched down by
-    `pitch` radians (`root_motion.view_pitch`; `focal` pixels, (W, H) `image_size`), at stature `height` metres;
-    NaN and False where it was not tracked or is not lifted, as `TrackRecord.arrays`."""
+    cascade on the network's) from `record`'s (F, J, 2) `joints2d` and (F, J) `confidence` (`TrackRecord.arrays`),
+    each seen at the pitch of the ray to its pelvis from the camera pitched down by `pitch` radians
+    (`root_motion.view_pitch`; `focal` pixels, (W, H) `image_size`), at stature `height` metres; NaN and False where
+    it was not tracked or is not lifted, as `TrackRecord.arrays`."""
     from ..motion.root_motion import view_pitch
 
-    joints3d, joints2d, confidence, _ = record.arrays(frames)
+    frames = len(joints2d)
     tracked, network2d, world = record.lift_inputs(frames)
-    joints3d, found = np.full_like(joints3d, np.nan), np.zeros(frames, bool)
+    joints3d, found = np.full((frames, J, 3), np.nan, np.float32), np.zeros(frames, bool)
     if tracked.any():
         seen_at = view_pitch(joints2d[tracked, skeleton.POSELIFT.index("pelvis")], focal, image_size, pitch)
         lifted = lifter.lift_points(joints2d[tracked], confidence[tracked], height, world[tracked], pitch=seen_at,

@@ -5,11 +5,11 @@ the options `poselift video` takes and the Blender stage's. Where the work runs 
 from __future__ import annotations
 
 import argparse
-import hashlib
 from pathlib import Path
 
+from ...formats.files import sha256_of_file
+
 NOT_SETTINGS = {"command", "run", "inputs", "output", "workers", "threads", "ray", "progress", "device", "blender"}
-CHUNK = 1 << 20
 
 
 def settings_of(args: argparse.Namespace) -> dict:
@@ -28,12 +28,8 @@ def settings_of(args: argparse.Namespace) -> dict:
 
 
 def sha256_of(path: Path) -> str | None:
-    """The file's sha256 in hex, read in chunks; None when it cannot be read (the batch then says why)."""
-    digest = hashlib.sha256()
+    """The file's sha256 in hex; None when it cannot be read (the batch then says why)."""
     try:
-        with path.open("rb") as file:
-            while chunk := file.read(CHUNK):
-                digest.update(chunk)
+        return sha256_of_file(path)
     except OSError:
         return None
-    return digest.hexdigest()
