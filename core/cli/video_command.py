@@ -113,13 +113,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.bvh is not None:
         _check_bvh(args.bvh, args.video)
     check_settings(args)
-    motion = lift_video(args)
-    print(motion.summary)
+    lifted = lift_video(args)
+    print(lifted.summary)
     return 0
 
 
 @dataclass(frozen=True)
-class Motion:
+class LiftedVideo:
     """What `lift_video` wrote: its files, the frames of the pose file, the tracks kept, and the sentence saying
     so."""
 
@@ -129,7 +129,7 @@ class Motion:
     summary: str
 
 
-def lift_video(args: argparse.Namespace, lifter_for=build_lifter) -> Motion:
+def lift_video(args: argparse.Namespace, lifter_for=build_lifter) -> LiftedVideo:
     """`args.video`'s people lifted as `args` asks (settings checked) and written to `args.output` (and
     `args.bvh`) together. The lifter is `lifter_for(args)`, asked for once the video is probed: a worker that
     lifts many videos gives one it loaded once."""
@@ -166,7 +166,7 @@ def lift_video(args: argparse.Namespace, lifter_for=build_lifter) -> Motion:
         f"{t} ({n} of {pose.frames} frames)" for t, n in zip(people, found, strict=True)))  # fmt: skip
     summary = (f"wrote {written}: {what} at {pose.fps:g} fps"
                f"{f' ({others} other track{_s(others)} left out)' if others else ''}")  # fmt: skip
-    return Motion([path for path, _ in files], pose.frames, people, summary)
+    return LiftedVideo([path for path, _ in files], pose.frames, people, summary)
 
 
 def open_range(args: argparse.Namespace):

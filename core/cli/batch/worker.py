@@ -49,10 +49,10 @@ class Worker:
         said = io.StringIO()
         try:
             with contextlib.redirect_stderr(said):
-                motion = lift_video(args, self._lifter)
-            outcome |= {"frames": motion.frames, "people": len(motion.people), "tracks": motion.people}
-            animated = animate(self._blender(), args.output, motion.people, args) if self._blender() else []
-            outcome |= {"status": "done", "outputs": [path.name for path in motion.files + animated]}
+                lifted = lift_video(args, self._lifter)
+            outcome |= {"frames": lifted.frames, "people": len(lifted.people), "tracks": lifted.people}
+            animated = animate(self._blender(), args.output, lifted.people, args) if self._blender() else []
+            outcome |= {"status": "done", "outputs": [path.name for path in lifted.files + animated]}
         except SetupError as e:
             return {"status": "fatal", "error": str(e)}
         except (CommandError, VideoReadError, VideoPoseError, PoseFileError, BvhExportError) as e:
