@@ -29,8 +29,9 @@ the lifted stature to the world landmarks' own.
 
 The learned lifter (`cascade.py`, EvoSkeleton's cascade trained on our BlazePose's 2D of rendered people) can take
 the fit's place ("cascade") or join it ("combined": it lifts first, every stage's fit searches its yaw only near
-the way the cascade's pose faces, and after the loop the fit's pose is turned onto the cascade's about the vertical
-and averaged with it); the cascade always reads the network's own 2D, as it was trained to.
+the way the cascade's pose faces, the fit's pose is turned onto the cascade's about the vertical and averaged with
+it, and the loop re-reads the maps near that average's projection); the cascade always reads the network's own 2D,
+as it was trained to, so at its default share the loop changes the combined pose little.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ if TYPE_CHECKING:
 # PA-MPJPE on the 17 joints of the rendered test video among settings that lift as many photo people ok as 1 stage
 # does, ties (TIE_MM) going to fewer stages. Sigma plays a part only below weight 1; RENDER_SIGMA is the better of
 # the bench's two there. Its "decoys PA17" column shows how little the loop repairs confident 2D errors without the
-# seed's learned per-stage weights and retrained network.
-DEFAULT_STAGES = 2
+# seed's learned per-stage weights and retrained network. The combined lifter's stages: the least mean PA-MPJPE on
+# the bench's shots of a clip the cascade never learnt (more stages within TIE_MM of fewer do not earn their time).
+DEFAULT_STAGES = {"fit": 2, "cascade": 1, "combined": 1}
 FUSION_WEIGHT = 1.0  # the network's share of a fused belief map, in [0, 1]
 RENDER_SIGMA = 2.5  # belief-map pixels (a 64-px map spans BlazePose's 256-px crop)
 READ_NEAR = "projection"  # a fused map is re-read near the fitted pose's projection ("projection") or the landmark
@@ -95,10 +97,10 @@ class Lifter:
     """A 3D pose prior and the loop's settings, ready to lift `People2D` from `pose2d.PoseEstimator`.
 
     `prior`: None (the default prior), a path (our .npz or the authors' .mat; ppca.ModelFileError names a bad
-    one) or a `MixturePPCA`. `stages` >= 1 (1: one fit on the network's 2D). `height`: the stature in metres each
-    pose is scaled to. `device`: where the loop runs (default: the people's device). `fusion_weight` (the
-    network's share), `sigma` and `radius` (belief-map pixels) and `read_near` ("projection" or "landmark") default
-    to the values chosen by bench/fusion.py. `lifter`: "fit" (the loop above), "cascade" (EvoSkeleton's learned
+    one) or a `MixturePPCA`. `stages` >= 1 (1: one fit on the network's 2D; None: the lifter's DEFAULT_STAGES).
+    `height`: the stature in metres each pose is scaled to. `device`: where the loop runs (default: the people's
+    device). `fusion_weight` (the network's share), `sigma` and `radius` (belief-map pixels) and `read_near`
+    ("projection" or "landmark") default to the values chosen by bench/fusion.py. `lifter`: "fit" (the loop above), "cascade" (EvoSkeleton's learned
     lifter, cascade.py, on the network's 2D alone) or "combined" (the loop, its yaw searched near the cascade's
     facing, then its pose turned onto the cascade's about the vertical and averaged with it, `cascade_share` the
     cascade's part, scaled back to the stature; where only one of them can lift a person, that one's pose);
@@ -110,7 +112,7 @@ class Lifter:
         self,
         prior: str | os.PathLike | MixturePPCA | None = None,
         *,
-        stages: int = DEFAULT_STAGES,
+        stages: int | None = None,
         height: float = skeleton.DEFAULT_HEIGHT,
         device: str | torch.device | None = None,
         fusion_weight: float = FUSION_WEIGHT,
@@ -121,6 +123,7 @@ class Lifter:
         cascade_weights: str | os.PathLike = "default",
         cascade_share: float = CASCADE_SHARE,
     ):
+        stages = DEFAULT_STAGES.get(lifter, 1) if stages is None else stages
         if stages < 1:
             raise ValueError(f"the loop needs at least 1 stage, not {stages}")
         if not 0.0 <= fusion_weight <= 1.0 or sigma <= 0 or radius < 1:
@@ -178,7 +181,9 @@ class Lifter:
         to_map = invert_affine(people.heatmap_to_image.to(device, torch.float32))
         result = self._fit(points, weights, height, pitch, learned)
         for _ in range(1, self.stages):
-            landmarks = self._fuse(landmarks, heatmaps, to_map, people.heatmap_to_image.to(device), result)
+            projected = self._projected(result, self._combine(result, learned, height)[0], points, confidence, pitch)
+            landmarks = self._fuse(landmarks, heatmaps, to_map, people.heatmap_to_image.to(device), projected,
+                                   result.ok)  # fmt: skip
             points = _to_poselift(landmarks)
             result = self._fit(points, weights, height, pitch, learned)
         return self._finish(points, network_points, confidence, height, result, learned, world, pitch)
@@ -222,26 +227,11 @@ class Lifter:
         """The Lifted people from the last stage's 2D `points` and fit (None: the cascade alone) and the cascade's
         lift (None: the fit alone) of the network's own 2D, `network_points`; (N,) `pitch` radians, each one's view
         (NaN: unknown)."""
-        modelled = result.joints3d.float() if result is not None else None
-        ok = result.ok if result is not None else None
-        if learned is not None:
-            mine = _at_stature(learned.joints3d[:, self._modelled], height)
-            if result is None:
-                modelled, ok = mine, learned.ok
-            else:
-                blend = self.cascade_share * mine + (1 - self.cascade_share) * _turned_onto(modelled, mine)
-                both = (result.ok & learned.ok)[:, None, None]
-                modelled = torch.where(both, _at_stature(blend, height), torch.where(result.ok[:, None, None],
-                                                                                    modelled, mine))  # fmt: skip
-                ok = result.ok | learned.ok
+        modelled, ok = self._combine(result, learned, height)
         if world is None:
             world = modelled.new_zeros(len(modelled), len(skeleton.BLAZEPOSE_33), 3)
         joints3d = self._place(modelled, world)
-        if self.lifter == "fit":
-            projected = result.joints2d.float()
-        else:  # an unknown pitch is seen as level, as the fit sees it
-            projected = _projection(modelled, points, confidence, self._modelled, torch.nan_to_num(pitch))
-        joints2d = _fill(points, projected, self._modelled)
+        joints2d = _fill(points, self._projected(result, modelled, points, confidence, pitch), self._modelled)
         return Lifted(
             joints3d=_stand_on_floor(joints3d).cpu().numpy(),
             joints2d=joints2d.cpu().numpy(),
@@ -252,6 +242,30 @@ class Lifter:
             ok=ok.cpu().numpy(),
         )
 
+    def _combine(self, result: fit.UprightFit | None, learned: cascade.CascadeLift | None,
+                 height: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+        """(N, J, 3) metres, level frame, and (N,) ok: the pose this lifter gives from the fit (None: the cascade
+        alone) and the cascade's lift (None: the fit alone), on the model's joints."""
+        if learned is None:
+            return result.joints3d.float(), result.ok
+        mine = _at_stature(learned.joints3d[:, self._modelled], height)
+        if result is None:
+            return mine, learned.ok
+        modelled = result.joints3d.float()
+        blend = self.cascade_share * mine + (1 - self.cascade_share) * _turned_onto(modelled, mine)
+        both = (result.ok & learned.ok)[:, None, None]
+        modelled = torch.where(both, _at_stature(blend, height), torch.where(result.ok[:, None, None], modelled, mine))
+        return modelled, result.ok | learned.ok
+
+    def _projected(self, result: fit.UprightFit | None, modelled: torch.Tensor, points: torch.Tensor,
+                   confidence: torch.Tensor, pitch: torch.Tensor) -> torch.Tensor:  # fmt: skip
+        """(N, J, 2) image px: the (N, J, 3) pose this lifter gives seen in the image, the fit's own projection
+        for the fit alone, else the camera that best lays it on the 2D `points` (an unknown pitch seen as level,
+        as the fit sees it)."""
+        if self.lifter == "fit":
+            return result.joints2d.float()
+        return _projection(modelled, points, confidence, self._modelled, torch.nan_to_num(pitch))
+
     def _fit(self, points: torch.Tensor, weights: torch.Tensor, height: torch.Tensor, pitch: torch.Tensor,
              learned: cascade.CascadeLift | None) -> fit.UprightFit:  # fmt: skip
         """The prior's fit; combined with the cascade, its yaw is searched near the way the cascade's pose faces
@@ -261,17 +275,18 @@ class Lifter:
                                pitch=torch.nan_to_num(pitch, nan=0.0), yaw_near=near,
                                **self.settings)  # fmt: skip
 
-    def _fuse(self, landmarks, heatmaps, to_map, to_image, result: fit.UprightFit) -> torch.Tensor:
-        """(N, 33, 2) image px: the fused landmarks re-read, for the people the fit calls ok; the others' as given."""
+    def _fuse(self, landmarks, heatmaps, to_map, to_image, projected: torch.Tensor, ok: torch.Tensor) -> torch.Tensor:
+        """(N, 33, 2) image px: the fused landmarks re-read near the lifted pose's (N, J, 2) projection, for the
+        (N,) people it calls ok; the others' as given."""
         names = self.model.joint_names
-        projected = result.joints2d.float()[:, [names.index(_joint_of(lm)) for lm in self._fused_landmarks]]
+        projected = projected[:, [names.index(_joint_of(lm)) for lm in self._fused_landmarks]]
         rendered = belief_maps.render(transform_points(to_map, projected), heatmaps.shape[-2:], self.sigma)
         index = [skeleton.BLAZEPOSE_33.index(lm) for lm in self._fused_landmarks]
         fused = belief_maps.fuse(torch.sigmoid(heatmaps[:, index]), rendered, self.fusion_weight)
         centre = projected if self.read_near == "projection" else landmarks[:, index]
         fused = belief_maps.near(fused, transform_points(to_map, centre), self.radius)
         read, peak = belief_maps.read(fused)
-        take = result.ok[:, None] & (peak >= MIN_PEAK)
+        take = ok[:, None] & (peak >= MIN_PEAK)
         out = landmarks.clone()
         out[:, index] = torch.where(take[..., None], transform_points(to_image, read), landmarks[:, index])
         return out

@@ -95,7 +95,7 @@ def test_the_authors_released_prior_is_an_option(asset, tmp_path, authors_model_
     run = _poselift("image", asset("messi5.jpg"), "-o", out, "--model", "lite", "--prior", authors_model_path)
     assert run.returncode == 0, run.stderr
     assert read_pose_file(out).metadata["joints3d"] == (
-        f"lifted: {authors_model_path.name}, 2 stages combined with the cascade"
+        f"lifted: {authors_model_path.name}, 1 stage combined with the cascade"
     )
 
 

@@ -158,3 +158,30 @@ def test_the_cascade_is_told_the_pitch_only_where_it_is_known(video):
     np.testing.assert_array_equal(lifter.lift(people, pitch=np.full(6, np.nan)).joints3d, unknown.joints3d)
     from_above = lifter.lift(people, pitch=np.radians(40.0))
     assert np.abs(from_above.joints3d - unknown.joints3d).max() > 0.01  # metres: the pitch reaches the network
+
+
+
+def level_projection(joints3d: np.ndarray, points: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(N, J, 2) pixels: (N, J, 3) poses seen by a level orthographic camera (X right, Z up) whose scale and shift
+    best lay them on (N, J, 2) points, least squares weighted by (N, J) weights."""
+    flat = joints3d[..., [0, 2]] * [1.0, -1.0]
+    w = weights[..., None] / weights.sum(1)[:, None, None]
+    a, b = flat - (w * flat).sum(1, keepdims=True), points - (w * points).sum(1, keepdims=True)
+    scale = (w * a * b).sum((1, 2)) / (w * a * a).sum((1, 2))
+    return scale[:, None, None] * a + (w * points).sum(1, keepdims=True)
+
+
+def test_the_combined_loop_rereads_the_maps_near_the_pose_it_gives(video):
+    # All of the pose from the cascade and none of the map from the network: the second stage's 2D is read off
+    # Gaussians rendered where the combined pose projects, so it lands there, not on the fit's projection.
+    people, _ = video
+    people = people.select(torch.arange(len(people.score)) < 12)
+    fused = [POSELIFT.index(f"{side}_{joint}") for side in ("left", "right")
+             for joint in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")]  # fmt: skip
+    looped = Lifter(stages=2, lifter="combined", cascade_share=1.0, fusion_weight=0.0).lift(people)
+    network = looped.network2d[:, fused]
+    weights = looped.confidence[:, fused]
+    projections = {name: level_projection(Lifter(stages=1, lifter=name).lift(people).joints3d[:, fused], network,
+                                          weights) for name in ("cascade", "fit")}  # fmt: skip
+    to = {name: np.median(np.linalg.norm(looped.joints2d[:, fused] - p, axis=-1)) for name, p in projections.items()}
+    assert to["cascade"] < 1.0 and to["fit"] > 3 * to["cascade"], to  # px
