@@ -236,7 +236,7 @@ def mirrored(v: Views) -> Views:
                  pitch=np.concatenate([v.pitch, v.pitch]))  # fmt: skip
 
 
-CORPORA = {"train": ("train", 2500, 0), "eval": ("eval", 600, 0)}  # split: lift_corpus split, samples, seed
+CORPORA = {"train": ("train", 2500, 0), "eval": ("eval", 2400, 0)}  # split: lift_corpus split, samples, seed
 
 
 def corpus_folder(split: str) -> Path:
