@@ -134,10 +134,11 @@ def build_lifter(args: argparse.Namespace, device=None):
         raise CommandError(str(e)) from None
 
 
-def build_estimator(args: argparse.Namespace, max_people: int, small_people: bool = False):
+def build_estimator(args: argparse.Namespace, max_people: int, small_people: str | None = None):
     """The BlazePose networks of --model on --device, loaded once per process and setting (a worker may run
-    several commands); with `small_people`, the detector also looks at tiles of each image (`pose2d.SMALL_PEOPLE`:
-    slower, finds people down to about 9% of the picture's long side)."""
+    several commands); with `small_people` ("photo" or "video"), the detector also looks at tiles of each image
+    (`pose2d.SMALL_PEOPLE` or `SMALL_PEOPLE_VIDEO`: slower, finds people down to about 6% or 9% of the picture's
+    long side)."""
     try:
         import torch
     except ImportError as e:
@@ -158,10 +159,10 @@ def build_estimator(args: argparse.Namespace, max_people: int, small_people: boo
 
 
 @functools.lru_cache(maxsize=2)
-def _estimator(model: str, device: str | None, max_people: int, half: bool, small_people: bool,
+def _estimator(model: str, device: str | None, max_people: int, half: bool, small_people: str | None,
                landmark_weights: Path | None, detector_weights: Path | None):  # fmt: skip
-    from ..nets.pose2d import SMALL_PEOPLE, PoseEstimator
+    from ..nets.pose2d import SMALL_PEOPLE, SMALL_PEOPLE_VIDEO, PoseEstimator
 
-    options = SMALL_PEOPLE if small_people else {}
+    options = {"photo": SMALL_PEOPLE, "video": SMALL_PEOPLE_VIDEO}.get(small_people, {})
     return PoseEstimator(variant=model, device=device, max_people=max_people, half=half,
                          landmark_weights=landmark_weights, detector_weights=detector_weights, **options)  # fmt: skip

@@ -1,7 +1,7 @@
 """`poselift image PATH... -o OUT.npz`: photos in, a pose file out (and, with --overlay, the skeletons drawn).
 
 BlazePose finds the people and their 2D (with --max-people above 1, the default 10, its detector also looks at
-tiles of each photo, `pose2d.SMALL_PEOPLE`, for people down to about 9% of its long side); `lifting.Lifter` lifts
+tiles of each photo, `pose2d.SMALL_PEOPLE`, for people down to about 6% of its long side); `lifting.Lifter` lifts
 them to 3D with the 3D pose prior (the default, or --prior FILE) through the seed's loop (--stages), scaled to a
 stature (--height). Every photo and the prior file are checked before the networks load; a photo that cannot be
 read stops the run with one sentence naming it. A photo with nobody in it becomes a frame with no person (said on
@@ -77,7 +77,7 @@ def _run(args: argparse.Namespace, progress: Progress) -> int:
     lifter = build_lifter(args, args.device)
     if args.overlay is not None:
         _make_folder(args.overlay)
-    estimator = build_estimator(args, args.max_people, small_people=args.max_people > 1)
+    estimator = build_estimator(args, args.max_people, small_people="photo" if args.max_people > 1 else None)
     found = []
     overlays = _overlay_paths(args.photos, args.overlay)
     for start, stop in _batches(sizes):

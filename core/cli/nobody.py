@@ -7,22 +7,23 @@ long side. Measured by shrinking pictures step by step onto a grey canvas and ru
 (`PoseEstimator.estimate`): the rendered test video's standing figure was found from 22% of the canvas's long
 side, messi5.jpg's from 24-27%, basketball players in sporting poses only from about 45%; the lite, full and heavy
 models alike (they share the one detector, so `--model heavy` does not find smaller people). Looking at tiles of
-the picture as well (`pose2d.SMALL_PEOPLE`: photos with more than one person asked for, `--small-people` for
-video) brings that down to the same share of a tile's side. tests/core/cli/test_nobody.py keeps the measurement's
-two ends.
+the picture as well (`pose2d.SMALL_PEOPLE`: photos with more than one person asked for; `SMALL_PEOPLE_VIDEO`,
+coarser: `--small-people` for video) brings that down to the same share of a tile's side.
+tests/core/cli/test_nobody.py keeps the measurement's two ends.
 """
 
 from __future__ import annotations
 
-from ..nets.tiles import TILE_SIDES
+from ..nets.tiles import TILE_SIDES, VIDEO_TILE_SIDES
 
 FIGURE_SHARE = 0.25  # the least height of an upright person BlazePose finds, as a share of the picture's long side
 
 
-def smallest_person(size: tuple[int, int], small_people: bool = False) -> int:
-    """Pixels: about the least height of an upright person BlazePose finds in a (W, H) picture, looking at the
-    whole picture or, with `small_people`, at its tiles too."""
-    return round(FIGURE_SHARE * max(size) * (min(TILE_SIDES) if small_people else 1.0))
+def smallest_person(size: tuple[int, int], small_people: bool = False, picture: str = "photo") -> int:
+    """Pixels: about the least height of an upright person BlazePose finds in a (W, H) picture ("photo" or
+    "video"), looking at the whole picture or, with `small_people`, at its tiles too."""
+    sides = TILE_SIDES if picture == "photo" else VIDEO_TILE_SIDES
+    return round(FIGURE_SHARE * max(size) * (min(sides) if small_people else 1.0))
 
 
 def what_to_try(size: tuple[int, int], picture: str, small_people: bool = False, option: str | None = None) -> str:
@@ -30,10 +31,11 @@ def what_to_try(size: tuple[int, int], picture: str, small_people: bool = False,
     `small_people`; `option`: the command's option that would look for smaller people, where it has one."""
     w, h = size
     if small_people:
-        reach = f"from about {smallest_person(size, True)} px tall in a {w} x {h} {picture} (looking at tiles of it)"
+        least = smallest_person(size, True, picture)
+        reach = f"from about {least} px tall in a {w} x {h} {picture} (looking at tiles of it)"
     else:
         reach = f"from about {smallest_person(size)} px tall in a {w} x {h} {picture} (a quarter of its long side)"
         if option:
-            reach += f"; {option} looks for them from about {smallest_person(size, True)} px (slower)"
+            reach += f"; {option} looks for them from about {smallest_person(size, True, picture)} px (slower)"
     return (f"BlazePose finds people {reach}, so crop the {picture} (or shoot from closer) so that people fill more "
             "of it")

@@ -188,7 +188,7 @@ def tracked_range(args: argparse.Namespace, frames, lifter=None, look=None):
     from ..video.tracking import PoseTracker
     from ..video.video_poses import track_video
 
-    tracker = PoseTracker(build_estimator(args, MAX_PEOPLE, small_people=args.small_people))
+    tracker = PoseTracker(build_estimator(args, MAX_PEOPLE, small_people="video" if args.small_people else None))
     progress = Progress(frames.expected, "frames", args.progress)  # its clock starts once the networks are loaded
     progress.update(0, "networks loaded")
 

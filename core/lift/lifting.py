@@ -100,12 +100,12 @@ class Lifter:
     one) or a `MixturePPCA`. `stages` >= 1 (1: one fit on the network's 2D; None: the lifter's DEFAULT_STAGES).
     `height`: the stature in metres each pose is scaled to. `device`: where the loop runs (default: the people's
     device). `fusion_weight` (the network's share), `sigma` and `radius` (belief-map pixels) and `read_near`
-    ("projection" or "landmark") default to the values chosen by bench/fusion.py. `lifter`: "fit" (the loop above), "cascade" (EvoSkeleton's learned
-    lifter, cascade.py, on the network's 2D alone) or "combined" (the loop, its yaw searched near the cascade's
-    facing, then its pose turned onto the cascade's about the vertical and averaged with it, `cascade_share` the
-    cascade's part, scaled back to the stature; where only one of them can lift a person, that one's pose);
-    `cascade_weights`: the cascade's weights (a name of cascade.WEIGHTS or a file; cascade.CascadeFileError names
-    a bad one).
+    ("projection" or "landmark") default to the values chosen by bench/fusion.py. `lifter`: "fit" (the loop
+    above), "cascade" (EvoSkeleton's learned lifter, cascade.py, on the network's 2D alone) or "combined" (the
+    loop, its yaw searched near the cascade's facing, then its pose turned onto the cascade's about the vertical and
+    averaged with it, `cascade_share` the cascade's part, scaled back to the stature; where only one of them can
+    lift a person, that one's pose); `cascade_weights`: the cascade's weights (a name of cascade.WEIGHTS or a file;
+    cascade.CascadeFileError names a bad one).
     """
 
     def __init__(

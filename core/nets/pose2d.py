@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from .. import skeleton
 from . import tiles
 from . import weights as weight_files
 from .blazepose_net import INPUT_SIZE as CROP_SIZE
@@ -43,11 +44,12 @@ NUM_BODY = 33  # landmarks 0..32 are skeleton.BLAZEPOSE_33; 33 and 34 the hip ce
 MIN_PRESENCE = 0.5
 MAX_PEOPLE = 10
 SMALL_PEOPLE = {"tile_sides": tiles.TILE_SIDES, "min_score": 0.3}  # PoseEstimator's options for people down to
-# about 9% of the picture's long side: tiles, and detections from the detector's score 0.3 up, confirmed
+# about 6% of the picture's long side: tiles, and detections from the detector's score 0.3 up, confirmed
+SMALL_PEOPLE_VIDEO = SMALL_PEOPLE | {"tile_sides": tiles.VIDEO_TILE_SIDES}  # the same in video, from about 9%
 DUPLICATE_DISTANCE = 0.1  # of a person's height: two people of one image whose landmarks are nearer are one
-MIN_CONFIRMATION = 0.5  # mean landmark confidence that confirms a detection scored under MIN_SCORE
+MIN_CONFIRMATION = 0.9  # mean landmark confidence that confirms a detection scored under MIN_SCORE
 FRAGMENT_INSIDE = 0.6  # share of a smaller landmarks' box inside a surer person's: a part of them
-FRAGMENT_ON_BODY = 0.2  # of its height: a part's landmarks lie this near (median) the landmarks of the whole
+FRAGMENT_ON_BODY = 0.2  # of its height: a part's landmarks lie this near (median) the bones of the whole
 MIN_EXTENT = 0.35  # of a person's region side: landmarks spanning less are a fragment of somebody
 REFINE_KERNEL = 9
 REFINE_MIN_CONFIDENCE = 0.5
@@ -248,8 +250,8 @@ class PoseEstimator:
 def distinct(people: People2D, max_distance: float = DUPLICATE_DISTANCE) -> People2D:
     """The people, in their order, less those a person of the same image with a higher detector score makes a
     duplicate of: landmarks whose median distance from its is within `max_distance` of the larger one's height (the
-    same person found from two views), or a smaller landmarks' box at least FRAGMENT_INSIDE inside its (a part of
-    them, found by a tile)."""
+    same person found from two views), or a smaller landmarks' box at least FRAGMENT_INSIDE inside its, those
+    landmarks lying along its bones (a part of them, found by a tile)."""
     if len(people.score) < 2:
         return people
     points, image, score = people.keypoints.cpu(), people.image_index.cpu(), people.score.cpu()
@@ -261,8 +263,7 @@ def distinct(people: People2D, max_distance: float = DUPLICATE_DISTANCE) -> Peop
                                                                                      boxes[:, None, 2:])
     area = (boxes[:, 2:] - boxes[:, :2]).clamp(min=0).prod(-1)
     inside = (high - low).clamp(min=0).prod(-1) / area[None, :].clamp(min=1)  # [i, j]: share of j's box in i's
-    nearest = (points[None, :, :, None] - points[:, None, None, :]).norm(dim=-1).amin(-1)  # [i, j, k]: j's k to i's
-    on_body = nearest.median(-1).values / height[None, :].clamp(1) < FRAGMENT_ON_BODY  # [i, j]: j drawn on i
+    on_body = _to_bones(points).median(-1).values / height[None, :].clamp(1) < FRAGMENT_ON_BODY  # [i, j]: j on i
     part = (inside >= FRAGMENT_INSIDE) & (area[None, :] < area[:, None]) & on_body
     twin = ((apart < max_distance) | part) & (image[:, None] == image[None, :])
     keep = torch.ones(len(points), dtype=torch.bool)
@@ -272,6 +273,22 @@ def distinct(people: People2D, max_distance: float = DUPLICATE_DISTANCE) -> Peop
             drop[i] = False
             keep &= ~drop
     return people if keep.all() else people.select(keep.to(people.score.device))
+
+
+def _to_bones(points: torch.Tensor) -> torch.Tensor:
+    """(N, N, 33) pixels: [i, j, k], how far landmark k of person j lies from the nearest bone of person i, of (N,
+    33, 2) landmarks (BlazePose's bones and the lines across the shoulders and the hips)."""
+    parent, child = (torch.tensor(ends) for ends in zip(*_BONES, strict=True))
+    start, along = points[:, parent], points[:, child] - points[:, parent]  # (N, S, 2) each
+    offset = points[None, :, :, None] - start[:, None, None]  # (N, N, 33, S, 2): j's landmark k from i's bone start
+    share = ((offset * along[:, None, None]).sum(-1) / (along**2).sum(-1).clamp(min=1e-6)[:, None, None]).clamp(0, 1)
+    return (offset - share[..., None] * along[:, None, None]).norm(dim=-1).amin(-1)
+
+
+_BONES = skeleton.BLAZEPOSE_33.bones + tuple(
+    (skeleton.BLAZEPOSE_33.index(f"left_{joint}"), skeleton.BLAZEPOSE_33.index(f"right_{joint}"))
+    for joint in ("shoulder", "hip")
+)
 
 
 def confirmed(people: People2D) -> torch.Tensor:

@@ -19,7 +19,8 @@ import torch
 
 from .roi import Rois
 
-TILE_SIDES = (0.375,)  # shares of the image's long side: people down to about 0.375 / 4 of it tall are found
+TILE_SIDES = (0.25,)  # shares of the image's long side: people down to about 0.25 / 4 of it tall are found
+VIDEO_TILE_SIDES = (0.375,)  # for video: the tracker follows people between detections, so fewer, coarser tiles
 EDGE_MARGIN = 0.02  # share of a tile's side: a detection this near an edge where the tile cuts the image is cut
 MAX_REGION = 2.2  # of a tile's side: a person whose region is larger is the whole picture's (or a larger tile's)
 

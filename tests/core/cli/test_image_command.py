@@ -120,7 +120,7 @@ def test_every_bad_input_is_one_sentence_and_writes_nothing(asset, tmp_path):
     _fails_with_one_sentence(_poselift("image", photo, "-o", tmp_path / "out.txt"), "out.txt", ".npz")
     _fails_with_one_sentence(_poselift("image", photo, "-o", tmp_path / "no" / "out.npz"), "does not exist")
     _fails_with_one_sentence(_poselift("image", asset("home.jpg"), "-o", out), "home.jpg", "no person",
-                             "from about 48 px tall in a 512 x 384 photo (looking at tiles of it)",
+                             "from about 32 px tall in a 512 x 384 photo (looking at tiles of it)",
                              "crop the photo")  # fmt: skip
     not_a_prior = tmp_path / "prior.npz"
     not_a_prior.write_bytes(b"no zip here")

@@ -9,7 +9,8 @@ import torch
 
 from poselift.core.image.image_io import read_image
 from poselift.core.nets import tiles
-from poselift.core.nets.pose2d import SMALL_PEOPLE, PoseEstimator
+from poselift.core.nets.pose2d import NUM_BODY, SMALL_PEOPLE, People2D, PoseEstimator, distinct
+from poselift.core.skeleton import BLAZEPOSE_33
 from poselift.core.video.video_io import VideoFrames, probe_video
 
 
@@ -62,3 +63,17 @@ def test_big_people_are_found_once_and_nothing_is_made_of_their_parts(estimators
     assert len(found) == people, found
     if people:
         assert max(found) == pytest.approx(max(heights(whole, pixels) or [max(found)]), rel=0.15)
+
+
+def test_a_fragment_drawn_along_a_surer_persons_bones_is_kept_once(estimators, asset):
+    # A tile's fragment of a big person: landmarks halfway along his legs' bones, far from his own landmarks.
+    whole, _ = estimators
+    person = whole.estimate([read_image(asset("messi5.jpg")).pixels])
+    assert len(person.score) == 1
+    points = person.keypoints[0]
+    bones = [(f"{side}_{a}", f"{side}_{b}") for side in ("left", "right") for a, b in (("hip", "knee"),
+                                                                                        ("knee", "ankle"))]
+    middles = torch.stack([(points[BLAZEPOSE_33.index(a)] + points[BLAZEPOSE_33.index(b)]) / 2 for a, b in bones])
+    fragment = person._replace(keypoints=middles[torch.arange(NUM_BODY) % len(bones)][None], score=person.score / 2)
+    kept = distinct(People2D.cat([person, fragment]))
+    assert kept.keypoints.shape[0] == 1 and torch.equal(kept.keypoints[0], points)

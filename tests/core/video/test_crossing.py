@@ -10,7 +10,7 @@ from people_video import cached_people_video
 
 from poselift.core import skeleton
 from poselift.core.formats.posefile import read_pose_file
-from poselift.core.nets.pose2d import SMALL_PEOPLE, PoseEstimator
+from poselift.core.nets.pose2d import SMALL_PEOPLE_VIDEO, PoseEstimator
 from poselift.core.video.tracking import MIN_LIKENESS, PoseTracker, colours, likeness
 from poselift.core.video.video_io import VideoFrames, probe_video
 
@@ -34,7 +34,7 @@ def tracked(crossing):
     """(frame (N,), track (N,), truth person (N,), -1 where none is near) of everybody followed in the clip, by the
     tracker `poselift video --small-people` builds, with the lite landmark model."""
     frames, truth = crossing
-    tracker = PoseTracker(PoseEstimator(variant="lite", device="cpu", **SMALL_PEOPLE))
+    tracker = PoseTracker(PoseEstimator(variant="lite", device="cpu", **SMALL_PEOPLE_VIDEO))
     found = [tracker.track(frames[start : start + BATCH]) for start in range(0, len(frames), BATCH)]
     frame = np.concatenate([f.frame + k * BATCH for k, f in enumerate(found)])
     track = np.concatenate([f.track for f in found])
@@ -64,7 +64,7 @@ def test_two_people_who_cross_keep_one_track_each(tracked):
 
 def test_a_persons_colours_are_like_their_own_and_unlike_the_others(crossing):
     frames, truth = crossing
-    estimator = PoseEstimator(variant="lite", device="cpu", **SMALL_PEOPLE)
+    estimator = PoseEstimator(variant="lite", device="cpu", **SMALL_PEOPLE_VIDEO)
     people = estimator.estimate([frames[0], frames[-1]])
     hips = people.keypoints[:, HIPS, 0].mean(-1).numpy()  # (N,) pixels across
     looks = {}
