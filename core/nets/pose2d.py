@@ -263,9 +263,12 @@ def distinct(people: People2D, max_distance: float = DUPLICATE_DISTANCE) -> Peop
                                                                                      boxes[:, None, 2:])
     area = (boxes[:, 2:] - boxes[:, :2]).clamp(min=0).prod(-1)
     inside = (high - low).clamp(min=0).prod(-1) / area[None, :].clamp(min=1)  # [i, j]: share of j's box in i's
-    on_body = _to_bones(points).median(-1).values / height[None, :].clamp(1) < FRAGMENT_ON_BODY  # [i, j]: j on i
-    part = (inside >= FRAGMENT_INSIDE) & (area[None, :] < area[:, None]) & on_body
-    twin = ((apart < max_distance) | part) & (image[:, None] == image[None, :])
+    same_image = image[:, None] == image[None, :]
+    part = (inside >= FRAGMENT_INSIDE) & (area[None, :] < area[:, None]) & same_image  # [i, j]: j may be i's part
+    whole, piece = part.nonzero(as_tuple=True)
+    drawn_on = _to_bones(points[piece], points[whole]).median(-1).values / height[piece].clamp(1) < FRAGMENT_ON_BODY
+    part[whole, piece] = drawn_on  # only landmarks lying along the whole's bones make a part
+    twin = ((apart < max_distance) & same_image) | part
     keep = torch.ones(len(points), dtype=torch.bool)
     for i in score.argsort(descending=True, stable=True).tolist():
         if keep[i]:
@@ -275,14 +278,14 @@ def distinct(people: People2D, max_distance: float = DUPLICATE_DISTANCE) -> Peop
     return people if keep.all() else people.select(keep.to(people.score.device))
 
 
-def _to_bones(points: torch.Tensor) -> torch.Tensor:
-    """(N, N, 33) pixels: [i, j, k], how far landmark k of person j lies from the nearest bone of person i, of (N,
-    33, 2) landmarks (BlazePose's bones and the lines across the shoulders and the hips)."""
+def _to_bones(landmarks: torch.Tensor, skeletons: torch.Tensor) -> torch.Tensor:
+    """(P, 33) pixels: how far each of (P, 33, 2) landmarks lies from the nearest bone of the person with (P, 33, 2)
+    landmarks `skeletons` (BlazePose's bones and the lines across the shoulders and the hips)."""
     parent, child = (torch.tensor(ends) for ends in zip(*_BONES, strict=True))
-    start, along = points[:, parent], points[:, child] - points[:, parent]  # (N, S, 2) each
-    offset = points[None, :, :, None] - start[:, None, None]  # (N, N, 33, S, 2): j's landmark k from i's bone start
-    share = ((offset * along[:, None, None]).sum(-1) / (along**2).sum(-1).clamp(min=1e-6)[:, None, None]).clamp(0, 1)
-    return (offset - share[..., None] * along[:, None, None]).norm(dim=-1).amin(-1)
+    start, along = skeletons[:, parent, None], (skeletons[:, child] - skeletons[:, parent])[:, :, None]  # (P, S, 1, 2)
+    offset = landmarks[:, None] - start  # (P, S, 33, 2): each landmark from each bone's start
+    share = ((offset * along).sum(-1) / (along**2).sum(-1).clamp(min=1e-6)).clamp(0, 1)  # (P, S, 33) along the bone
+    return (offset - share[..., None] * along).norm(dim=-1).amin(1)
 
 
 _BONES = skeleton.BLAZEPOSE_33.bones + tuple(
