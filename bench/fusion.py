@@ -48,7 +48,7 @@ from poselift.core.formats.posefile import read_pose_file
 from poselift.core.image.image_io import read_image
 from poselift.core.lift import belief_maps, lifting, metrics
 from poselift.core.lift.lifting import DEFAULT_STAGES, Lifter, world_landmarks
-from poselift.core.nets.pose2d import PoseEstimator
+from poselift.core.nets.pose2d import People2D, PoseEstimator
 from poselift.core.nets.roi import invert_affine, transform_points
 from poselift.core.video.video_io import VideoFrames, probe_video
 
@@ -144,7 +144,7 @@ def video_scores(joints3d, joints2d, truth3d, truth2d) -> dict[str, float]:
     return out
 
 
-def held_out_people(full: PoseEstimator) -> list[tuple[object, np.ndarray]]:
+def held_out_people(full: PoseEstimator) -> list[tuple[People2D, np.ndarray]]:
     """Per HELD_OUT_SHOTS shot: the network's likeliest person in each frame it finds someone in (People2D) and the
     truth's 17 joints on those frames, (F, 17, 3) metres."""
     shots = []
@@ -159,20 +159,20 @@ def held_out_people(full: PoseEstimator) -> list[tuple[object, np.ndarray]]:
     return shots
 
 
-def held_out_errors(lifter: Lifter, shots: list[tuple[object, np.ndarray]]) -> list[float]:
+def held_out_errors(lifter: Lifter, shots: list[tuple[People2D, np.ndarray]]) -> list[float]:
     """PA-MPJPE (mm, 17 joints) of `lifter` on each held-out shot."""
     return [1000 * metrics.pa_mpjpe(lifter.lift(people).joints3d[:, :H36M].astype(np.float64), truth3d)
             for people, truth3d in shots]  # fmt: skip
 
 
-def held_out(shots: list[tuple[object, np.ndarray]]) -> tuple[dict[str, list[float]], int]:
+def held_out(shots: list[tuple[People2D, np.ndarray]]) -> tuple[dict[str, list[float]], int]:
     """PA-MPJPE (mm, 17 joints) per held-out shot of the combined lifter at each of STAGES and of the fit, their
     other settings the shipped ones; and the combined lifter's stages chosen."""
-    fit_stages = DEFAULT_STAGES["fit"]
-    lifters = {f"combined, {n} stage{'s' * (n > 1)}": Lifter(lifter="combined", stages=n) for n in STAGES} | {
-        f"fit, {fit_stages} stages": Lifter(lifter="fit")}
+    combined = {n: f"combined, {n} stage{'s' * (n > 1)}" for n in STAGES}
+    lifters = {label: Lifter(lifter="combined", stages=n) for n, label in combined.items()}
+    lifters[f"fit, {DEFAULT_STAGES['fit']} stages"] = Lifter(lifter="fit")
     errors = {label: held_out_errors(lifter, shots) for label, lifter in lifters.items()}
-    means = {n: np.mean(errors[f"combined, {n} stage{'s' * (n > 1)}"]) for n in STAGES}
+    means = {n: np.mean(errors[label]) for n, label in combined.items()}
     stages = min(n for n in STAGES if means[n] <= min(means.values()) + TIE_MM)
     return errors, stages
 
@@ -251,8 +251,8 @@ def main() -> None:
     errors, combined_stages = held_out(shots)
     print(f"held-out clip (test3.bvh), {len(HELD_OUT_SHOTS)} shots of 4 s, PA17 mm per shot (start s / pitch deg):")
     print(f"{'lifter':22} " + " ".join(f"{f'{s}/{p:g}':>7}" for s, p, _, _ in HELD_OUT_SHOTS) + f" {'mean':>7}")
-    for label, shots in errors.items():
-        print(f"{label:22} " + " ".join(f"{e:7.1f}" for e in shots) + f" {np.mean(shots):7.1f}")
+    for label, per_shot in errors.items():
+        print(f"{label:22} " + " ".join(f"{e:7.1f}" for e in per_shot) + f" {np.mean(per_shot):7.1f}")
     print(f"the combined lifter's stages chosen (least mean, within {TIE_MM:g} mm the fewer): {combined_stages}; "
           f"shipped: {DEFAULT_STAGES['combined']}")
     summary = {k: {m: round(v, 3) for m, v in row.items() if m != "setting"} for k, row in rows.items()}

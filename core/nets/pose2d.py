@@ -281,17 +281,16 @@ def distinct(people: People2D, max_distance: float = DUPLICATE_DISTANCE) -> Peop
 def _to_bones(landmarks: torch.Tensor, skeletons: torch.Tensor) -> torch.Tensor:
     """(P, 33) pixels: how far each of (P, 33, 2) landmarks lies from the nearest bone of the person with (P, 33, 2)
     landmarks `skeletons` (BlazePose's bones and the lines across the shoulders and the hips)."""
-    parent, child = (torch.tensor(ends) for ends in zip(*_BONES, strict=True))
-    start, along = skeletons[:, parent, None], (skeletons[:, child] - skeletons[:, parent])[:, :, None]  # (P, S, 1, 2)
+    start = skeletons[:, _BONE_STARTS, None]  # (P, S, 1, 2)
+    along = skeletons[:, _BONE_ENDS, None] - start
     offset = landmarks[:, None] - start  # (P, S, 33, 2): each landmark from each bone's start
     share = ((offset * along).sum(-1) / (along**2).sum(-1).clamp(min=1e-6)).clamp(0, 1)  # (P, S, 33) along the bone
     return (offset - share[..., None] * along).norm(dim=-1).amin(1)
 
 
-_BONES = skeleton.BLAZEPOSE_33.bones + tuple(
+_BONE_STARTS, _BONE_ENDS = (torch.tensor(ends) for ends in zip(*skeleton.BLAZEPOSE_33.bones, *(
     (skeleton.BLAZEPOSE_33.index(f"left_{joint}"), skeleton.BLAZEPOSE_33.index(f"right_{joint}"))
-    for joint in ("shoulder", "hip")
-)
+    for joint in ("shoulder", "hip")), strict=True))  # fmt: skip
 
 
 def confirmed(people: People2D) -> torch.Tensor:
