@@ -15,8 +15,9 @@ of least negative log marginal likelihood of the 2D, the scale having a flat pri
 Batched: with a level camera only the horizontal image coordinate depends on yaw, so with the vertical part
 factored once per person and component, a yaw costs one J x J Cholesky solve (Woodbury) whose matrix is quadratic
 in (cos, sin), shared by yaw and yaw + 180 degrees. Through a pitched camera the vertical image coordinate mixes in
-the depth, which turns with the yaw: both coordinates depend on it, and a yaw costs one (Q+1) x (Q+1) Cholesky
-solve of the whole normal matrix, again quadratic in (cos, sin) but no longer shared with yaw + 180 degrees. Those
+the depth, which turns with the yaw; but what the camera does not see is one direction, its optical axis, so the
+normal matrix is the yaw-free one of all three coordinates less the J depth rows: factored once, a yaw again costs
+one J x J Cholesky solve (Woodbury), quadratic in (cos, sin) but no longer shared with yaw + 180 degrees. Those
 solves run vectorised over people x components x yaws, batch last, on the fit's device (cuda or cpu), with no loop
 over people; a chunk of people all seen level takes the level solve.
 
@@ -41,8 +42,6 @@ from .ppca import JOINTS, MixturePPCA
 PELVIS = JOINTS.index("pelvis")
 NEAR_WINDOW = math.radians(20.0)  # the yaw searched either side of a given one (`fit_upright`'s yaw_near)
 _SOLVE_BATCH = 4096  # systems per vectorised Cholesky: large enough to amortise op overhead, small enough for cache
-_PITCHED_SOLVE_BATCH = 2048  # the same for the pitched solve (yaw and yaw + pi one system each): its larger
-#                              (Q+1) x (Q+1) systems run faster in smaller batches (measured on a shared 2-core CPU)
 
 
 @dataclass(frozen=True)
@@ -231,7 +230,7 @@ def _fit_chunk(prior: _Prior, joints2d: torch.Tensor, weights: torch.Tensor, hei
         solve = functools.partial(_coefficients, level)
 
     # The component of least NLL at its best yaw, and its coefficients c* there.
-    batch = _PITCHED_SOLVE_BATCH // 2 if pitch.any() else _SOLVE_BATCH  # a pitched grid angle solves yaw + pi too
+    batch = _SOLVE_BATCH // 2 if pitch.any() else _SOLVE_BATCH  # a pitched grid angle solves yaw + pi apart
     if torch.isfinite(near).all():
         component_yaw, component_nll = _search_near(nll, log_norm, options, near)  # (N, K, 1), (N, K)
     else:
@@ -486,59 +485,95 @@ def _coefficients(setup: _Setup, yaw: torch.Tensor, component: torch.Tensor) -> 
 @dataclass(frozen=True)
 class _PitchedSetup:
     """Per person and component (B = N x K, batch last), rows weighted by sqrt(w) / noise, seen through a camera
-    pitched down by p: at yaw (c, s) = (cos, sin) the image rows are U = c Bx - s By (horizontal) and V = cos p Bz
-    + sin p (s Bx + c By) (vertical), so the normal matrix H = D + U^T U + V^T V and the right-hand side r = U^T u +
-    V^T v are quadratic in (c, s), their yaw-free parts folded into c^2 + s^2 = 1."""
+    pitched down by p. At yaw (c, s) = (cos, sin) a joint's rows B_j (3 x (Q+1), X Y Z) are seen along the image's
+    horizontal r1 = (c, -s, 0) and vertical r2 = (sin p s, sin p c, cos p), so the normal matrix is H = D +
+    sum_j B_j^T (I - n n^T) B_j = Hf - N^T N: the yaw-free Hf = D + B^T B = Lf Lf^T less the rank-J depth rows
+    N = n.B along the optical axis n = r1 x r2 = (-cos p s, -cos p c, sin p). Woodbury: det H = det Hf det S and
+    r^T H^-1 r = |g|^2 + h^T S^-1 h with S = I - Gn^T Gn (J x J), Gn = Lf^-1 N^T, g = Lf^-1 r, h = Gn^T g; the right-
+    hand side r = sum_j B_j^T (r1 u_j + r2 v_j). S, h and |g|^2 are quadratic in (c, s), their yaw-free parts
+    folded into c^2 + s^2 = 1, so a yaw costs one J x J solve, as a level one does."""
 
-    terms: torch.Tensor  # (5, (Q+2) (Q+1), B) [H - I | r^T] as rows, coefficients of c^2, cs, s^2, c, s
-    base: torch.Tensor  # (B,) |u|^2 + |v|^2, the yaw-free part of 2 NLL
-    components: int  # K
+    terms: torch.Tensor  # (5, (J+1) J, B) [I - S | h^T] as rows, coefficients of c^2, cs, s^2, c, s
+    squared_g: torch.Tensor  # (5, B) |g|^2: coefficients of c^2, cs, s^2, c, s
+    base: torch.Tensor  # (B,) |u|^2 + |v|^2 + log det Hf, the yaw-free part of 2 NLL
+    rows: torch.Tensor  # (N, K, J, 3, Q+1) B, the weighted rows of X, Y and Z, for the chosen yaw's solve
+    observations: torch.Tensor  # (N, K, J, 2) u and v, the weighted observations
+    ridge: torch.Tensor  # (K, Q+1) D's diagonal
+    pitch: torch.Tensor  # (N,) radians down
 
 
 def _pitched_setup(prior: _Prior, basis: torch.Tensor, weights: torch.Tensor, observations: torch.Tensor,
                    pitch: torch.Tensor) -> _PitchedSetup:  # fmt: skip
     """(N, K, J, 3, Q+1) centred basis, (N, J) weights, (N, J, 2) centred observations in model units (+y up) and
     (N,) pitches in radians down."""
-    n, k = basis.shape[:2]
+    n, k, j = basis.shape[:3]
     root_w = (weights[:, None] / prior.noise[None, :, None] ** 2).sqrt()  # (N, K, J)
-    bx, by, bz = (root_w[..., None] * basis[..., axis, :] for axis in range(3))  # (N, K, J, Q+1)
+    rows = root_w[..., None, None] * basis  # (N, K, J, 3, Q+1)
     u, v = root_w * observations[:, None, :, 0], root_w * observations[:, None, :, 1]  # (N, K, J)
-    down_cos, down_sin = torch.cos(pitch)[:, None, None, None], torch.sin(pitch)[:, None, None, None]
-    xy, xz, yz = bx.mT @ by, bx.mT @ bz, by.mT @ bz  # (N, K, Q+1, Q+1)
-    xx, yy, zz = bx.mT @ bx, by.mT @ by, bz.mT @ bz
-    eye = torch.eye(xx.shape[-1], device=xx.device, dtype=xx.dtype)
-    fixed = torch.diag_embed(prior.ridge)[None] + down_cos**2 * zz - eye  # D + cos^2 p Bz^T Bz - I
-    sin2, mixed = down_sin**2, down_cos * down_sin
-    h_terms = (xx + sin2 * yy + fixed, (sin2 - 1) * (xy + xy.mT), yy + sin2 * xx + fixed,
-               mixed * (yz + yz.mT), mixed * (xz + xz.mT))  # fmt: skip
+    stacked = rows.permute(0, 1, 3, 2, 4).reshape(n, k, 3 * j, -1)  # (N, K, 3J, Q+1): all X rows, Y, then Z
+    chol = torch.linalg.cholesky(stacked.mT @ stacked + torch.diag_embed(prior.ridge))  # Hf = Lf Lf^T
+    g = torch.linalg.solve_triangular(chol, stacked.mT, upper=False)  # (N, K, Q+1, 3J) Lf^-1 B^T
+    p = (g.mT @ g).unflatten(-2, (3, j)).unflatten(-1, (3, j))  # (N, K, 3, J, 3, J): P_ab = G_a^T G_b
+    down_cos, down_sin = torch.cos(pitch)[:, None, None], torch.sin(pitch)[:, None, None]  # (N, 1, 1)
 
-    def times(rows: torch.Tensor, values: torch.Tensor) -> torch.Tensor:  # (N, K, J, Q+1), (N, K, J) -> (N, K, Q+1)
-        return (rows.mT @ values[..., None])[..., 0]
+    def times(a: int, b: int, values: torch.Tensor) -> torch.Tensor:  # P_ab (N, K, J, J) @ (N, K, J)
+        return (p[:, :, a, :, b] @ values[..., None])[..., 0]
 
-    vertical = down_cos[..., 0] * times(bz, v)
-    r_terms = (vertical, torch.zeros_like(vertical), vertical, times(bx, u) + down_sin[..., 0] * times(by, v),
-               down_sin[..., 0] * times(bx, v) - times(by, u))  # fmt: skip
-    rows = [torch.cat([h, r[..., None, :]], dim=-2).reshape(n * k, -1).T for h, r in zip(h_terms, r_terms, strict=True)]
-    return _PitchedSetup(torch.stack(rows).contiguous(), ((u**2).sum(-1) + (v**2).sum(-1)).reshape(n * k), k)
+    # w_a = sum_b P_ab o_b = c alpha_a + s beta_a + gamma_a, o = (c u + s sin p v, c sin p v - s u, cos p v).
+    alpha = [times(a, 0, u) + down_sin * times(a, 1, v) for a in range(3)]
+    beta = [down_sin * times(a, 0, v) - times(a, 1, u) for a in range(3)]
+    gamma = [down_cos * times(a, 2, v) for a in range(3)]
+    # h = n.w; |g|^2 = o.w.
+    h_terms = (-down_cos * alpha[1] + down_sin * gamma[2], -down_cos * (alpha[0] + beta[1]),
+               -down_cos * beta[0] + down_sin * gamma[2], -down_cos * gamma[1] + down_sin * alpha[2],
+               -down_cos * gamma[0] + down_sin * beta[2])  # fmt: skip
+
+    def dot(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return (x * y).sum(-1)
+
+    sin_v, cos_v = down_sin * v, down_cos * v
+    g_terms = (dot(u, alpha[0]) + dot(sin_v, alpha[1]) + dot(cos_v, gamma[2]),
+               dot(u, beta[0]) + dot(sin_v, alpha[0] + beta[1]) - dot(u, alpha[1]),
+               dot(sin_v, beta[0]) - dot(u, beta[1]) + dot(cos_v, gamma[2]),
+               dot(u, gamma[0]) + dot(sin_v, gamma[1]) + dot(cos_v, alpha[2]),
+               dot(sin_v, gamma[0]) - dot(u, gamma[1]) + dot(cos_v, beta[2]))  # fmt: skip
+    # I - S = Gn^T Gn = sum_ab n_a n_b P_ab, the constant sin^2 p P_zz folded into c^2 + s^2.
+    cos2, sin2, mixed = down_cos[..., None] ** 2, down_sin[..., None] ** 2, (down_cos * down_sin)[..., None]
+    m_terms = (cos2 * p[:, :, 1, :, 1] + sin2 * p[:, :, 2, :, 2], cos2 * (p[:, :, 0, :, 1] + p[:, :, 1, :, 0]),
+               cos2 * p[:, :, 0, :, 0] + sin2 * p[:, :, 2, :, 2], -mixed * (p[:, :, 1, :, 2] + p[:, :, 2, :, 1]),
+               -mixed * (p[:, :, 0, :, 2] + p[:, :, 2, :, 0]))  # fmt: skip
+    augmented = [torch.cat([-m, h[..., None, :]], dim=-2) for m, h in zip(m_terms, h_terms, strict=True)]
+    logdet_f = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
+    return _PitchedSetup(
+        terms=torch.stack([term.reshape(n * k, -1).T for term in augmented]).contiguous(),
+        squared_g=torch.stack(g_terms).reshape(5, n * k),
+        base=((u**2).sum(-1) + (v**2).sum(-1) + logdet_f).reshape(n * k),
+        rows=rows,
+        observations=torch.stack([u, v], dim=-1),
+        ridge=prior.ridge,
+        pitch=pitch,
+    )
 
 
 def _pitched_nll(setup: _PitchedSetup, yaw: torch.Tensor, log_norm: torch.Tensor) -> torch.Tensor:
     """`_nll` through the pitched camera: (N, K, 2, A) at (A,) yaws shared by all and at the same yaws + pi, or
     (N, K, 1, A) at (N, K, A) yaws; radians. 2 NLL = |u|^2 + |v|^2 - r^T H^-1 r + log det H + 2 log_norm."""
-    size, b = setup.terms.shape[1], setup.base.numel()
-    q = int(math.isqrt(size))  # Q + 1: size = (Q + 2) (Q + 1)
+    b = setup.base.numel()
+    j = setup.rows.shape[2]
     shared = yaw.ndim == 1
     if shared:
         yaw = torch.cat([yaw, yaw + math.pi])
     c, s = torch.cos(yaw), torch.sin(yaw)
     yaw_terms = torch.stack([c * c, c * s, s * s, c, s])  # (5, A') or (5, N, K, A)
     if shared:
-        aug = (yaw_terms.T @ setup.terms.flatten(1)).unflatten(1, (q + 1, q, b))  # (A', Q + 2, Q + 1, B)
+        aug = (yaw_terms.T @ setup.terms.flatten(1)).unflatten(1, (j + 1, j, b))  # (A', J + 1, J, B)
+        squared_g = yaw_terms.T @ setup.squared_g  # (A', B)
     else:
         yaw_terms = yaw_terms.flatten(1, 2).permute(0, 2, 1)  # (5, A, B)
-        aug = _per_person(setup.terms, yaw_terms).unflatten(1, (q + 1, q))
-    z, logdet = _cholesky_rows(aug)  # L^-1 r: (A', 1, Q + 1, B); log det H: (A', B)
-    two_nll = setup.base - z[:, 0].pow(2).sum(1) + logdet  # (A', B)
+        aug = _per_person(setup.terms, yaw_terms).unflatten(1, (j + 1, j))
+        squared_g = (setup.squared_g[:, None] * yaw_terms).sum(0)  # (A, B)
+    z, logdet_s = _cholesky_rows(aug)  # S^-1/2 h: (A', 1, J, B); log det S: (A', B)
+    two_nll = setup.base - squared_g - z[:, 0].pow(2).sum(1) + logdet_s  # (A', B)
     return 0.5 * two_nll.T.reshape(*log_norm.shape, 2 if shared else 1, -1) + log_norm[..., None, None]
 
 
@@ -553,18 +588,19 @@ def _per_person(terms: torch.Tensor, yaw_terms: torch.Tensor) -> torch.Tensor:
 
 def _pitched_coefficients(setup: _PitchedSetup, yaw: torch.Tensor, component: torch.Tensor) -> torch.Tensor:
     """(N, Q+1) coefficients c* = H^-1 r at (N,) yaws (radians) of (N,) components, through the pitched camera."""
-    n, size = len(yaw), setup.terms.shape[1]
-    q = int(math.isqrt(size))
-    pick = torch.arange(n, device=yaw.device) * setup.components + component  # each person's column in the batch
-    c, s = torch.cos(yaw), torch.sin(yaw)
-    aug = torch.einsum("tdn,tn->nd", setup.terms[:, :, pick], torch.stack([c * c, c * s, s * s, c, s]))
-    aug = aug.unflatten(1, (q + 1, q))
-    matrix = aug[:, :q] + torch.eye(q, device=yaw.device, dtype=yaw.dtype)  # H
-    return torch.linalg.solve(matrix, aug[:, q])
+    people = torch.arange(len(yaw), device=yaw.device)
+    rows, seen = setup.rows[people, component], setup.observations[people, component]  # (N, J, 3, Q+1), (N, J, 2)
+    c, s = torch.cos(yaw)[:, None, None], torch.sin(yaw)[:, None, None]
+    down_cos, down_sin = torch.cos(setup.pitch)[:, None, None], torch.sin(setup.pitch)[:, None, None]
+    bx, by, bz = rows.unbind(2)  # (N, J, Q+1) each
+    image_rows = torch.cat([c * bx - s * by, down_cos * bz + down_sin * (s * bx + c * by)], dim=1)  # (N, 2J, Q+1)
+    matrix = image_rows.mT @ image_rows + torch.diag_embed(setup.ridge[component])  # H
+    observed = torch.cat([seen[..., 0], seen[..., 1]], dim=1)[..., None]  # (N, 2J, 1) u then v
+    return torch.linalg.solve(matrix, image_rows.mT @ observed)[..., 0]
 
 
 def _cholesky_rows(aug: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(A, J + R, J, B): rows 0..J-1 hold M (symmetric positive semi-definite), rows J.. hold R right-hand sides h^T.
+    """(A, J + R, J, B): rows 0..J-1 hold M (symmetric, I + M positive definite), rows J.. hold R right-hand sides h^T.
     Factors I + M = L L^T in place, Cholesky unrolled over J and vectorised over the batch, the right-hand sides
     eliminated as extra rows; returns L^-1 h (A, R, J, B) and log det(I + M) (A, B). For small J this is many times
     faster than a LAPACK call per matrix."""
