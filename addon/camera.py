@@ -15,16 +15,18 @@ from ..core.motion.root_motion import SENSOR_MM
 def add_camera(context: bpy.types.Context, camera: FileCamera, origin: Vector, name: str,
                folder: Path) -> bpy.types.Object:  # fmt: skip
     """A camera object named `name` as `camera` saw the people: `origin` is where the pose file's origin lies in the
-    scene, the camera `camera.height` above it looking along +Y pitched down by `camera.pitch`, its lens and sensor
-    fitted to the picture's long side; the video (its path as written, else beside the pose file's `folder`) shown
-    behind it where the file is there. Linked to the active collection; the scene's camera is not changed."""
+    scene, the camera `camera.height` above it looking along +Y pitched down by `camera.pitch` and rolled by
+    `camera.roll`, its lens and sensor fitted to the picture's long side; the video (its path as written, else
+    beside the pose file's `folder`) shown behind it where the file is there. Linked to the active collection; the
+    scene's camera is not changed."""
     data = bpy.data.cameras.new(name)
     data.lens, data.sensor_width = camera.lens_mm, SENSOR_MM
     data.sensor_fit = "HORIZONTAL" if camera.image_size[0] >= camera.image_size[1] else "VERTICAL"
     data.sensor_height = SENSOR_MM
     obj = bpy.data.objects.new(name, data)
     obj.location = origin + Vector((0.0, 0.0, camera.height))
-    obj.rotation_euler = (math.pi / 2 - camera.pitch, 0.0, 0.0)
+    obj.rotation_mode = "ZXY"  # turned about its own optical axis (the roll) first, then pitched
+    obj.rotation_euler = (math.pi / 2 - camera.pitch, 0.0, camera.roll)
     context.collection.objects.link(obj)
     video = _video(camera.video, folder)
     if video is not None:

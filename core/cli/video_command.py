@@ -69,6 +69,10 @@ def add_motion_options(parser: argparse.ArgumentParser, progress: str) -> None:
     parser.add_argument("--camera-pitch", type=float, metavar="DEG",
                         help="how far the camera looks down, degrees (default: found from the people's feet on one "
                              "floor)")  # fmt: skip
+    parser.add_argument("--camera-roll", type=float, metavar="DEG",
+                        help="how far the camera is turned about its optical axis, degrees counter-clockwise seen "
+                             "from behind it (default: found from the people's feet on one floor where they cross "
+                             "the picture, else 0)")  # fmt: skip
     parser.add_argument("--smoothing", type=float, default=1.0, metavar="S",
                         help=f"strength of the temporal smoothing of the poses, {SMOOTHING[0]:g} (none) to "
                              f"{SMOOTHING[1]:g}; larger is smoother (default 1)")  # fmt: skip
@@ -148,6 +152,7 @@ def lift_video(args: argparse.Namespace, lifter_for=build_lifter) -> LiftedVideo
                                lifted_with=lifter.description, height=lifter.height, focal_px=focal_px,
                                start=args.start, end=args.end, smoothing=args.smoothing,
                                pitch=None if args.camera_pitch is None else math.radians(args.camera_pitch),
+                               roll=None if args.camera_roll is None else math.radians(args.camera_roll),
                                left_out=_say if args.track == "all" else None)  # fmt: skip
     pose.metadata["focal_source"] = focal_source
     people = pose.metadata["people"]
@@ -250,6 +255,9 @@ def check_settings(args: argparse.Namespace) -> None:
     if args.camera_pitch is not None and not (math.isfinite(args.camera_pitch) and -90 < args.camera_pitch < 90):
         raise CommandError(f"{command}: --camera-pitch must be degrees between -90 and 90 (down), not "
                            f"{args.camera_pitch:g}.")  # fmt: skip
+    if args.camera_roll is not None and not (math.isfinite(args.camera_roll) and -45 <= args.camera_roll <= 45):
+        raise CommandError(f"{command}: --camera-roll must be degrees between -45 and 45, not "
+                           f"{args.camera_roll:g}.")  # fmt: skip
     if not (math.isfinite(args.smoothing) and SMOOTHING[0] <= args.smoothing <= SMOOTHING[1]):
         raise CommandError(f"{command}: --smoothing must be between {SMOOTHING[0]:g} (none) and "
                            f"{SMOOTHING[1]:g}, not {args.smoothing:g}.")  # fmt: skip

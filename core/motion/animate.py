@@ -9,6 +9,7 @@ contacts (low, and still in the picture), the body anchored to its planted feet,
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
 from collections.abc import Callable
@@ -57,7 +58,7 @@ class Motion:
     contacts: np.ndarray  # (F, 2) bool, left then right foot planted
     filled: np.ndarray  # (F,) bool: frames without the person, interpolated over a short gap
     missing: np.ndarray  # (F,) bool: frames left empty (long gaps, or before the first / after the last sighting)
-    camera: cameras.ShotCamera  # the camera that saw it: its pitch (found or given) and height above this floor
+    camera: cameras.ShotCamera  # the camera that saw it: its pitch and roll (found or given), height above the floor
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,13 @@ class SteadyTrack:
 
 
 def animate_track(joints3d: np.ndarray, joints2d: np.ndarray, confidence: np.ndarray, found: np.ndarray, *,
-                  pitch: float | None = None, **options) -> Motion:  # fmt: skip
+                  pitch: float | None = None, roll: float | None = None, **options) -> Motion:  # fmt: skip
     """The Motion of one person from per-frame lifts: `steady_track` (which takes the arrays and `options`: fps,
-    image_size, focal_px, height, smoothing) then `place_track` (`pitch`)."""
-    return place_track(steady_track(joints3d, joints2d, confidence, found, **options), pitch)
+    image_size, focal_px, height, smoothing), the camera's `pitch` and `roll` in radians (None: `find_camera`'s
+    from this track), then `place_track`."""
+    track = steady_track(joints3d, joints2d, confidence, found, **options)
+    camera = find_camera([track], pitch, roll)
+    return place_track(track, camera.pitch, camera.roll)
 
 
 def steady_track(
@@ -118,35 +122,96 @@ def steady_track(
     return SteadyTrack(relative, joints2d, confidence, root2d, filled, missing, fps, tuple(image_size), focal)
 
 
-def pitch_costs(track: SteadyTrack) -> tuple[np.ndarray, np.ndarray, int]:
-    """`camera.pitch_costs` of one track (each of camera.PITCHES: the spread of its feet about one floor, and the
-    camera's height above it), and the number of frames it judged by: what several tracks of a shot sum, weighted
-    by frames, for `camera.choose` to find the shot's pitch."""
+def unrolled(track: SteadyTrack, roll: float) -> SteadyTrack:
+    """The track as the camera without its roll of `roll` radians would have seen it: its pixels `camera.unrolled`."""
+    if not roll:
+        return track
+    turn = functools.partial(cameras.unrolled, roll=roll, image_size=track.image_size)
+    return dataclasses.replace(track, joints2d=turn(track.joints2d), root2d=turn(track.root2d))
+
+
+def find_camera(tracks: list[SteadyTrack], pitch: float | None = None,
+                roll: float | None = None) -> cameras.ShotCamera:  # fmt: skip
+    """The still camera of one shot from all the tracks it saw (its height NaN: each track's floor gives its own),
+    each track's spreads (`camera.floor_spreads`) averaged with its frames as its weight (a track too short to judge
+    by counts for nothing). Without roll, `camera.choose` of their spreads over camera.PITCHES; where some track
+    crosses the picture, rolled too: the least spread on `camera.rolled_grids` (a quarter of the frames), then on
+    `camera.fine_grids` around it (half), kept where `camera.choose_rolled` says the feet want it and no track's
+    feet are further from their floor through it (`_no_worse`). A `pitch` or `roll` (radians) given is kept."""
+
+    def averaged(pitches: np.ndarray, rolls: np.ndarray, max_frames: int = cameras.MAX_FRAMES):
+        total, heights, weight = np.zeros(len(pitches)), np.zeros(len(pitches)), 0
+        for track in tracks:
+            costs, height = _spreads(track, pitches, rolls, max_frames)
+            if np.isfinite(costs).any():
+                frames = int((~track.missing).sum())
+                total, heights, weight = total + frames * costs, heights + frames * height, weight + frames
+        return (total / weight, heights / weight) if weight else (np.full(len(pitches), np.nan), heights)
+
+    if pitch is not None and roll is not None:
+        return cameras.ShotCamera(float(pitch), float("nan"), float(roll))
+    costs, heights = averaged(cameras.PITCHES, np.full(len(cameras.PITCHES), 0.0 if roll is None else float(roll)))
+    plain = cameras.choose(costs, heights) if pitch is None else cameras.ShotCamera(float(pitch), float("nan"))
+    if roll is not None or not any(_crosses(track) for track in tracks):
+        return cameras.ShotCamera(plain.pitch, float("nan"), 0.0 if roll is None else float(roll))
+    coarse = cameras.rolled_grids(pitch)
+    spreads = averaged(*coarse, cameras.MAX_FRAMES // 4)
+    valid = np.where(spreads[1] >= cameras.MIN_HEIGHT_M, spreads[0], np.nan)
+    if not np.isfinite(valid).any():
+        return plain
+    best = int(np.nanargmin(valid))
+    fine = cameras.fine_grids(coarse[0][best], coarse[1][best], pitch is not None)
+    level = float(np.interp(plain.pitch, cameras.PITCHES, costs)) if pitch is None else float(
+        averaged(np.array([float(pitch)]), np.zeros(1))[0][0])  # fmt: skip
+    rolled = cameras.choose_rolled(level, *averaged(*fine, cameras.MAX_FRAMES // 2), *fine)
+    if rolled is None or not all(_no_worse(track, plain.pitch, rolled) for track in tracks):
+        return plain
+    return cameras.ShotCamera(rolled.pitch, float("nan"), rolled.roll)
+
+
+def _spreads(track: SteadyTrack, pitches: np.ndarray, rolls: np.ndarray,
+             max_frames: int = cameras.MAX_FRAMES) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """`camera.floor_spreads` of one track through the (C,) cameras of `pitches` and `rolls`."""
     level = root_motion.face_the_camera_ray(track.relative, track.root2d, track.focal, track.image_size)
-    costs, heights = cameras.pitch_costs(level, track.joints2d, track.confidence, ~track.missing, track.focal,
-                                         track.image_size, track.fps)  # fmt: skip
-    return costs, heights, int((~track.missing).sum())
+    return cameras.floor_spreads(level, track.joints2d, track.confidence, ~track.missing, track.focal,
+                                 track.image_size, track.fps, pitches, rolls, max_frames)  # fmt: skip
 
 
-def place_track(track: SteadyTrack, pitch: float | None = None) -> Motion:
-    """The Motion of a steady track: placed through the camera pitched down by `pitch` radians (as several tracks
-    of one shot share it; None: found from this track, `camera.choose` of its `pitch_costs`), on a floor (the
-    median of its lowest foot point), held on it by the feet planted there (placed again HOLD_ROUNDS times), foot
-    contacts (low, and still in the picture), the body anchored to its planted feet, foot locking, and no foot
-    below the floor."""
+def _no_worse(track: SteadyTrack, pitch: float, rolled: cameras.ShotCamera) -> bool:
+    """Whether the track's feet lie no more than camera.LEVEL_GAIN_M further from one floor through the `rolled`
+    camera than through the one pitched down by `pitch` without roll (a track too short to judge by agrees): a
+    roll that puts one person's floor right and another's wrong is a lens or a floor that is not one plane."""
+    spread = _spreads(track, np.array([pitch, rolled.pitch]), np.array([0.0, rolled.roll]))[0]
+    return not np.isfinite(spread).all() or bool(spread[1] <= spread[0] + cameras.LEVEL_GAIN_M)
+
+
+def _crosses(track: SteadyTrack) -> bool:
+    """Whether the track's pelvis crosses camera.CROSSING_SHARE of the picture's width (its 5th to 95th
+    percentile, where it was placed)."""
+    across = track.root2d[~track.missing, 0]
+    if len(across) < cameras.MIN_FRAMES:
+        return False
+    low, high = np.percentile(across, [5, 95])
+    return bool(high - low >= cameras.CROSSING_SHARE * track.image_size[0])
+
+
+def place_track(track: SteadyTrack, pitch: float, roll: float = 0.0) -> Motion:
+    """The Motion of a steady track: placed through the camera pitched down by `pitch` radians and rolled by `roll`
+    (`find_camera`'s, as several tracks of one shot share it), on a floor (the median of its lowest foot point),
+    held on it by the feet planted there (placed again HOLD_ROUNDS times), foot contacts (low, and still in the
+    picture), the body anchored to its planted feet, foot locking, and no foot below the floor."""
+    track = unrolled(track, roll)
     relative, joints2d, confidence, missing = track.relative, track.joints2d, track.confidence, track.missing
     fps, focal, image_size, frames = track.fps, track.focal, track.image_size, len(track.missing)
     if missing.all():
         empty = np.full((frames, len(POSELIFT), 3), np.nan, np.float32)
-        level = cameras.ShotCamera(0.0 if pitch is None else float(pitch), float("nan"))
-        return Motion(empty, empty[:, 0], np.zeros((frames, 2), bool), track.filled, missing, level)
-    if pitch is None:
-        pitch = cameras.choose(*pitch_costs(track)[:2]).pitch
+        unknown = cameras.ShotCamera(float(pitch), float("nan"), float(roll))
+        return Motion(empty, empty[:, 0], np.zeros((frames, 2), bool), track.filled, missing, unknown)
     relative = root_motion.face_the_camera_ray(relative, track.root2d, focal, image_size, pitch)
     place = functools.partial(_placed_root, relative, joints2d, confidence, missing, fps, focal, image_size, pitch)
     root = place()
     floor = feet.floor_height(relative + root[:, None], POSELIFT.joints, FLOOR_PERCENTILE)
-    camera = cameras.ShotCamera(float(pitch), -floor)
+    camera = cameras.ShotCamera(float(pitch), -floor, float(roll))
     root[:, 2] -= floor
     pixels, metres_per_pixel = _feet_in_picture(root, joints2d, missing, fps, focal, camera)
     near = _hold_height(relative, root)
@@ -158,7 +223,7 @@ def place_track(track: SteadyTrack, pitch: float | None = None) -> Motion:
         root = place(floor - _lowest(np.where(standing, feet_low - root[:, 2:3], np.nan)))
         root[:, 2] -= floor
     settled = feet.floor_height(relative + root[:, None], POSELIFT.joints, FLOOR_PERCENTILE)
-    camera, root = cameras.ShotCamera(camera.pitch, camera.height - settled), root - [0.0, 0.0, settled]
+    camera, root = dataclasses.replace(camera, height=camera.height - settled), root - [0.0, 0.0, settled]
     world = relative + root[:, None]
     contacts = feet.foot_contacts(world, POSELIFT.joints, fps, 0.0, image=(pixels, metres_per_pixel))
     shift = _over_runs(feet.anchor_shift(world, POSELIFT.joints, contacts)[:, None], missing,

@@ -171,6 +171,7 @@ def anchor_shift(joints: np.ndarray, names: tuple[str, ...], contacts: np.ndarra
         shift[f, :2] = current
     return shift
 
+
 def two_bone_ik(
     root: np.ndarray, middle: np.ndarray, end: np.ndarray, goal: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

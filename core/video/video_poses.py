@@ -10,8 +10,9 @@ with their pixels (`BatchPeople`). The tracks and their frame counts do not depe
 `choose_tracks` picks tracks (the longest unless some are asked for) and `video_pose_sequence` makes each a motion
 (`motion.animate_track`: spikes, gaps, smoothing, bone lengths, floor, feet, root trajectory), all in the one
 camera frame, so people stand where they stood relative to each other. The lifts assume a level camera; once the
-shot's camera is found pitched, every track is lifted again (`relift`, one stage on its kept 2D), each frame
-through the pitch at which its person is seen (`root_motion.view_pitch`), before it is made a motion. The pose
+shot's camera is found pitched or rolled, every track is lifted again (`relift`, one stage on its kept 2D seen
+without the roll), each frame through the pitch at which its person is seen (`root_motion.view_pitch`), before it
+is made a motion. The pose
 file has one person slot per track, in the order asked; frame f = the f-th frame read from the range, NaN and
 track id -1 where a person is missing (frames interpolated over a short gap keep the id and are listed in the
 metadata). A variable-frame-rate video is first resampled by time to evenly spaced frames at its nominal rate
@@ -23,8 +24,9 @@ Metadata of the pose file: "track" (slot 0's track id), "people" (the track id o
 and "by_person": per slot, in slot order, {"track": id, "missing": runs, "filled": runs, "contacts": {"left":
 runs, "right": runs}} (its entry 0 repeats the slot-0 keys); besides the video's description, frame times and
 indices, and "nobody" (the runs of frames with nobody found), and "camera": the still camera found for the shot
-({"pitch_deg": down, "roll_deg": 0, "height_m": above the floor, "focal_px": the one used, "looks_along"}), every
-person placed through it (`shot_camera`).
+({"pitch_deg": down, "roll_deg": counter-clockwise seen from behind, "height_m": above the floor, "focal_px": the
+one used, "looks_along"}), every
+person placed through it (`motion.animate.find_camera`).
 """
 
 from __future__ import annotations
@@ -223,13 +225,14 @@ class _NotPlaced(Exception):
 def video_pose_sequence(tracked: TrackedVideo, tracks: int | Sequence[int], *, info: VideoInfo, nominal_fps: float,
                         model: str, lifted_with: str, height: float, focal_px: float | None, start: float,
                         end: float | None, smoothing: float = 1.0, pitch: float | None = None,
-                        left_out: Callable[[str], None] | None = None) -> PoseSequence:
+                        roll: float | None = None, left_out: Callable[[str], None] | None = None) -> PoseSequence:
     """The pose file of the track `tracks` (or of several, a person slot each) of `tracked`, read from the video
     `info` describes, the poses smoothed at strength `smoothing` (`animate.pose_smoother`), every track placed
-    through the camera pitched down by `pitch` radians (None: the one `shot_camera` finds from them). A track that
-    cannot be lifted or placed in any frame stops it (VideoPoseError), unless `left_out` is given: then it is left
-    out and `left_out` gets one sentence saying so; when no track is left, VideoPoseError."""
-    from ..motion.animate import place_track
+    through the camera pitched down by `pitch` radians and rolled by `roll` (None: as `animate.find_camera` finds
+    them from the tracks). A track that cannot be lifted or placed in any frame stops it (VideoPoseError), unless
+    `left_out` is given: then it is left out and `left_out` gets one sentence saying so; when no track is left,
+    VideoPoseError."""
+    from ..motion.animate import find_camera, place_track
 
     tracks = [int(tracks)] if np.ndim(tracks) == 0 else list(tracks)
     frames = _frames(tracked, nominal_fps)
@@ -244,14 +247,14 @@ def video_pose_sequence(tracked: TrackedVideo, tracks: int | Sequence[int], *, i
     if not steady:
         raise VideoPoseError(f"{info.path}: none of the tracks {', '.join(map(str, tracks))} can be placed in any "
                              "frame, so no pose file was written.")
-    pitch = shot_camera(list(steady.values())).pitch if pitch is None else float(pitch)
-    if pitch and tracked.lifter is not None:  # lifted again through the camera; where that fails, as lifted level
-        for track in steady:
+    camera = find_camera(list(steady.values()), pitch, roll)
+    if (camera.pitch or camera.roll) and tracked.lifter is not None:  # lifted again through the camera; where that
+        for track in steady:  # fails, as lifted level
             try:
-                steady[track] = _steady(tracked, track, frames, info, focal_px, height, smoothing, pitch)
+                steady[track] = _steady(tracked, track, frames, info, focal_px, height, smoothing, camera)
             except _NotPlaced:
                 pass
-    persons = [_Person(track, place_track(one, pitch), one.joints2d, one.confidence)
+    persons = [_Person(track, place_track(one, camera.pitch, camera.roll), one.joints2d, one.confidence)
                for track, one in steady.items()]  # fmt: skip
     return PoseSequence(
         joint_names=skeleton.POSELIFT.joints,
@@ -281,18 +284,18 @@ def _frames(tracked: TrackedVideo, nominal_fps: float) -> _Frames:
 
 
 def _steady(tracked: TrackedVideo, track: int, frames: _Frames, info: VideoInfo, focal_px: float | None,
-            height: float, smoothing: float, pitch: float = 0.0) -> SteadyTrack:
+            height: float, smoothing: float, camera: ShotCamera | None = None) -> SteadyTrack:
     """Track `track` on `frames` made steady (`motion.animate.steady_track`: its 2D NaN and confidence 0 where it
-    was not found), as lifted, or lifted again through the camera pitched down by `pitch` radians (`relift`);
-    _NotPlaced where it has no frame to place."""
+    was not found), as lifted, or lifted again through `camera`'s pitch and roll (`relift`); _NotPlaced where it
+    has no frame to place. Its 2D stays the picture's."""
     from ..motion.animate import MAX_GAP_S, steady_track
     from ..motion.root_motion import default_focal
 
     joints3d, joints2d, confidence, found = tracked.tracks[track].arrays(tracked.frames)
-    if pitch:
+    if camera is not None:
         focal = default_focal(info.size) if focal_px is None else float(focal_px)
-        joints3d, found = relift(tracked.lifter, tracked.tracks[track], joints2d, confidence, pitch, focal,
-                                 info.size, height)  # fmt: skip
+        joints3d, found = relift(tracked.lifter, tracked.tracks[track], joints2d, confidence, camera.pitch, focal,
+                                 info.size, height, camera.roll)  # fmt: skip
     if not found.any():
         raise _NotPlaced("could not be lifted to 3D in any frame")
     if frames.grid is not None:
@@ -306,17 +309,22 @@ def _steady(tracked: TrackedVideo, track: int, frames: _Frames, info: VideoInfo,
 
 
 def relift(lifter, record: TrackRecord, joints2d: np.ndarray, confidence: np.ndarray, pitch: float, focal: float,
-           image_size: tuple[int, int], height: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+           image_size: tuple[int, int], height: float, roll: float = 0.0) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """(F, J, 3) metres (level pose frame, as `lifting.Lifted.joints3d`) and (F,) bool over all F frames read: one
     person's tracked frames lifted again by `lifter` (`Lifter.lift_points`: one stage on the last stage's 2D, the
     cascade on the network's) from `record`'s (F, J, 2) `joints2d` and (F, J) `confidence` (`TrackRecord.arrays`),
     each seen at the pitch of the ray to its pelvis from the camera pitched down by `pitch` radians
-    (`root_motion.view_pitch`; `focal` pixels, (W, H) `image_size`), at stature `height` metres; NaN and False where
-    it was not tracked or is not lifted, as `TrackRecord.arrays`."""
+    (`root_motion.view_pitch`; `focal` pixels, (W, H) `image_size`), its 2D first seen without the camera's roll
+    of `roll` radians (`camera.unrolled`), at stature `height` metres; NaN and False where it was not tracked or is
+    not lifted, as `TrackRecord.arrays`."""
+    from ..motion.camera import unrolled, unrolled_world
     from ..motion.root_motion import view_pitch
 
     frames = len(joints2d)
     tracked, network2d, world = record.lift_inputs(frames)
+    if roll:
+        joints2d, network2d = unrolled(joints2d, roll, image_size), unrolled(network2d, roll, image_size)
+        world = unrolled_world(world, roll)
     joints3d, found = np.full((frames, J, 3), np.nan, np.float32), np.zeros(frames, bool)
     if tracked.any():
         seen_at = view_pitch(joints2d[tracked, skeleton.POSELIFT.index("pelvis")], focal, image_size, pitch)
@@ -325,19 +333,6 @@ def relift(lifter, record: TrackRecord, joints2d: np.ndarray, confidence: np.nda
         joints3d[tracked] = np.where(lifted.ok[:, None, None], lifted.joints3d, np.nan)
         found[tracked] = lifted.ok
     return joints3d, found
-
-
-def shot_camera(tracks: list[SteadyTrack]) -> ShotCamera:
-    """The camera of one still shot from all the tracks it saw: `camera.choose` of their pitch costs, averaged with
-    each track's frames as its weight (a track too short to judge by counts for nothing)."""
-    from ..motion.animate import pitch_costs
-    from ..motion.camera import PITCHES, choose
-
-    total, heights, weight = np.zeros(len(PITCHES)), np.zeros(len(PITCHES)), 0
-    for costs, height, frames in map(pitch_costs, tracks):
-        if np.isfinite(costs).any():
-            total, heights, weight = total + frames * costs, heights + frames * height, weight + frames
-    return choose(total / weight, heights / weight) if weight else choose(np.full(len(PITCHES), np.nan), heights)
 
 
 def _metadata(tracked: TrackedVideo, persons: list[_Person], frames: _Frames, *, info: VideoInfo,
@@ -372,15 +367,17 @@ def _metadata(tracked: TrackedVideo, persons: list[_Person], frames: _Frames, *,
 
 
 def _camera_metadata(persons: list[_Person], info: VideoInfo, focal_px: float | None) -> dict:
-    """The camera: its pitch (found or given, shared by every person), height above the floor (the median of each
-    person's floor) and the focal length used, in the pose file's frame (above the origin, looking along +Y)."""
+    """The camera: its pitch and roll (found or given, shared by every person), height above the floor (the median
+    of each person's floor) and the focal length used, in the pose file's frame (above the origin, along +Y)."""
     from ..motion.root_motion import default_focal
 
     heights = [p.motion.camera.height for p in persons if np.isfinite(p.motion.camera.height)]
-    return {"pitch_deg": float(np.degrees(persons[0].motion.camera.pitch)), "roll_deg": 0.0,
+    return {"pitch_deg": float(np.degrees(persons[0].motion.camera.pitch)),
+            "roll_deg": float(np.degrees(persons[0].motion.camera.roll)),
             "height_m": round(float(np.median(heights)), 4) if heights else None,
             "focal_px": float(default_focal(info.size) if focal_px is None else focal_px),
-            "looks_along": "+Y, pitched down by pitch_deg, from (0, 0, height_m)"}  # fmt: skip
+            "looks_along": "+Y, pitched down by pitch_deg, then rolled by roll_deg (counter-clockwise seen from "
+                           "behind), from (0, 0, height_m)"}  # fmt: skip
 
 
 def uniform_times(times: np.ndarray, fps: float) -> np.ndarray:

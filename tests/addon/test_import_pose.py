@@ -161,9 +161,11 @@ def _error_lines(error: RuntimeError) -> list[str]:
     return [line.removeprefix("Error: ") for line in str(error).splitlines() if line.strip()]
 
 
-def test_the_camera_that_filmed_the_people_sees_the_armature_where_the_video_did(blender, scene, tmp_path):
-    """A pose file made by `poselift video` says which camera saw its people (metadata "camera"); the import adds
-    that camera, so the armature seen through it lies where the people were in the picture, the video behind."""
+@pytest.mark.parametrize("roll_deg", [0.0, 7.0])
+def test_the_camera_that_filmed_the_people_sees_the_armature_where_the_video_did(blender, scene, tmp_path, roll_deg):
+    """A pose file made by `poselift video` says which camera saw its people (metadata "camera", its roll turning
+    it counter-clockwise seen from behind); the import adds that camera, so the armature seen through it lies where
+    the people were in the picture, the video behind."""
     bpy = blender.bpy
     from bpy_extras.object_utils import world_to_camera_view
     from video_samples import write_h264
@@ -173,7 +175,7 @@ def test_the_camera_that_filmed_the_people_sees_the_armature_where_the_video_did
     size, focal, pitch, height = (640, 480), 500.0, np.radians(20.0), 2.5
     write_h264(tmp_path / "walk.mp4", np.zeros((12, 480, 640, 3), np.uint8), [83 * i for i in range(12)])
     pose.image_size = size
-    camera = {"pitch_deg": 20.0, "height_m": height, "focal_px": focal}
+    camera = {"pitch_deg": 20.0, "roll_deg": roll_deg, "height_m": height, "focal_px": focal}
     pose.metadata = {"camera": camera, "video": {"file": "walk.mp4"}}  # as written: found beside the pose file
     bpy.context.scene.cursor.location = (1.0, 2.0, 0.0)
     obj = _import(bpy, write_pose_file(tmp_path / "walk.npz", pose))
@@ -182,10 +184,12 @@ def test_the_camera_that_filmed_the_people_sees_the_armature_where_the_video_did
     scene = bpy.context.scene
     assert (scene.render.resolution_x, scene.render.resolution_y) == size
 
-    def pixels(points: np.ndarray) -> np.ndarray:  # the file's camera: above the origin, pitched down
-        x = points[..., 0]
+    def pixels(points: np.ndarray) -> np.ndarray:  # the file's camera: above the origin, pitched down, rolled
+        level_x = points[..., 0]
         depth = np.cos(pitch) * points[..., 1] - np.sin(pitch) * (points[..., 2] - height)
-        up = np.sin(pitch) * points[..., 1] + np.cos(pitch) * (points[..., 2] - height)
+        level_up = np.sin(pitch) * points[..., 1] + np.cos(pitch) * (points[..., 2] - height)
+        c, s = np.cos(np.radians(roll_deg)), np.sin(np.radians(roll_deg))  # its right side turned up
+        x, up = c * level_x + s * level_up, c * level_up - s * level_x
         return np.stack([size[0] / 2 - 0.5 + focal * x / depth, size[1] / 2 - 0.5 - focal * up / depth], -1)
 
     for frame in (1, 7, 12):

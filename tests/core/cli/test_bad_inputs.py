@@ -145,6 +145,7 @@ def _cases(f: dict[str, Path], out: Path) -> dict[str, tuple[list, str]]:
         "video: --prior empty .npz": ([*video, "--prior", f["empty.npz"]], "not a readable pose model file"),
         "video: --focal-px -5": ([*video, "--focal-px", "-5"], "--focal-px must be a positive number"),
         "video: --camera-pitch 95": ([*video, "--camera-pitch", "95"], "--camera-pitch must be degrees"),
+        "video: --camera-roll 60": ([*video, "--camera-roll", "60"], "--camera-roll must be degrees"),
         "scan: output under a file": (["scan", f["video"], "-o", f["photo"] / "scan"], "is a file"),
         "scan: output unwritable": (["scan", f["video"], "-o", UNWRITABLE / "scan"], "cannot be written"),
         "scan: missing video": (["scan", f["sub"] / "absent.mp4", "-o", f["sub"]], "no such file"),

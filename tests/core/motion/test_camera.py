@@ -11,6 +11,7 @@ import pytest
 
 from poselift.core.formats.bvh import read_bvh
 from poselift.core.formats.mocap_names import pose_from_bvh
+from poselift.core.motion import camera as cameras
 from poselift.core.motion import root_motion
 from poselift.core.motion.animate import PELVIS, animate_track
 from poselift.core.motion.camera import PITCHES, choose
@@ -24,10 +25,13 @@ NAMES = POSELIFT.joints
 FEET = [NAMES.index(f"{side}_{part}") for side in ("left", "right") for part in ("ankle", "toe")]
 
 
-def seen(world: np.ndarray, pitch: float) -> np.ndarray:
-    """(F, J, 2) pixels of (F, J, 3) points (camera above the origin at HEIGHT, looking along +Y pitched down)."""
-    right, forward, up = np.eye(3)[0], np.array([0, np.cos(pitch), -np.sin(pitch)]), np.array([0, np.sin(pitch),
-                                                                                              np.cos(pitch)])
+def seen(world: np.ndarray, pitch: float, roll: float = 0.0) -> np.ndarray:
+    """(F, J, 2) pixels of (F, J, 3) points (camera above the origin at HEIGHT, looking along +Y pitched down, then
+    turned about its optical axis by `roll`, its right side up)."""
+    level_right, forward = np.eye(3)[0], np.array([0, np.cos(pitch), -np.sin(pitch)])
+    level_up = np.array([0, np.sin(pitch), np.cos(pitch)])
+    right = np.cos(roll) * level_right + np.sin(roll) * level_up
+    up = np.cos(roll) * level_up - np.sin(roll) * level_right
     relative = world - [0.0, 0.0, HEIGHT]
     x, y, z = relative @ right, relative @ forward, relative @ up
     return np.stack([SIZE[0] / 2 - 0.5 + FOCAL * x / y, SIZE[1] / 2 - 0.5 - FOCAL * z / y], -1)
@@ -46,14 +50,25 @@ def walk(asset):
     return joints, pose.fps
 
 
-def animate(world, fps, pitch_seen, **kwargs):
+@pytest.fixture(scope="module")
+def crossing(walk):
+    """(F, 27, 3) metres: the clip carried across the picture from 1.5 m left to 1.5 m right of the camera on an arc
+    from 4 m away out to 7 m and back; its fps."""
+    world, fps = walk
+    world, along = world.copy(), np.linspace(-1.0, 1.0, len(world))
+    world[..., 1] += (3.0 * (1.0 - along**2) - 6.0 * (along + 1.0) / 2.0)[:, None]  # walk's 4 m to 10 m undone
+    world[..., 0] += 1.5 * along[:, None]
+    return world, fps
+
+
+def animate(world, fps, pitch_seen, roll_seen=0.0, **kwargs):
     relative = world - world[:, PELVIS : PELVIS + 1] * [1.0, 1.0, 0.0]
     relative[..., 2] -= np.nanmin(relative[:, FEET, 2], axis=1)[:, None]
     relative = relative + np.random.default_rng(0).normal(0, 0.01, relative.shape)
     confidence = np.isfinite(world[..., 0]).astype(float)
     height = float(stature(world[:, [NAMES.index(n) for n in H36M_17.joints]]).mean())
-    return animate_track(relative, seen(world, pitch_seen), confidence, np.ones(len(world), bool), fps=fps,
-                         image_size=SIZE, focal_px=FOCAL, height=height, **kwargs)  # fmt: skip
+    return animate_track(relative, seen(world, pitch_seen, roll_seen), confidence, np.ones(len(world), bool),
+                         fps=fps, image_size=SIZE, focal_px=FOCAL, height=height, **kwargs)  # fmt: skip
 
 
 def test_a_pose_is_placed_exactly_where_a_pitched_camera_saw_it(walk):
@@ -72,6 +87,7 @@ def test_the_pitch_and_height_are_found_and_the_person_walks_on_the_floor(walk):
     motion = animate(world, fps, PITCH)
     assert np.degrees(motion.camera.pitch) == pytest.approx(25.0, abs=2.0)
     assert motion.camera.height == pytest.approx(HEIGHT, rel=0.1)
+    assert motion.camera.roll == 0.0
     lowest = np.nanmin(motion.joints3d[:, FEET, 2], axis=1)
     assert np.abs(lowest).max() < 0.05, "the feet stay on the floor as the person goes away"
 
@@ -113,3 +129,34 @@ def test_the_pitch_a_person_is_seen_at_is_that_of_the_ray_to_them(walk):
                                atol=1e-9)  # fmt: skip
     centre = np.array([[SIZE[0] / 2 - 0.5, SIZE[1] / 2 - 0.5]])
     assert root_motion.view_pitch(centre, FOCAL, SIZE, PITCH) == pytest.approx([PITCH])
+
+
+@pytest.mark.parametrize("degrees", [6.0, -8.0])
+def test_a_rolled_camera_is_found_from_a_person_crossing_the_picture_who_then_walks_on_the_floor(crossing, degrees):
+    world, fps = crossing
+    rolled = animate(world, fps, PITCH, np.radians(degrees))
+    assert np.degrees(rolled.camera.roll) == pytest.approx(degrees, abs=1.5)
+    assert np.degrees(rolled.camera.pitch) == pytest.approx(25.0, abs=3.0)
+    lowest = np.nanmin(rolled.joints3d[:, FEET, 2], axis=1)
+    assert np.nanmax(np.abs(lowest)) < 0.05, "the feet stay on the floor as the person crosses the picture"
+
+
+def test_a_camera_without_roll_is_found_without_one_and_a_roll_given_is_the_one_used(crossing):
+    world, fps = crossing
+    assert animate(world, fps, PITCH).camera.roll == 0.0
+    assert animate(world, fps, PITCH, roll=0.05).camera.roll == 0.05
+
+
+def test_seen_without_its_roll_a_picture_is_turned_back_about_its_centre_and_the_world_landmarks_with_it():
+    rng = np.random.default_rng(3)
+    pixels = rng.uniform(0, 640, (50, 2))
+    roll = np.radians(7.0)
+    back = cameras.unrolled(cameras.unrolled(pixels, roll, SIZE), -roll, SIZE)
+    np.testing.assert_allclose(back, pixels, atol=1e-9)
+    world = rng.normal(0, 1, (50, 3))  # x right, y down, z away from the camera
+    as_pixels = np.array([SIZE[0] / 2 - 0.5, SIZE[1] / 2 - 0.5]) + world[:, :2] * 100.0
+    turned = cameras.unrolled_world(world, roll)
+    np.testing.assert_allclose(cameras.unrolled(as_pixels, roll, SIZE), np.array([SIZE[0] / 2 - 0.5, SIZE[1] / 2 - 0.5])
+                               + turned[:, :2] * 100.0, atol=1e-9)  # fmt: skip
+    np.testing.assert_allclose(turned[:, 2], world[:, 2])
+    assert np.isnan(cameras.unrolled(np.full((1, 2), np.nan), roll, SIZE)).all()
