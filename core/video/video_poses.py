@@ -12,11 +12,10 @@ with their pixels (`BatchPeople`). The tracks and their frame counts do not depe
 camera frame, so people stand where they stood relative to each other. The lifts assume a level camera; once the
 shot's camera is found pitched or rolled, every track is lifted again (`relift`, one stage on its kept 2D seen
 without the roll), each frame through the pitch at which its person is seen (`root_motion.view_pitch`), before it
-is made a motion. The pose
-file has one person slot per track, in the order asked; frame f = the f-th frame read from the range, NaN and
-track id -1 where a person is missing (frames interpolated over a short gap keep the id and are listed in the
-metadata). A variable-frame-rate video is first resampled by time to evenly spaced frames at its nominal rate
-(`resample`), so that it plays at its own speed.
+is made a motion. The pose file has one person slot per track, in the order asked; frame f = the f-th frame read
+from the range, NaN and track id -1 where a person is missing (frames interpolated over a short gap keep the id
+and are listed in the metadata). A variable-frame-rate video is first resampled by time to evenly spaced frames
+at its nominal rate (`resample`), so that it plays at its own speed.
 
 Metadata of the pose file: "track" (slot 0's track id), "people" (the track id of every slot, in slot order),
 "tracks" (every track of the range: [{"id", "frames"}], by id), "smoothing" (the temporal model's strength),
@@ -25,8 +24,7 @@ and "by_person": per slot, in slot order, {"track": id, "missing": runs, "filled
 runs, "right": runs}} (its entry 0 repeats the slot-0 keys); besides the video's description, frame times and
 indices, and "nobody" (the runs of frames with nobody found), and "camera": the still camera found for the shot
 ({"pitch_deg": down, "roll_deg": counter-clockwise seen from behind, "height_m": above the floor, "focal_px": the
-one used, "looks_along"}), every
-person placed through it (`motion.animate.find_camera`).
+one used, "looks_along"}), every person placed through it (`motion.animate.find_camera`).
 """
 
 from __future__ import annotations
@@ -248,8 +246,8 @@ def video_pose_sequence(tracked: TrackedVideo, tracks: int | Sequence[int], *, i
         raise VideoPoseError(f"{info.path}: none of the tracks {', '.join(map(str, tracks))} can be placed in any "
                              "frame, so no pose file was written.")
     camera = find_camera(list(steady.values()), pitch, roll)
-    if (camera.pitch or camera.roll) and tracked.lifter is not None:  # lifted again through the camera; where that
-        for track in steady:  # fails, as lifted level
+    if (camera.pitch or camera.roll) and tracked.lifter is not None:  # lifted again through the camera
+        for track in steady:  # (where that fails, as lifted level)
             try:
                 steady[track] = _steady(tracked, track, frames, info, focal_px, height, smoothing, camera)
             except _NotPlaced:
