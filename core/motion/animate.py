@@ -148,12 +148,13 @@ def find_camera(tracks: list[SteadyTrack], pitch: float | None = None,
                 total, heights, weight = total + frames * costs, heights + frames * height, weight + frames
         return (total / weight, heights / weight) if weight else (np.full(len(pitches), np.nan), heights)
 
-    if pitch is not None and roll is not None:
-        return cameras.ShotCamera(float(pitch), float("nan"), float(roll))
-    costs, heights = averaged(cameras.PITCHES, np.full(len(cameras.PITCHES), 0.0 if roll is None else float(roll)))
-    plain = cameras.choose(costs, heights) if pitch is None else cameras.ShotCamera(float(pitch), float("nan"))
+    if pitch is None:
+        costs, heights = averaged(cameras.PITCHES, np.full(len(cameras.PITCHES), float(roll or 0.0)))
+        plain = cameras.choose(costs, heights)
+    else:
+        plain = cameras.ShotCamera(float(pitch), float("nan"))
     if roll is not None or not any(_crosses(track) for track in tracks):
-        return cameras.ShotCamera(plain.pitch, float("nan"), 0.0 if roll is None else float(roll))
+        return cameras.ShotCamera(plain.pitch, float("nan"), float(roll or 0.0))
     coarse = cameras.rolled_grids(pitch)
     spreads = averaged(*coarse, cameras.MAX_FRAMES // 4)
     valid = np.where(spreads[1] >= cameras.MIN_HEIGHT_M, spreads[0], np.nan)
@@ -161,8 +162,7 @@ def find_camera(tracks: list[SteadyTrack], pitch: float | None = None,
         return plain
     best = int(np.nanargmin(valid))
     fine = cameras.fine_grids(coarse[0][best], coarse[1][best], pitch is not None)
-    level = float(np.interp(plain.pitch, cameras.PITCHES, costs)) if pitch is None else float(
-        averaged(np.array([float(pitch)]), np.zeros(1))[0][0])  # fmt: skip
+    level = float(averaged(np.array([plain.pitch]), np.zeros(1))[0][0])  # the spread without roll
     rolled = cameras.choose_rolled(level, *averaged(*fine, cameras.MAX_FRAMES // 2), *fine)
     if rolled is None or not all(_no_worse(track, plain.pitch, rolled) for track in tracks):
         return plain
