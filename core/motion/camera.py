@@ -37,8 +37,8 @@ FOOT_SHARE = 0.8  # the share of frames, nearest the floor's height, whose feet 
 SPREAD_FLOOR_M = 0.01  # metres added to every spread: below a centimetre a spread is the feet's own noise
 LEVEL_MARGIN = 0.25  # how much less the log spread of the best pitch must be than the level camera's to be taken
 LEVEL_GAIN_M = 0.015  # and how many metres less its spread (bench/camera's tilted videos gain 0.025 to 0.10 m)
-ROLL_MARGIN = 0.5  # the same for the best rolled camera against the best without roll: a second angle must halve
-#                    the spread about (on vtest.avi a 4 degree roll lowered it by a sixth and lifted some feet 0.6 m)
+ROLL_MARGIN = 0.5  # the same for the best rolled camera against the best without roll: a second angle must lower
+#                    it by two fifths (on vtest.avi a 4 degree roll lowered it by a sixth and lifted some feet 0.6 m)
 MIN_HEIGHT_M = 0.2  # a camera nearer the floor than this, or under it, is not one that filmed a person
 MIN_FRAMES = 10  # a track placed in fewer frames leaves the camera level
 MAX_FRAMES = 600  # a longer track is judged on every k-th frame, so the search's memory stays bounded
