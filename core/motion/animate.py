@@ -2,9 +2,9 @@
 
 `animate_track` runs, in order: spike removal and gap filling (short gaps interpolated, long ones left empty), the
 temporal model (temporal.rts_smooth, chosen on data by bench/video.py; `pose_smoother` sets its strength on the
-poses), one symmetric length per bone, one size per track (the stature asked for), the camera's pitch (camera.py,
-unless given), the root trajectory through that camera (root_motion.py, smoothed the same way), a floor, foot
-contacts (low, and still in the picture), the body anchored to its planted feet, and foot locking.
+poses), one symmetric length per bone, one size per track (the stature asked for), the camera's pitch and roll
+(camera.py, unless given), the root trajectory through that camera (root_motion.py, smoothed the same way), a floor,
+foot contacts (low, and still in the picture), the body anchored to its planted feet, and foot locking.
 """
 
 from __future__ import annotations
