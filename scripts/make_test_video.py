@@ -14,7 +14,7 @@ file's frame: X image right, Y away from the camera along the floor, Z up, the f
    turns round and walks back; across, its pelvis stays within 0.06 m). Read by core/formats/bvh.py and named
    onto our joints by core/formats/mocap_names.py; asked past its end, a clip plays back and forth; --turn
    degrees turns it about the vertical through the middle of its pelvis's path (counter-clockwise seen from
-   above: 90 turns TRAVEL_CLIP's walk towards the camera into one across the picture, from right to left);
+   above: 90 turns TRAVEL_CLIP's walk towards the camera into one across the picture, from left to right);
 2. the body (scripts/anny_body.py), posed by the product's own retargeting (rigs/presets.py finds the Mixamo
    preset, rigs/retarget.py turns the bones; feet locked where they are planted), keyed on its rig;
 3. the ground truth, read from Blender's evaluated rig each frame (scripts/video_scene.py);
