@@ -136,8 +136,8 @@ def find_camera(tracks: list[SteadyTrack], pitch: float | None = None,
     each track's spreads (`camera.floor_spreads`) averaged with its frames as its weight (a track too short to judge
     by counts for nothing). Without roll, `camera.choose` of their spreads over camera.PITCHES; where some track
     crosses the picture, rolled too: the least spread on `camera.rolled_grids` (a quarter of the frames), then on
-    `camera.fine_grids` around it (half), kept where `camera.choose_rolled` says the feet want it and no track's
-    feet are further from their floor through it (`_no_worse`). A `pitch` or `roll` (radians) given is kept."""
+    `camera.fine_grids` around it (half), kept where `camera.choose_rolled` says the feet want it. A `pitch` or
+    `roll` (radians) given is kept."""
 
     def averaged(pitches: np.ndarray, rolls: np.ndarray, max_frames: int = cameras.MAX_FRAMES):
         total, heights, weight = np.zeros(len(pitches)), np.zeros(len(pitches)), 0
@@ -164,9 +164,7 @@ def find_camera(tracks: list[SteadyTrack], pitch: float | None = None,
     fine = cameras.fine_grids(coarse[0][best], coarse[1][best], pitch is not None)
     level = float(averaged(np.array([plain.pitch]), np.zeros(1))[0][0])  # the spread without roll
     rolled = cameras.choose_rolled(level, *averaged(*fine, cameras.MAX_FRAMES // 2), *fine)
-    if rolled is None or not all(_no_worse(track, plain.pitch, rolled) for track in tracks):
-        return plain
-    return cameras.ShotCamera(rolled.pitch, float("nan"), rolled.roll)
+    return plain if rolled is None else cameras.ShotCamera(rolled.pitch, float("nan"), rolled.roll)
 
 
 def _spreads(track: SteadyTrack, pitches: np.ndarray, rolls: np.ndarray,
@@ -175,14 +173,6 @@ def _spreads(track: SteadyTrack, pitches: np.ndarray, rolls: np.ndarray,
     level = root_motion.face_the_camera_ray(track.relative, track.root2d, track.focal, track.image_size)
     return cameras.floor_spreads(level, track.joints2d, track.confidence, ~track.missing, track.focal,
                                  track.image_size, track.fps, pitches, rolls, max_frames)  # fmt: skip
-
-
-def _no_worse(track: SteadyTrack, pitch: float, rolled: cameras.ShotCamera) -> bool:
-    """Whether the track's feet lie no more than camera.LEVEL_GAIN_M further from one floor through the `rolled`
-    camera than through the one pitched down by `pitch` without roll (a track too short to judge by agrees): a
-    roll that puts one person's floor right and another's wrong is a lens or a floor that is not one plane."""
-    spread = _spreads(track, np.array([pitch, rolled.pitch]), np.array([0.0, rolled.roll]))[0]
-    return not np.isfinite(spread).all() or bool(spread[1] <= spread[0] + cameras.LEVEL_GAIN_M)
 
 
 def _crosses(track: SteadyTrack) -> bool:
