@@ -53,6 +53,7 @@ from fetch_assets import ASSETS, AssetError, fetch
 from poselift.core.formats.bvh import read_bvh
 from poselift.core.formats.mocap_names import pose_from_bvh
 from poselift.core.formats.posefile import write_pose_file
+from poselift.core.rotations import axis_angle_matrix
 
 REPO = Path(__file__).resolve().parents[1]
 CLIPS = tuple(sorted(name for name in ASSETS if name.endswith(".bvh")))  # the clips --clip may name
@@ -187,10 +188,8 @@ def turned(joints3d, joint_names: tuple[str, ...], turn: float):
     """(F, J, 3) metres turned by `turn` degrees about the vertical through the middle of the pelvis's path
     (counter-clockwise seen from above)."""
     pelvis = joints3d[:, joint_names.index("pelvis"), :2]
-    centre = (np.nanmin(pelvis, axis=0) + np.nanmax(pelvis, axis=0)) / 2
-    c, s = np.cos(np.radians(turn)), np.sin(np.radians(turn))
-    x, y = joints3d[..., 0] - centre[0], joints3d[..., 1] - centre[1]
-    return np.stack([centre[0] + c * x - s * y, centre[1] + s * x + c * y, joints3d[..., 2]], axis=-1)
+    centre = np.append((np.nanmin(pelvis, axis=0) + np.nanmax(pelvis, axis=0)) / 2, 0.0)
+    return centre + (joints3d - centre) @ axis_angle_matrix(np.array([0.0, 0.0, 1.0]), np.radians(turn)).T
 
 
 def camera_axes(pitch: float, roll: float = 0.0):
