@@ -58,6 +58,8 @@ class UprightFit:
     residual: torch.Tensor  # (N,) weighted RMS 2D residual over the person's RMS radius; inf where not lifted
     prior_distance: torch.Tensor  # (N,) squared Mahalanobis length of the pose's coefficients per latent dimension
     #                               under its component (about 1 for a typical pose); inf where not lifted
+    nll: torch.Tensor  # (N,) nats: -log of the prior's density of the 2D seen, in model units (its RMS radius that
+    #                    of the mean pose seen at the pitch), at the chosen component and yaw; inf where not lifted
     ok: torch.Tensor  # (N,) bool; False where the 2D could not be lifted or a limit is passed
 
 
@@ -143,6 +145,7 @@ def fit_upright(
             pitch=none,
             residual=none,
             prior_distance=none,
+            nll=none,
             ok=none.bool(),
         )
     chunks = [
@@ -279,6 +282,7 @@ def _fit_chunk(prior: _Prior, joints2d: torch.Tensor, weights: torch.Tensor, hei
         pitch=pitch,
         residual=residual,
         prior_distance=prior_distance,
+        nll=torch.where(lifted, component_nll[people, component], math.inf),
         ok=lifted & (residual <= options.max_residual) & (prior_distance <= options.max_prior_distance),
     )
 

@@ -215,6 +215,20 @@ class Lifter:
             result = self._fit(points, confidence[:, self._modelled], height, pitch, learned)
         return self._finish(points, network, confidence, height, result, learned, world, pitch)
 
+    @torch.no_grad()
+    def upright_nll(self, points: np.ndarray, confidence: np.ndarray, pitch: np.ndarray,
+                    poses: np.ndarray) -> np.ndarray:  # fmt: skip
+        """(N,) nats: how unlikely the prior finds (N, 27, 2) pixels on POSELIFT (NaN: not seen) with (N, 27)
+        confidences, each person seen (N,) `pitch` radians below the horizontal, as an upright person
+        (`fit.UprightFit.nll`, its yaw searched near the way the (N, 27, 3) `poses` lifted before face; inf where
+        they cannot be lifted). 2D seen through a rolled camera, its people leaning, is less likely."""
+        device = self.device or torch.device("cpu")
+        near = _facing(torch.as_tensor(np.asarray(poses, np.float64), device=device))
+        weights = np.nan_to_num(np.asarray(confidence, np.float64)[:, self._modelled])
+        result = fit.fit_upright(self.model, np.asarray(points)[:, self._modelled], weights, device=device,
+                                 pitch=np.asarray(pitch, np.float64), yaw_near=near, **self.settings)  # fmt: skip
+        return result.nll.cpu().numpy()
+
     def _learned(self, network_points: torch.Tensor, confidence: torch.Tensor, height: torch.Tensor,
                  pitch: torch.Tensor) -> cascade.CascadeLift | None:  # fmt: skip
         """The cascade's lift of the network's own (N, 27, 2) 2D, as it was trained to read, each person seen at

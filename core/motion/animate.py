@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,9 +44,16 @@ person, a steep camera); a clean track keeps its jumps higher than this."""
 HOLD_SPREADS = 4.0
 HOLD_ROUNDS = 3  # placements held by the feet found planted in the one before
 PELVIS = POSELIFT.index("pelvis")
+LEFT_HIP, RIGHT_HIP = POSELIFT.index("left_hip"), POSELIFT.index("right_hip")
 _FOOT_POINTS = [[POSELIFT.index(f"{side}_{part}") for part in ("ankle", "heel", "toe")] for side in feet.SIDES]
 Smoother = Callable[[np.ndarray, float], np.ndarray]  # (F, J, 3) track and fps -> the smoothed track
 _H36M = [POSELIFT.index(name) for name in H36M_17.joints]
+
+
+PoseNll = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+"""(N, 27, 2) pixels on POSELIFT (NaN: not seen), (N, 27) confidences, (N,) radians each person is seen below the
+horizontal and (N, 27, 3) their poses as lifted -> (N,) nats, how unlikely a 3D pose prior finds them as upright
+people (`Lifter.upright_nll`)."""
 
 
 @dataclass(frozen=True)
@@ -77,12 +85,13 @@ class SteadyTrack:
 
 
 def animate_track(joints3d: np.ndarray, joints2d: np.ndarray, confidence: np.ndarray, found: np.ndarray, *,
-                  pitch: float | None = None, roll: float | None = None, **options) -> Motion:  # fmt: skip
+                  pitch: float | None = None, roll: float | None = None, pose_nll: PoseNll | None = None,
+                  **options) -> Motion:  # fmt: skip
     """The Motion of one person from per-frame lifts: `steady_track` (which takes the arrays and `options`: fps,
     image_size, focal_px, height, smoothing), the camera's `pitch` and `roll` in radians (None: `find_camera`'s
-    from this track), then `place_track`."""
+    from this track, the roll judged by `pose_nll`), then `place_track`."""
     track = steady_track(joints3d, joints2d, confidence, found, **options)
-    camera = find_camera([track], pitch, roll)
+    camera = find_camera([track], pitch, roll, pose_nll)
     return place_track(track, camera.pitch, camera.roll)
 
 
@@ -130,59 +139,87 @@ def unrolled(track: SteadyTrack, roll: float) -> SteadyTrack:
     return dataclasses.replace(track, joints2d=turn(track.joints2d), root2d=turn(track.root2d))
 
 
-def find_camera(tracks: list[SteadyTrack], pitch: float | None = None,
-                roll: float | None = None) -> cameras.ShotCamera:  # fmt: skip
-    """The still camera of one shot from all the tracks it saw (its height NaN: each track's floor gives its own),
-    each track's spreads (`camera.floor_spreads`) averaged with its frames as its weight (a track too short to judge
-    by counts for nothing). Without roll, `camera.choose` of their spreads over camera.PITCHES; where some track
-    crosses the picture, rolled too: the least spread on `camera.rolled_grids` (a quarter of the frames), then on
-    `camera.fine_grids` around it (half), kept where `camera.choose_rolled` says the feet want it. A `pitch` or
-    `roll` (radians) given is kept."""
+def find_camera(tracks: list[SteadyTrack], pitch: float | None = None, roll: float | None = None,
+                pose_nll: PoseNll | None = None) -> cameras.ShotCamera:  # fmt: skip
+    """The still camera of one shot from all the tracks it saw (its height NaN: each track's floor gives its own).
+    Its pitch: the feet's (`feet_pitch`) through its roll. Its roll: where `pose_nll` is given, the one under which
+    the people stand most upright (`upright_roll`) seen through that pitch, the two found in turn (at most
+    camera.ROLL_ROUNDS times, until the roll moves less than camera.ROLL_SETTLED) from the feet's pitch without
+    roll, and where that finds none from a level camera (through a rolled camera a path lies as flat under some
+    steep pitch without roll, which hides the roll from the poses); else none. A `pitch` or `roll` (radians) given
+    is kept."""
 
-    def averaged(pitches: np.ndarray, rolls: np.ndarray, max_frames: int = cameras.MAX_FRAMES):
-        total, heights, weight = np.zeros(len(pitches)), np.zeros(len(pitches)), 0
-        for track in tracks:
-            costs, height = _spreads(track, pitches, rolls, max_frames)
-            if np.isfinite(costs).any():
-                frames = int((~track.missing).sum())
-                total, heights, weight = total + frames * costs, heights + frames * height, weight + frames
-        return (total / weight, heights / weight) if weight else (np.full(len(pitches), np.nan), heights)
+    def through(turn: float) -> cameras.ShotCamera:
+        return cameras.ShotCamera(feet_pitch(tracks, turn) if pitch is None else float(pitch), float("nan"), turn)
 
-    if pitch is None:
-        costs, heights = averaged(cameras.PITCHES, np.full(len(cameras.PITCHES), float(roll or 0.0)))
-        plain = cameras.choose(costs, heights)
-    else:
-        plain = cameras.ShotCamera(float(pitch), float("nan"))
-    if roll is not None or not any(_crosses(track) for track in tracks):
-        return cameras.ShotCamera(plain.pitch, float("nan"), float(roll or 0.0))
-    coarse = cameras.rolled_grids(pitch)
-    spreads = averaged(*coarse, cameras.MAX_FRAMES // 4)
-    valid = np.where(spreads[1] >= cameras.MIN_HEIGHT_M, spreads[0], np.nan)
-    if not np.isfinite(valid).any():
-        return plain
-    best = int(np.nanargmin(valid))
-    fine = cameras.fine_grids(coarse[0][best], coarse[1][best], pitch is not None)
-    level = float(averaged(np.array([plain.pitch]), np.zeros(1))[0][0])  # the spread without roll
-    rolled = cameras.choose_rolled(level, *averaged(*fine, cameras.MAX_FRAMES // 2), *fine)
-    return plain if rolled is None else cameras.ShotCamera(rolled.pitch, float("nan"), rolled.roll)
+    camera = through(0.0 if roll is None else float(roll))
+    if roll is not None or pose_nll is None:
+        return camera
+    starts = [camera] if pitch is not None or not camera.pitch else [camera, cameras.ShotCamera(0.0, math.nan)]
+    for rolled in starts:
+        for _ in range(cameras.ROLL_ROUNDS):
+            turn = upright_roll(tracks, pose_nll, rolled.pitch)
+            if abs(turn - rolled.roll) < cameras.ROLL_SETTLED:
+                break
+            rolled = through(turn)
+        if rolled.roll:
+            return rolled
+    return camera
 
 
-def _spreads(track: SteadyTrack, pitches: np.ndarray, rolls: np.ndarray,
-             max_frames: int = cameras.MAX_FRAMES) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def feet_pitch(tracks: list[SteadyTrack], roll: float) -> float:
+    """Radians down: `camera.choose` of the tracks' spreads (`camera.floor_spreads`) through the camera rolled by
+    `roll` radians over camera.PITCHES, each track's averaged with its frames as its weight (a track too short to
+    judge by counts for nothing); level where none can judge."""
+    total, heights, weight = np.zeros(len(cameras.PITCHES)), np.zeros(len(cameras.PITCHES)), 0
+    for track in tracks:
+        costs, height = _spreads(track, cameras.PITCHES, np.full(len(cameras.PITCHES), roll))
+        if np.isfinite(costs).any():
+            frames = int((~track.missing).sum())
+            total, heights, weight = total + frames * costs, heights + frames * height, weight + frames
+    return cameras.choose(total / weight, heights / weight).pitch if weight else 0.0
+
+
+def upright_roll(tracks: list[SteadyTrack], pose_nll: PoseNll, pitch: float) -> float:
+    """Radians: the roll of the camera that saw `tracks` (`camera.choose_roll`), judged on about camera.ROLL_FRAMES
+    of their frames (each track's share by its length, evenly spaced over it), each person's 2D turned back by a
+    roll and stood upright (`camera.stood_upright`) as the camera pitched down by `pitch` radians sees them: on
+    camera.ROLL_SCREEN first, then, where one of its rolls is kept, on camera.ROLL_GRID; none where they face one
+    way (the mean resultant length of their hips' directions camera.ROLL_FACINGS or more)."""
+    judged = [np.flatnonzero(~track.missing & np.isfinite(track.joints2d[:, PELVIS]).all(-1)) for track in tracks]
+    count = sum(len(frames) for frames in judged)
+    if count < 2:
+        return 0.0
+    shares = [min(len(frames), max(1, round(cameras.ROLL_FRAMES * len(frames) / count))) for frames in judged]
+    judged = [frames[np.linspace(0, len(frames) - 1, share).astype(int)] if len(frames) else frames
+              for frames, share in zip(judged, shares, strict=True)]  # fmt: skip
+    across = np.concatenate([track.relative[frames, LEFT_HIP, :2] - track.relative[frames, RIGHT_HIP, :2]
+                             for track, frames in zip(tracks, judged, strict=True)])  # (F, 2) the hips' line
+    if not np.abs(np.exp(1j * np.arctan2(across[:, 1], across[:, 0])).mean()) < cameras.ROLL_FACINGS:
+        return 0.0
+
+    def nll(rolls: np.ndarray) -> np.ndarray:  # (R,) radians -> (R, F) nats
+        points, confidence, seen_at, poses = [], [], [], []
+        for turn in rolls:
+            for track, frames in zip(tracks, judged, strict=True):
+                pixels = cameras.unrolled(track.joints2d[frames], turn, track.image_size)  # (F', 27, 2)
+                root = pixels[:, PELVIS]
+                points.append(cameras.stood_upright(pixels, root, track.focal, track.image_size, pitch))
+                confidence.append(track.confidence[frames])
+                seen_at.append(root_motion.view_pitch(root, track.focal, track.image_size, pitch))
+                poses.append(track.relative[frames])
+        return pose_nll(*(np.concatenate(a) for a in (points, confidence, seen_at, poses))).reshape(len(rolls), -1)
+
+    if not cameras.choose_roll(nll(cameras.ROLL_SCREEN), cameras.ROLL_SCREEN):
+        return 0.0
+    return cameras.choose_roll(nll(cameras.ROLL_GRID), cameras.ROLL_GRID)
+
+
+def _spreads(track: SteadyTrack, pitches: np.ndarray, rolls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`camera.floor_spreads` of one track through the (C,) cameras of `pitches` and `rolls`."""
     level = root_motion.face_the_camera_ray(track.relative, track.root2d, track.focal, track.image_size)
     return cameras.floor_spreads(level, track.joints2d, track.confidence, ~track.missing, track.focal,
-                                 track.image_size, track.fps, pitches, rolls, max_frames)  # fmt: skip
-
-
-def _crosses(track: SteadyTrack) -> bool:
-    """Whether the track's pelvis crosses camera.CROSSING_SHARE of the picture's width (its 5th to 95th
-    percentile, where it was placed)."""
-    across = track.root2d[~track.missing, 0]
-    if len(across) < cameras.MIN_FRAMES:
-        return False
-    low, high = np.percentile(across, [5, 95])
-    return bool(high - low >= cameras.CROSSING_SHARE * track.image_size[0])
+                                 track.image_size, track.fps, pitches, rolls)  # fmt: skip
 
 
 def place_track(track: SteadyTrack, pitch: float, roll: float = 0.0) -> Motion:

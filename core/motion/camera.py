@@ -1,4 +1,4 @@
-"""The camera of a shot: its pitch and height above the floor, found from the people it saw standing on one floor.
+"""The camera of a shot: its pitch, roll and height above the floor, from the people it saw: upright, on one floor.
 
 A still camera pitched down sees a person walking away rise in the picture; placed through a level camera they
 would rise in the world too, and float. Through the true camera the lowest foot stays on one floor. So the pitch
@@ -12,13 +12,17 @@ pitch beats it by LEVEL_MARGIN and lowers the spread by LEVEL_GAIN_M: the feet m
 tilted (a ratio alone would take a centimetre's spread halved for a tilt). The camera's height is how far above
 that floor it is; a pitch that puts the camera under MIN_HEIGHT_M is not considered.
 
-A camera rolled about its optical axis (a phone held askew) tilts that floor across the picture: a person walking
-across it climbs or sinks. The roll is found by the same spread, the 2D first turned as the camera would have seen
-it without the roll (`unrolled`), over pitches and ROLLS together (a straight path is as flat under some pitch
-without roll as under the true pair, so the two are not searched one after the other): on a coarse grid
-(`rolled_grids`), then a fine one around its best (`fine_grids`), and kept only where it beats the best camera
-without roll by ROLL_MARGIN (`choose_rolled`). A person who does not cross the picture says nothing about the
-roll: it is searched only where some track's pelvis crosses CROSSING_SHARE of its width.
+A camera rolled about its optical axis (a phone held askew) leans every upright person in the picture by the roll.
+The feet cannot tell it: a path across a tilted floor lies as flat under some steeper pitch without roll. The
+poses can: the roll is the one under which the 3D pose prior finds the people's 2D, turned back by the roll
+(`unrolled`) and stood upright as the pitched camera sees them (`stood_upright`), likeliest as upright people
+(`choose_roll`, on the per-frame negative log-likelihoods a lifter gives): tried on ROLL_SCREEN, then where that
+finds one on ROLL_GRID refined by a parabola, and kept only where it makes them likelier than no roll by ROLL_GAIN
+nats a frame, steadily (ROLL_STEADINESS standard errors): a person's own lean and the 2D network's bias, a few
+degrees, do not roll the camera. Nor does a lean kept while facing one way (leaning on one leg, the 2D network's
+idea of a side seen from one side): a person's own lean turns with them, a camera's roll does not, so the roll is
+judged only where the people face about (ROLL_FACINGS). The pitch is then found by the feet through that roll, and
+the roll again through that pitch (`motion.animate.find_camera`).
 """
 
 from __future__ import annotations
@@ -32,17 +36,21 @@ from ..skeleton import POSELIFT
 from . import root_motion, temporal
 
 PITCHES = np.radians(np.arange(-20.0, 60.01, 1.0))  # (P,) radians down: the grid the pitch is searched on
-ROLLS = np.radians(np.arange(-15.0, 15.01, 1.0))  # (R,) radians, counter-clockwise seen from behind the camera
+ROLL_GRID = np.radians(np.arange(-15.0, 15.01, 3.0))  # (R,) radians, counter-clockwise seen from behind the camera
+ROLL_SCREEN = np.radians([-6.0, 0.0, 6.0])  # the rolls tried first: where neither side beats none, no roll
+ROLL_FACINGS = 0.8  # the roll is judged only where the people's facings spread: their mean resultant length under it
+ROLL_ROUNDS = 4  # the most times the roll (by the poses) and the pitch (by the feet) are found in turn
+ROLL_SETTLED = np.radians(1.0)  # a roll that moves less than this from one round to the next has settled
+ROLL_FRAMES = 48  # the frames, of all tracks, the roll is judged on
+ROLL_GAIN = 0.1  # nats per frame the roll must make the poses likelier by (about what a 5 degree roll costs them)
+ROLL_STEADINESS = 3.0  # and that gain's mean must be this many of its standard errors over the frames
 FOOT_SHARE = 0.8  # the share of frames, nearest the floor's height, whose feet judge a pitch
 SPREAD_FLOOR_M = 0.01  # metres added to every spread: below a centimetre a spread is the feet's own noise
 LEVEL_MARGIN = 0.25  # how much less the log spread of the best pitch must be than the level camera's to be taken
 LEVEL_GAIN_M = 0.015  # and how many metres less its spread (bench/camera's tilted videos gain 0.025 to 0.10 m)
-ROLL_MARGIN = 0.5  # the same for the best rolled camera against the best without roll: a second angle must lower
-#                    it by two fifths (on vtest.avi a 4 degree roll lowered it by a sixth and lifted some feet 0.6 m)
 MIN_HEIGHT_M = 0.2  # a camera nearer the floor than this, or under it, is not one that filmed a person
 MIN_FRAMES = 10  # a track placed in fewer frames leaves the camera level
 MAX_FRAMES = 600  # a longer track is judged on every k-th frame, so the search's memory stays bounded
-CROSSING_SHARE = 0.2  # the share of the picture's width some track's pelvis must cross for the roll to be searched
 _FEET = [POSELIFT.index(f"{side}_{part}") for side in ("left", "right") for part in ("ankle", "heel", "toe")]
 
 
@@ -56,16 +64,16 @@ class ShotCamera:
 
 
 def floor_spreads(relative: np.ndarray, joints2d: np.ndarray, confidence: np.ndarray, present: np.ndarray,
-                  focal: float, image_size: tuple[int, int], fps: float, pitches: np.ndarray, rolls: np.ndarray,
-                  max_frames: int = MAX_FRAMES) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+                  focal: float, image_size: tuple[int, int], fps: float, pitches: np.ndarray,
+                  rolls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """((C,) metres, (C,) metres): for each of the C cameras pitched down by (C,) `pitches` and rolled by (C,)
     `rolls` radians (the track's pixels seen `unrolled`), how far the lowest feet of one track are from one floor
     (the trimmed spread, see the module; NaN where the track is placed in under MIN_FRAMES frames) and the camera's
-    height above that floor, judged on at most `max_frames` of its frames. The track: (F, 27, 3) metres
+    height above that floor, judged on at most MAX_FRAMES of its frames. The track: (F, 27, 3) metres
     root-relative poses on the pose file's axes (turned to face the camera ray), their (F, 27, 2) pixels and
     (F, 27) confidences, (F,) bool frames to judge by; then the focal length in pixels, the image's (W, H) and the
     frame rate."""
-    cameras, stride = len(pitches), -(-len(present) // max_frames)
+    cameras, stride = len(pitches), -(-len(present) // MAX_FRAMES)
     usable = np.asarray(present, bool) & root_motion.placeable(joints2d, confidence)
     if usable.sum() < MIN_FRAMES:
         return np.full(cameras, np.nan), np.full(cameras, np.nan)
@@ -99,6 +107,20 @@ def unrolled(pixels: np.ndarray, roll: float, image_size: tuple[int, int]) -> np
     return np.stack([cx + c * du - s * dv, cy - (s * du + c * dv)], axis=-1)
 
 
+def stood_upright(pixels: np.ndarray, root: np.ndarray, focal: float, image_size: tuple[int, int],
+                  pitch: float) -> np.ndarray:  # fmt: skip
+    """(N, J, 2) pixels of N people of a (W, H) picture taken by a camera without roll pitched down by `pitch` radians
+    (`focal` pixels), each turned about its (N, 2) `root` pixel so that the world's vertical through the root is the
+    picture's: off the picture's centre, a pitched camera sees verticals converge (towards the point below it where
+    it looks down), and an upright person there leans in the picture."""
+    pixels, root = np.asarray(pixels, np.float64), np.asarray(root, np.float64)
+    du, dv = root[:, 0] - (image_size[0] / 2 - 0.5), (image_size[1] / 2 - 0.5) - root[:, 1]  # v up
+    lean = np.arctan2(du * np.sin(pitch), focal * np.cos(pitch) + dv * np.sin(pitch))[:, None]  # (N, 1) clockwise
+    x, y = pixels[..., 0] - root[:, None, 0], root[:, None, 1] - pixels[..., 1]  # from the root, v up
+    c, s = np.cos(lean), np.sin(lean)
+    return np.stack([root[:, None, 0] + c * x - s * y, root[:, None, 1] - (s * x + c * y)], axis=-1)
+
+
 def unrolled_world(world: np.ndarray, roll: float) -> np.ndarray:
     """(..., 3) BlazePose world landmarks (metres; x right, y down, z away, on the camera's axes) of a camera rolled
     by `roll` radians -> on the axes of the same camera without its roll (as `unrolled` turns the pixels)."""
@@ -126,37 +148,22 @@ def choose(costs: np.ndarray, heights: np.ndarray) -> ShotCamera:
     return ShotCamera(float(pitch), float(np.interp(pitch, PITCHES, heights)))
 
 
-def rolled_grids(pitch: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """(C,) pitches and (C,) rolls, radians: the coarse grid a rolled camera is first searched on, every third of
-    PITCHES (or only `pitch` where it is known) by every third of ROLLS but 0."""
-    pitches = PITCHES[::3] if pitch is None else np.array([float(pitch)])
-    rolls = ROLLS[::3][ROLLS[::3] != 0]
-    return np.repeat(pitches, len(rolls)), np.tile(rolls, len(pitches))
-
-
-def fine_grids(pitch: float, roll: float, pitch_known: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(C,) pitches and (C,) rolls, radians: PITCHES and ROLLS within two coarse steps of a coarse grid's best (the
-    pitch alone where it is known)."""
-    near_pitch = PITCHES[np.abs(PITCHES - pitch) <= 2 * (PITCHES[3] - PITCHES[0]) + 1e-9]
-    pitches = np.array([pitch]) if pitch_known else near_pitch
-    rolls = ROLLS[(np.abs(ROLLS - roll) <= 2 * (ROLLS[3] - ROLLS[0]) + 1e-9) & (ROLLS != 0)]
-    return np.repeat(pitches, len(rolls)), np.tile(rolls, len(pitches))
-
-
-def choose_rolled(level: float, spreads: np.ndarray, heights: np.ndarray, pitches: np.ndarray,
-                  rolls: np.ndarray) -> ShotCamera | None:  # fmt: skip
-    """The rolled camera of least spread among (C,) cameras (`spreads` and `heights` at (C,) `pitches` and `rolls`,
-    radians) that leave the camera MIN_HEIGHT_M above the floor, or None where it does not beat the best camera
-    without roll, whose spread is `level` metres, by ROLL_MARGIN in log spread and LEVEL_GAIN_M in metres: the
-    feet must say clearly that the camera is rolled."""
-    spreads = np.where(np.asarray(heights) >= MIN_HEIGHT_M, spreads, np.nan)
-    if not (np.isfinite(spreads).any() and np.isfinite(level)):
-        return None
-    best = int(np.nanargmin(spreads))
-    margin = np.log(level + SPREAD_FLOOR_M) - np.log(spreads[best] + SPREAD_FLOOR_M)
-    if margin < ROLL_MARGIN or level - spreads[best] < LEVEL_GAIN_M:
-        return None
-    return ShotCamera(float(pitches[best]), float(heights[best]), float(rolls[best]))
+def choose_roll(nll: np.ndarray, rolls: np.ndarray) -> float:
+    """Radians: the camera's roll from (R, F) nats, the negative log-likelihood of F frames' people seen without
+    each of the (R,) evenly spaced `rolls` (radians, 0 among them): the least mean over the frames every roll lifts,
+    refined by a parabola, where that roll beats no roll by ROLL_GAIN a frame and ROLL_STEADINESS standard errors of
+    that gain; else 0."""
+    nll = np.asarray(nll, np.float64)
+    nll = nll[:, np.isfinite(nll).all(0)]
+    if nll.shape[1] < 2:
+        return 0.0
+    mean = nll.mean(1)
+    best, level = int(np.argmin(mean)), int(np.argmin(np.abs(rolls)))
+    gain = nll[level] - nll[best]  # (F',) nats
+    error = gain.std(ddof=1) / np.sqrt(len(gain))
+    if gain.mean() < ROLL_GAIN or gain.mean() < ROLL_STEADINESS * error:
+        return 0.0
+    return _vertex(rolls, mean, best)
 
 
 def _vertex(grid: np.ndarray, total: np.ndarray, best: int) -> float:

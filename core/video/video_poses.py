@@ -245,7 +245,8 @@ def video_pose_sequence(tracked: TrackedVideo, tracks: int | Sequence[int], *, i
     if not steady:
         raise VideoPoseError(f"{info.path}: none of the tracks {', '.join(map(str, tracks))} can be placed in any "
                              "frame, so no pose file was written.")
-    camera = find_camera(list(steady.values()), pitch, roll)
+    pose_nll = None if tracked.lifter is None else tracked.lifter.upright_nll
+    camera = find_camera(list(steady.values()), pitch, roll, pose_nll)
     if (camera.pitch or camera.roll) and tracked.lifter is not None:  # lifted again through the camera
         for track in steady:  # (where that fails, as lifted level)
             try:

@@ -1,5 +1,5 @@
-"""The camera of a shot: a person seen through a camera looking down is placed on one floor, and the pitch and the
-camera's height are found from their feet.
+"""The camera of a shot: a person seen through a camera looking down is placed on one floor, the pitch and the
+camera's height are found from their feet, and its roll from how upright the pose prior finds them.
 
 The person is bvhtoolbox's mocap clip (kneeling down and getting up), carried 6 m away from the camera over the
 clip; the 2D is its exact projection through a pinhole camera pitched down, the per-frame "lifts" its poses as a
@@ -11,6 +11,7 @@ import pytest
 
 from poselift.core.formats.bvh import read_bvh
 from poselift.core.formats.mocap_names import pose_from_bvh
+from poselift.core.lift.lifting import Lifter
 from poselift.core.motion import camera as cameras
 from poselift.core.motion import root_motion
 from poselift.core.motion.animate import PELVIS, animate_track
@@ -51,11 +52,22 @@ def walk(asset):
 
 
 @pytest.fixture(scope="module")
+def upright_nll():
+    """The default prior's negative log-likelihood of people's 2D as upright people."""
+    return Lifter(lifter="fit").upright_nll
+
+
+@pytest.fixture(scope="module")
 def crossing(walk):
     """(F, 27, 3) metres: the clip carried across the picture from 1.5 m left to 1.5 m right of the camera on an arc
-    from 4 m away out to 7 m and back; its fps."""
+    from 4 m away out to 7 m and back, turning once about its pelvis as it goes (the kneeler faces every way); its
+    fps."""
     world, fps = walk
     world, along = world.copy(), np.linspace(-1.0, 1.0, len(world))
+    turn = np.pi * (along + 1.0)[:, None]  # (F, 1) radians about the vertical
+    x, y = (world[..., :2] - world[:, PELVIS : PELVIS + 1, :2]).transpose(2, 0, 1)
+    c, s = np.cos(turn), np.sin(turn)
+    world[..., :2] = world[:, PELVIS : PELVIS + 1, :2] + np.stack([c * x - s * y, s * x + c * y], -1)
     world[..., 1] += (3.0 * (1.0 - along**2) - 6.0 * (along + 1.0) / 2.0)[:, None]  # walk's 4 m to 10 m undone
     world[..., 0] += 1.5 * along[:, None]
     return world, fps
@@ -131,20 +143,54 @@ def test_the_pitch_a_person_is_seen_at_is_that_of_the_ray_to_them(walk):
     assert root_motion.view_pitch(centre, FOCAL, SIZE, PITCH) == pytest.approx([PITCH])
 
 
-@pytest.mark.parametrize("degrees", [6.0, -8.0])
-def test_a_rolled_camera_is_found_from_a_person_crossing_the_picture_who_then_walks_on_the_floor(crossing, degrees):
+@pytest.mark.parametrize("degrees", [10.0, -8.0])
+def test_a_rolled_camera_is_found_from_how_upright_the_people_stand_who_then_walk_on_the_floor(crossing, upright_nll,
+                                                                                              degrees):  # fmt: skip
     world, fps = crossing
-    rolled = animate(world, fps, PITCH, np.radians(degrees))
-    assert np.degrees(rolled.camera.roll) == pytest.approx(degrees, abs=1.5)
+    rolled = animate(world, fps, PITCH, np.radians(degrees), pose_nll=upright_nll)
+    assert np.degrees(rolled.camera.roll) == pytest.approx(degrees, abs=2.0)
     assert np.degrees(rolled.camera.pitch) == pytest.approx(25.0, abs=3.0)
     lowest = np.nanmin(rolled.joints3d[:, FEET, 2], axis=1)
     assert np.nanmax(np.abs(lowest)) < 0.05, "the feet stay on the floor as the person crosses the picture"
 
 
-def test_a_camera_without_roll_is_found_without_one_and_a_roll_given_is_the_one_used(crossing):
+def test_a_camera_without_roll_is_found_without_one_and_a_roll_given_is_the_one_used(crossing, upright_nll):
     world, fps = crossing
-    assert animate(world, fps, PITCH).camera.roll == 0.0
-    assert animate(world, fps, PITCH, roll=0.05).camera.roll == 0.05
+    assert animate(world, fps, PITCH, pose_nll=upright_nll).camera.roll == 0.0
+    assert animate(world, fps, PITCH, roll=0.05, pose_nll=upright_nll).camera.roll == 0.05
+    assert animate(world, fps, PITCH, np.radians(8.0)).camera.roll == 0.0, "without a prior to judge by, no roll"
+
+
+def test_a_person_who_faces_one_way_rolls_no_camera_whatever_their_lean(walk, upright_nll):
+    """The walk faces one way throughout: leaning 8 degrees to one side in the picture, it could be a roll or the
+    kneeler's own lean, so no roll is taken."""
+    world, fps = walk
+    assert animate(world, fps, PITCH, np.radians(8.0), pose_nll=upright_nll).camera.roll == 0.0
+
+
+def test_a_roll_is_kept_only_where_it_makes_the_poses_steadily_likelier():
+    """choose_roll: (R, F) nats over rolls; 0.1 nats a frame, and three standard errors, or no roll."""
+    rolls = cameras.ROLL_GRID
+    grid = np.degrees(rolls)
+    bowl = 0.004 * (grid - 6.0) ** 2  # (R,) nats: likeliest 6 degrees rolled, 0.144 a frame better than no roll
+    frames = np.random.default_rng(0).normal(0.0, 0.05, 40)
+    assert np.degrees(cameras.choose_roll(bowl[:, None] + frames, rolls)) == pytest.approx(6.0, abs=0.5)
+    assert cameras.choose_roll(bowl[:, None] / 2 + frames, rolls) == 0.0, "0.072 nats a frame: a person's own lean"
+    unsteady = np.where(np.arange(40) < 4, 10.0, -0.05)  # four frames say so loudly, the rest a little against
+    assert cameras.choose_roll(bowl[:, None] * unsteady, rolls) == 0.0
+    assert cameras.choose_roll(np.full((len(grid), 1), 1.0), rolls) == 0.0, "one frame judges nothing"
+
+
+def test_an_upright_person_off_the_centre_of_a_pitched_picture_leans_in_it_and_is_stood_upright_again():
+    for pitch in np.radians([-10.0, 25.0, 45.0]):
+        for x, y in [(1.5, 4.0), (-1.5, 5.0), (0.5, 7.0)]:
+            post = seen(np.array([[x, y, 0.0], [x, y, 1.0], [x, y, 1.8]]), pitch)[None]  # (1, 3, 2) pixels
+            assert abs(post[0, 2, 0] - post[0, 0, 0]) > 1.0, "the post leans in the picture"
+            upright = cameras.stood_upright(post, post[:, 1], FOCAL, SIZE, pitch)
+            np.testing.assert_allclose(upright[0, :, 0], post[0, 1, 0], atol=1e-9)
+            np.testing.assert_allclose(upright[0, 1], post[0, 1], atol=1e-9, err_msg="turned about its root")
+    level = seen(np.array([[1.5, 4.0, 0.0], [1.5, 4.0, 1.8]]), 0.0)[None]
+    np.testing.assert_allclose(cameras.stood_upright(level, level[:, 0], FOCAL, SIZE, 0.0), level, atol=1e-9)
 
 
 def test_seen_without_its_roll_a_picture_is_what_the_camera_takes_unrolled_and_world_landmarks_turn_with_it(walk):
