@@ -14,7 +14,7 @@ from poselift.core.formats.mocap_names import pose_from_bvh
 from poselift.core.lift.lifting import Lifter
 from poselift.core.motion import camera as cameras
 from poselift.core.motion import root_motion
-from poselift.core.motion.animate import PELVIS, animate_track
+from poselift.core.motion.animate import PELVIS, animate_track, find_camera, steady_track
 from poselift.core.motion.camera import PITCHES, choose
 from poselift.core.skeleton import H36M_17, POSELIFT, stature
 
@@ -152,6 +152,19 @@ def test_a_rolled_camera_is_found_from_how_upright_the_people_stand_who_then_wal
     assert np.degrees(rolled.camera.pitch) == pytest.approx(25.0, abs=3.0)
     lowest = np.nanmin(rolled.joints3d[:, FEET, 2], axis=1)
     assert np.nanmax(np.abs(lowest)) < 0.05, "the feet stay on the floor as the person crosses the picture"
+
+
+def test_the_camera_of_several_tracks_does_not_depend_on_their_order(crossing, upright_nll):
+    world, fps = crossing
+    relative = world - world[:, PELVIS : PELVIS + 1] * [1.0, 1.0, 0.0]
+    pixels, confidence = seen(world, PITCH, np.radians(-8.0)), np.isfinite(world[..., 0]).astype(float)
+    half = len(world) // 2
+    tracks = [steady_track(relative[part], pixels[part], confidence[part], np.ones(len(relative[part]), bool),
+                           fps=fps, image_size=SIZE, focal_px=FOCAL)
+              for part in (slice(None, half), slice(half, None))]  # fmt: skip
+    forth, back = find_camera(tracks, pose_nll=upright_nll), find_camera(tracks[::-1], pose_nll=upright_nll)
+    assert forth.roll == pytest.approx(back.roll, abs=1e-9) and forth.pitch == pytest.approx(back.pitch, abs=1e-9)
+    assert np.degrees(forth.roll) == pytest.approx(-8.0, abs=2.0)
 
 
 def test_a_camera_without_roll_is_found_without_one_and_a_roll_given_is_the_one_used(crossing, upright_nll):
