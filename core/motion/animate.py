@@ -161,7 +161,9 @@ def find_camera(tracks: list[SteadyTrack], pitch: float | None = None, roll: flo
             turn = upright_roll(tracks, pose_nll, rolled.pitch)
             if abs(turn - rolled.roll) < cameras.ROLL_SETTLED:
                 break
-            rolled = through(turn)
+            rolled, before = through(turn), rolled.pitch
+            if rolled.pitch == before:  # the poses would say the same roll again
+                break
         if rolled.roll:
             return rolled
     return camera

@@ -100,11 +100,7 @@ def unrolled(pixels: np.ndarray, roll: float, image_size: tuple[int, int]) -> np
     """(..., 2) pixels of a (W, H) picture taken by a camera rolled by `roll` radians (see ShotCamera) -> where the
     same camera without its roll sees those points: turned by the roll about the picture's centre (NaN stays NaN).
     `unrolled(unrolled(p, r, size), -r, size)` is p."""
-    pixels = np.asarray(pixels, np.float64)
-    cx, cy = image_size[0] / 2 - 0.5, image_size[1] / 2 - 0.5
-    du, dv = pixels[..., 0] - cx, cy - pixels[..., 1]  # from the centre, v up
-    c, s = np.cos(roll), np.sin(roll)
-    return np.stack([cx + c * du - s * dv, cy - (s * du + c * dv)], axis=-1)
+    return _turned(pixels, np.array([image_size[0] / 2 - 0.5, image_size[1] / 2 - 0.5]), roll)
 
 
 def stood_upright(pixels: np.ndarray, root: np.ndarray, focal: float, image_size: tuple[int, int],
@@ -113,12 +109,19 @@ def stood_upright(pixels: np.ndarray, root: np.ndarray, focal: float, image_size
     (`focal` pixels), each turned about its (N, 2) `root` pixel so that the world's vertical through the root is the
     picture's: off the picture's centre, a pitched camera sees verticals converge (towards the point below it where
     it looks down), and an upright person there leans in the picture."""
-    pixels, root = np.asarray(pixels, np.float64), np.asarray(root, np.float64)
+    root = np.asarray(root, np.float64)
     du, dv = root[:, 0] - (image_size[0] / 2 - 0.5), (image_size[1] / 2 - 0.5) - root[:, 1]  # v up
-    lean = np.arctan2(du * np.sin(pitch), focal * np.cos(pitch) + dv * np.sin(pitch))[:, None]  # (N, 1) clockwise
-    x, y = pixels[..., 0] - root[:, None, 0], root[:, None, 1] - pixels[..., 1]  # from the root, v up
-    c, s = np.cos(lean), np.sin(lean)
-    return np.stack([root[:, None, 0] + c * x - s * y, root[:, None, 1] - (s * x + c * y)], axis=-1)
+    lean = np.arctan2(du * np.sin(pitch), focal * np.cos(pitch) + dv * np.sin(pitch))  # (N,) clockwise
+    return _turned(pixels, root[:, None], lean[:, None])
+
+
+def _turned(pixels: np.ndarray, about: np.ndarray, angle: float | np.ndarray) -> np.ndarray:
+    """(..., 2) pixels (image y down) turned counter-clockwise as seen by `angle` radians (broadcast against the
+    pixels' leading axes) about the pixel `about` (broadcast against the pixels)."""
+    pixels, about = np.asarray(pixels, np.float64), np.asarray(about, np.float64)
+    x, y = pixels[..., 0] - about[..., 0], about[..., 1] - pixels[..., 1]  # from `about`, v up
+    c, s = np.cos(angle), np.sin(angle)
+    return np.stack([about[..., 0] + c * x - s * y, about[..., 1] - (s * x + c * y)], axis=-1)
 
 
 def unrolled_world(world: np.ndarray, roll: float) -> np.ndarray:

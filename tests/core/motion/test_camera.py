@@ -16,6 +16,7 @@ from poselift.core.motion import camera as cameras
 from poselift.core.motion import root_motion
 from poselift.core.motion.animate import PELVIS, animate_track, find_camera, steady_track
 from poselift.core.motion.camera import PITCHES, choose
+from poselift.core.rotations import axis_angle_matrix
 from poselift.core.skeleton import H36M_17, POSELIFT, stature
 
 SIZE = (640, 480)
@@ -64,10 +65,9 @@ def crossing(walk):
     fps."""
     world, fps = walk
     world, along = world.copy(), np.linspace(-1.0, 1.0, len(world))
-    turn = np.pi * (along + 1.0)[:, None]  # (F, 1) radians about the vertical
-    x, y = (world[..., :2] - world[:, PELVIS : PELVIS + 1, :2]).transpose(2, 0, 1)
-    c, s = np.cos(turn), np.sin(turn)
-    world[..., :2] = world[:, PELVIS : PELVIS + 1, :2] + np.stack([c * x - s * y, s * x + c * y], -1)
+    turning = axis_angle_matrix(np.array([0.0, 0.0, 1.0]), np.pi * (along + 1.0))  # (F, 3, 3) about the vertical
+    pelvis = world[:, PELVIS : PELVIS + 1] * [1.0, 1.0, 0.0]
+    world = pelvis + np.einsum("fij,fkj->fki", turning, world - pelvis)
     world[..., 1] += (3.0 * (1.0 - along**2) - 6.0 * (along + 1.0) / 2.0)[:, None]  # walk's 4 m to 10 m undone
     world[..., 0] += 1.5 * along[:, None]
     return world, fps
