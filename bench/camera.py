@@ -27,8 +27,10 @@ seen from a first floor; no truth, the default focal), found and level: the came
 ROLLED: TRAVEL_CLIP turned to walk across the picture (0.9 m, 110 px of 512; `make_test_video.py --turn 90`), the
 camera 15 degrees down at 1.5 m and rolled 6, 10 and -10 degrees, and TRAVEL_CLIP as it is (towards the camera
 and back) through a camera 30 degrees down at 3 m rolled 8 degrees; each found and "told" (`--camera-roll` the
-true roll, the pitch found): the roll and pitch found and the row's numbers. Prints the tables, a line of which
-targets hold, and one JSON line.
+true roll, the pitch found): the roll and pitch found and the row's numbers. Then ACROSS: the walk across the
+picture through cameras without roll 15 and 30 degrees down (the feet do not see that pitch: the walk keeps to one
+depth; the people's lean across the picture does), and a level one, each found, level (`--camera-pitch 0`) and told
+the true pitch. Prints the tables, a line of which targets hold, and one JSON line.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ ROOT_TARGET_M, PLANTED_TARGET_M, PA_TARGET_MM, STREET_TARGET_M = 0.15, 0.05, 3.0
 LEVEL_SECONDS = (3.0, 10.0)  # the default test video's lengths whose level camera is checked
 ROLLED = [(15, 1.5, 6.0, 90.0), (15, 1.5, 10.0, 90.0), (15, 1.5, -10.0, 90.0), (30, 3.0, 8.0, 0.0)]
 """(pitch, height, roll, turn): the camera, and the clip turned about the vertical (90: walking across)."""
+ACROSS = [(15, 1.5), (30, 2.0), (30, 3.0), (0, 1.5)]
+"""(pitch, height): the clip turned to walk across the picture (turn 90), a camera without roll."""
 
 
 def truth_of(pose_file: Path) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -186,18 +190,32 @@ def street(work: Path) -> list[dict]:
 
 def rolled(work: Path) -> list[dict]:
     """The ROLLED videos, the camera found and told its roll: the roll found and `measure`'s numbers."""
+    modes = {(p, h, r, t): {"found": [], "told": ["--camera-roll", f"{r:g}"]} for p, h, r, t in ROLLED}
+    return turned_videos(work, modes, "rolled cameras (turn 90: the person walking across the picture)")
+
+
+def across(work: Path) -> list[dict]:
+    """The ACROSS videos, the camera found, level and told its pitch: `measure`'s numbers."""
+    modes = {(p, h, 0.0, 90.0): {"found": [], "level": ["--camera-pitch", "0"], "told": ["--camera-pitch", f"{p:g}"]}
+             for p, h in ACROSS}  # fmt: skip
+    return turned_videos(work, modes, "walking across the picture (turn 90), no roll")
+
+
+def turned_videos(work: Path, modes: dict[tuple, dict[str, list[str]]], title: str) -> list[dict]:
+    """Each video (pitch, height, roll, turn) of `modes` run in each of its modes (name: the command's options):
+    the roll found and `measure`'s numbers, printed under `title`."""
     rows = []
-    for pitch, height, roll, turn in ROLLED:
+    for (pitch, height, roll, turn), extras in modes.items():
         video, truth_file = cached_test_video(6.0, TRAVEL_CLIP[1], SIZE, pitch=pitch, camera_height=height,
                                               clip=TRAVEL_CLIP[0], lens_mm=WIDE_LENS_MM, roll=roll,
                                               turn=turn)  # fmt: skip
         truth, planted, true_cam = truth_of(truth_file)
-        for mode, extra in {"found": [], "told": ["--camera-roll", f"{roll:g}"]}.items():
-            joints, camera, seconds = run(video, float(true_cam["focal_px"]), extra, work / "rolled.npz")
+        for mode, extra in extras.items():
+            joints, camera, seconds = run(video, float(true_cam["focal_px"]), extra, work / "turned.npz")
             row = {"video": [pitch, height, roll, turn], "mode": mode, "roll": camera.get("roll_deg"),
                    "seconds": seconds}  # fmt: skip
             rows.append(row | measure(joints, camera, truth, planted, true_cam))
-    print("\nrolled cameras (turn 90: the person walking across the picture)")
+    print(f"\n{title}")
     print(f"{'(pitch, height, roll, turn)':<28}{'mode':<7}{'roll':>6}{'pitch':>7}{'height':>8}{'root m':>8}"
           f"{'plant max':>10}{'float max':>10}{'PA mm':>8}")  # fmt: skip
     for r in rows:
@@ -224,6 +242,7 @@ def main() -> None:
         levels = level_videos(Path(work))
         streets = street(Path(work))
         rolls = rolled(Path(work))
+        crossing = across(Path(work))
     held = targets(rows) | {"street_ok": streets[0]["float_max_m"] <= STREET_TARGET_M}
     print(f"targets (found): street max |Z| <= {STREET_TARGET_M} m {'holds' if held['street_ok'] else 'FAILS'}; "
           f"root <= {ROOT_TARGET_M} m {'holds' if held['root_ok'] else 'FAILS'}; "
@@ -234,8 +253,9 @@ def main() -> None:
     rounded = [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
     street_rows = [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in streets]
     rolled_rows = [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in rolls]
+    across_rows = [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in crossing]
     print(json.dumps({"bench": "camera", "rows": rounded, "level_videos": levels, "street": street_rows,
-                      "rolled": rolled_rows, **held,
+                      "rolled": rolled_rows, "across": across_rows, **held,
                       "seconds": round(time.perf_counter() - began)}))  # fmt: skip
 
 

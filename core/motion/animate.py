@@ -142,8 +142,9 @@ def unrolled(track: SteadyTrack, roll: float) -> SteadyTrack:
 def find_camera(tracks: list[SteadyTrack], pitch: float | None = None, roll: float | None = None,
                 pose_nll: PoseNll | None = None) -> cameras.ShotCamera:  # fmt: skip
     """The still camera of one shot from all the tracks it saw (its height NaN: each track's floor gives its own).
-    Its pitch: the feet's (`feet_pitch`) through its roll. Its roll: where `pose_nll` is given, the one under which
-    the people stand most upright (`upright_roll`) seen through that pitch, the two found in turn (at most
+    Its pitch: the feet's (`feet_pitch`) through its roll; where the feet leave it level and `pose_nll` is given,
+    the people's lean across the picture's (`leaning_pitch`). Its roll: where `pose_nll` is given, the one under
+    which the people stand most upright (`upright_roll`) seen through that pitch, the two found in turn (at most
     camera.ROLL_ROUNDS times, until the roll moves less than camera.ROLL_SETTLED) from the feet's pitch without
     roll, and where that finds none from a level camera (through a rolled camera a path lies as flat under some
     steep pitch without roll, which hides the roll from the poses); else none. A `pitch` or `roll` (radians) given
@@ -153,9 +154,20 @@ def find_camera(tracks: list[SteadyTrack], pitch: float | None = None, roll: flo
         return cameras.ShotCamera(feet_pitch(tracks, turn) if pitch is None else float(pitch), float("nan"), turn)
 
     camera = through(0.0 if roll is None else float(roll))
-    if roll is not None or pose_nll is None:
+    if pose_nll is None:
         return camera
-    starts = [camera] if pitch is not None or not camera.pitch else [camera, cameras.ShotCamera(0.0, math.nan)]
+    if roll is None:
+        camera = _rolled(tracks, pose_nll, camera, through, given_pitch=pitch is not None)
+    if pitch is None and not camera.pitch:
+        camera = dataclasses.replace(camera, pitch=leaning_pitch(tracks, pose_nll, camera.roll))
+    return camera
+
+
+def _rolled(tracks: list[SteadyTrack], pose_nll: PoseNll, camera: cameras.ShotCamera,
+            through: Callable[[float], cameras.ShotCamera], given_pitch: bool) -> cameras.ShotCamera:  # fmt: skip
+    """`find_camera`'s roll and pitch found in turn from `camera` (no roll), `through` a roll giving the camera with
+    the pitch for it; `camera` where no roll is found."""
+    starts = [camera] if given_pitch or not camera.pitch else [camera, cameras.ShotCamera(0.0, math.nan)]
     for rolled in starts:
         for _ in range(cameras.ROLL_ROUNDS):
             turn = upright_roll(tracks, pose_nll, rolled.pitch)
@@ -188,13 +200,9 @@ def upright_roll(tracks: list[SteadyTrack], pose_nll: PoseNll, pitch: float) -> 
     roll and stood upright (`camera.stood_upright`) as the camera pitched down by `pitch` radians sees them: on
     camera.ROLL_SCREEN first, then, where one of its rolls is kept, on camera.ROLL_GRID; none where they face one
     way (the mean resultant length of their hips' directions camera.ROLL_FACINGS or more)."""
-    judged = [np.flatnonzero(~track.missing & np.isfinite(track.joints2d[:, PELVIS]).all(-1)) for track in tracks]
-    count = sum(len(frames) for frames in judged)
-    if count < 2:
+    judged = _judged_frames(tracks)
+    if sum(len(frames) for frames in judged) < 2:
         return 0.0
-    shares = [min(len(frames), max(1, round(cameras.ROLL_FRAMES * len(frames) / count))) for frames in judged]
-    judged = [frames[np.linspace(0, len(frames) - 1, share).astype(int)] if len(frames) else frames
-              for frames, share in zip(judged, shares, strict=True)]  # fmt: skip
     across = np.concatenate([track.relative[frames, LEFT_HIP, :2] - track.relative[frames, RIGHT_HIP, :2]
                              for track, frames in zip(tracks, judged, strict=True)])  # (F, 2) the hips' line
     if not np.abs(np.exp(1j * np.arctan2(across[:, 1], across[:, 0])).mean()) < cameras.ROLL_FACINGS:
@@ -215,6 +223,39 @@ def upright_roll(tracks: list[SteadyTrack], pose_nll: PoseNll, pitch: float) -> 
     if not cameras.choose_roll(nll(cameras.ROLL_SCREEN), cameras.ROLL_SCREEN):
         return 0.0
     return cameras.choose_roll(nll(cameras.ROLL_GRID), cameras.ROLL_GRID)
+
+
+def leaning_pitch(tracks: list[SteadyTrack], pose_nll: PoseNll, roll: float) -> float:
+    """Radians down: the pitch by how the people lean in the picture of a camera rolled by `roll` radians
+    (`camera.lean_pitch`), each frame's person turned about its pelvis by camera.LEAN_TURNS to find the turn that
+    stands them most upright (`camera.upright_turns`, the lifter seeing them level), on about camera.ROLL_FRAMES of
+    the tracks' frames; 0 where they do not say it."""
+    judged = _judged_frames(tracks)
+    if sum(len(frames) for frames in judged) < cameras.MIN_FRAMES:
+        return 0.0
+    pixels = [cameras.unrolled(track.joints2d[frames], roll, track.image_size)
+              for track, frames in zip(tracks, judged, strict=True)]  # fmt: skip
+    root = np.concatenate([p[:, PELVIS] for p in pixels])  # (F, 2)
+    confidence = np.concatenate([track.confidence[frames] for track, frames in zip(tracks, judged, strict=True)])
+    poses = np.concatenate([track.relative[frames] for track, frames in zip(tracks, judged, strict=True)])
+    seen_at = np.concatenate([root_motion.view_pitch(p[:, PELVIS], track.focal, track.image_size, 0.0)
+                              for track, p in zip(tracks, pixels, strict=True)])  # fmt: skip
+    points = np.concatenate(pixels)
+    turned = np.concatenate([cameras.turned_about(points, root[:, None], turn) for turn in cameras.LEAN_TURNS])
+    count = len(cameras.LEAN_TURNS)
+    nll = pose_nll(turned, np.tile(confidence, (count, 1)), np.tile(seen_at, count), np.tile(poses, (count, 1, 1)))
+    turns = cameras.upright_turns(nll.reshape(count, -1), cameras.LEAN_TURNS)
+    return cameras.lean_pitch(turns, root, tracks[0].focal, tracks[0].image_size)  # one shot: one lens, one size
+
+
+def _judged_frames(tracks: list[SteadyTrack]) -> list[np.ndarray]:
+    """Each track's frames the poses judge the camera on: about camera.ROLL_FRAMES of all, each track's share by
+    its length, evenly spaced over the frames it is seen in."""
+    judged = [np.flatnonzero(~track.missing & np.isfinite(track.joints2d[:, PELVIS]).all(-1)) for track in tracks]
+    count = max(1, sum(len(frames) for frames in judged))
+    shares = [min(len(frames), max(1, round(cameras.ROLL_FRAMES * len(frames) / count))) for frames in judged]
+    return [frames[np.linspace(0, len(frames) - 1, share).astype(int)] if len(frames) else frames
+            for frames, share in zip(judged, shares, strict=True)]  # fmt: skip
 
 
 def _spreads(track: SteadyTrack, pitches: np.ndarray, rolls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

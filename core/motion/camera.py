@@ -23,6 +23,11 @@ degrees, do not roll the camera. Nor does a lean kept while facing one way (lean
 idea of a side seen from one side): a person's own lean turns with them, a camera's roll does not, so the roll is
 judged only where the people face about (ROLL_FACINGS). The pitch is then found by the feet through that roll, and
 the roll again through that pitch (`motion.animate.find_camera`).
+
+A walk across the picture keeps to one depth: its feet lie on one floor through any pitch. Its people's lean says
+the pitch instead: an upright person off the centre of a pitched picture leans outwards in it (`leans`), so where
+the feet leave the camera level, the pitch is the one whose leans best explain the turns that stand each frame's
+person most upright by the prior's measure (`upright_turns`, `lean_pitch`), up to one lean of their own.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ ROLL_SETTLED = np.radians(1.0)  # a roll that moves less than this from one roun
 ROLL_FRAMES = 48  # the frames, of all tracks, the roll is judged on
 ROLL_GAIN = 0.1  # nats per frame the roll must make the poses likelier by (about what a 5 degree roll costs them)
 ROLL_STEADINESS = 3.0  # and that gain's mean must be this many of its standard errors over the frames
+LEAN_TURNS = np.radians(np.arange(-12.0, 12.01, 3.0))  # (T,) radians: each person turned by these about the pelvis
+LEAN_ACROSS = 0.1  # the share of the picture's width the people must cross for their lean to judge the pitch
+LEAN_EVIDENCE = 8.0  # how many times the spread a pitch's leans explain must exceed the spread they leave (above)
 FOOT_SHARE = 0.8  # the share of frames, nearest the floor's height, whose feet judge a pitch
 SPREAD_FLOOR_M = 0.01  # metres added to every spread: below a centimetre a spread is the feet's own noise
 LEVEL_MARGIN = 0.25  # how much less the log spread of the best pitch must be than the level camera's to be taken
@@ -100,7 +108,7 @@ def unrolled(pixels: np.ndarray, roll: float, image_size: tuple[int, int]) -> np
     """(..., 2) pixels of a (W, H) picture taken by a camera rolled by `roll` radians (see ShotCamera) -> where the
     same camera without its roll sees those points: turned by the roll about the picture's centre (NaN stays NaN).
     `unrolled(unrolled(p, r, size), -r, size)` is p."""
-    return _turned(pixels, np.array([image_size[0] / 2 - 0.5, image_size[1] / 2 - 0.5]), roll)
+    return turned_about(pixels, np.array([image_size[0] / 2 - 0.5, image_size[1] / 2 - 0.5]), roll)
 
 
 def stood_upright(pixels: np.ndarray, root: np.ndarray, focal: float, image_size: tuple[int, int],
@@ -110,12 +118,50 @@ def stood_upright(pixels: np.ndarray, root: np.ndarray, focal: float, image_size
     picture's: off the picture's centre, a pitched camera sees verticals converge (towards the point below it where
     it looks down), and an upright person there leans in the picture."""
     root = np.asarray(root, np.float64)
+    return turned_about(pixels, root[:, None], leans(root, focal, image_size, pitch)[:, None])
+
+
+def leans(root: np.ndarray, focal: float, image_size: tuple[int, int], pitch: float | np.ndarray) -> np.ndarray:
+    """(..., N) radians, clockwise: how far an upright person whose (N, 2) root pixel is off the centre of a (W, H)
+    picture leans in it, the camera without roll pitched down by `pitch` radians (a scalar, or (...,) pitches
+    broadcast against N), `focal` pixels: the world's vertical through the root is seen turned by this."""
+    root = np.asarray(root, np.float64)
     du, dv = root[:, 0] - (image_size[0] / 2 - 0.5), (image_size[1] / 2 - 0.5) - root[:, 1]  # v up
-    lean = np.arctan2(du * np.sin(pitch), focal * np.cos(pitch) + dv * np.sin(pitch))  # (N,) clockwise
-    return _turned(pixels, root[:, None], lean[:, None])
+    pitch = np.asarray(pitch, np.float64)[..., None]
+    return np.arctan2(du * np.sin(pitch), focal * np.cos(pitch) + dv * np.sin(pitch))
 
 
-def _turned(pixels: np.ndarray, about: np.ndarray, angle: float | np.ndarray) -> np.ndarray:
+def upright_turns(nll: np.ndarray, turns: np.ndarray) -> np.ndarray:
+    """(F,) radians: each frame's turn of least (T, F) nats over the (T,) evenly spaced `turns`, refined by a
+    parabola; NaN where it lies on the grid's edge or a turn could not be judged."""
+    nll = np.asarray(nll, np.float64)
+    best = np.argmin(np.where(np.isfinite(nll), nll, np.inf), axis=0)
+    inside = np.isfinite(nll).all(0) & (best > 0) & (best < len(turns) - 1)
+    return np.array([_vertex(turns, nll[:, f], best[f]) if inside[f] else np.nan for f in range(nll.shape[1])])
+
+
+def lean_pitch(turns: np.ndarray, root: np.ndarray, focal: float, image_size: tuple[int, int]) -> float:
+    """Radians down: the pitch of PITCHES whose `leans` of the people at (F, 2) root pixels best explain the (F,)
+    turns (radians, NaN: not judged) that stand them most upright (`upright_turns`), up to one turn shared by all
+    (a person's own lean, a roll not taken); kept only where it explains LEAN_EVIDENCE times as much of their spread
+    as it leaves (an F statistic of one parameter), else 0. A pitched camera leans the people at the picture's sides
+    apart: this sees the pitch where the feet cannot (a walk across the picture keeps to one depth). People who
+    do not cross LEAN_ACROSS of the picture's width (between the 10th and 90th percentiles of their roots) say
+    nothing of it."""
+    seen = np.isfinite(turns)
+    root = np.asarray(root, np.float64)[seen]
+    if len(root) < MIN_FRAMES or np.subtract(*np.percentile(root[:, 0], [90, 10])) < LEAN_ACROSS * image_size[0]:
+        return 0.0
+    predicted = leans(root, focal, image_size, PITCHES)  # (P, F')
+    residual = turns[seen] - predicted
+    left = ((residual - residual.mean(1, keepdims=True)) ** 2).sum(1)  # (P,) radians^2
+    best, level = int(np.argmin(left)), int(np.argmin(np.abs(PITCHES)))
+    if (left[level] - left[best]) * (seen.sum() - 2) < LEAN_EVIDENCE * left[best]:
+        return 0.0
+    return _vertex(PITCHES, left, best)
+
+
+def turned_about(pixels: np.ndarray, about: np.ndarray, angle: float | np.ndarray) -> np.ndarray:
     """(..., 2) pixels (image y down) turned counter-clockwise as seen by `angle` radians (broadcast against the
     pixels' leading axes) about the pixel `about` (broadcast against the pixels)."""
     pixels, about = np.asarray(pixels, np.float64), np.asarray(about, np.float64)

@@ -219,3 +219,26 @@ def test_seen_without_its_roll_a_picture_is_what_the_camera_takes_unrolled_and_w
                                + turned[:, :2] * 100.0, atol=1e-9)  # fmt: skip
     np.testing.assert_allclose(turned[:, 2], world[:, 2])
     assert np.isnan(cameras.unrolled(np.full((1, 2), np.nan), roll, SIZE)).all()
+
+
+def test_people_crossing_a_pitched_picture_lean_apart_and_say_its_pitch():
+    """lean_pitch: the turns that stand people upright across the picture are the pitched camera's leans, up to a
+    lean of their own; people who keep to the middle, or whose turns do not follow their place, leave it level."""
+    rng = np.random.default_rng(1)
+    root = np.stack([np.linspace(60.0, 580.0, 48), np.full(48, 300.0)], -1)  # (F, 2) pixels, across the picture
+    own = np.radians(3.0) + rng.normal(0.0, np.radians(2.0), 48)  # radians: a lean of their own, and noise
+    for pitch in np.radians([15.0, 30.0]):
+        turns = cameras.leans(root, FOCAL, SIZE, pitch) + own
+        assert np.degrees(cameras.lean_pitch(turns, root, FOCAL, SIZE)) == pytest.approx(np.degrees(pitch), abs=3.0)
+    assert cameras.lean_pitch(own, root, FOCAL, SIZE) == 0.0, "a level camera"
+    middle = root * [0.1, 1.0] + [288.0, 0.0]  # 52 px across the middle
+    assert cameras.lean_pitch(cameras.leans(middle, FOCAL, SIZE, np.radians(30.0)) + own, middle, FOCAL, SIZE) == 0.0
+    assert cameras.lean_pitch(np.full(48, np.nan), root, FOCAL, SIZE) == 0.0, "nobody judged"
+
+
+def test_the_turn_that_stands_a_person_upright_is_the_least_unlikely_one():
+    turns = cameras.LEAN_TURNS
+    nll = (turns[:, None] - np.radians([[2.0, -4.0, 20.0]])) ** 2  # (T, 3): the third's best beyond the grid
+    found = cameras.upright_turns(nll, turns)
+    np.testing.assert_allclose(np.degrees(found[:2]), [2.0, -4.0], atol=1e-6)
+    assert np.isnan(found[2])
