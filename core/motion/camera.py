@@ -51,7 +51,7 @@ ROLL_GAIN = 0.1  # nats per frame the roll must make the poses likelier by (abou
 ROLL_STEADINESS = 3.0  # and that gain's mean must be this many of its standard errors over the frames
 LEAN_TURNS = np.radians(np.arange(-12.0, 12.01, 3.0))  # (T,) radians: each person turned by these about the pelvis
 LEAN_ACROSS = 0.1  # the share of the picture's width the people must cross for their lean to judge the pitch
-LEAN_EVIDENCE = 8.0  # how many times the spread a pitch's leans explain must exceed the spread they leave (above)
+LEAN_EVIDENCE = 8.0  # the F statistic a pitch's leans must reach (`lean_pitch`); level walks across: 1
 FOOT_SHARE = 0.8  # the share of frames, nearest the floor's height, whose feet judge a pitch
 SPREAD_FLOOR_M = 0.01  # metres added to every spread: below a centimetre a spread is the feet's own noise
 LEVEL_MARGIN = 0.25  # how much less the log spread of the best pitch must be than the level camera's to be taken
@@ -143,11 +143,11 @@ def upright_turns(nll: np.ndarray, turns: np.ndarray) -> np.ndarray:
 def lean_pitch(turns: np.ndarray, root: np.ndarray, focal: float, image_size: tuple[int, int]) -> float:
     """Radians down: the pitch of PITCHES whose `leans` of the people at (F, 2) root pixels best explain the (F,)
     turns (radians, NaN: not judged) that stand them most upright (`upright_turns`), up to one turn shared by all
-    (a person's own lean, a roll not taken); kept only where it explains LEAN_EVIDENCE times as much of their spread
-    as it leaves (an F statistic of one parameter), else 0. A pitched camera leans the people at the picture's sides
-    apart: this sees the pitch where the feet cannot (a walk across the picture keeps to one depth). People who
-    do not cross LEAN_ACROSS of the picture's width (between the 10th and 90th percentiles of their roots) say
-    nothing of it."""
+    (a person's own lean, a roll not taken); kept only where the spread it explains is LEAN_EVIDENCE times what it
+    leaves per frame judged beyond two (an F statistic of one parameter), else 0. A pitched camera leans the people
+    at the picture's sides apart: this sees the pitch where the feet cannot (a walk across the picture keeps to one
+    depth). People who do not cross LEAN_ACROSS of the picture's width (between the 10th and 90th percentiles of
+    their roots) say nothing of it."""
     seen = np.isfinite(turns)
     root = np.asarray(root, np.float64)[seen]
     if len(root) < MIN_FRAMES or np.subtract(*np.percentile(root[:, 0], [90, 10])) < LEAN_ACROSS * image_size[0]:
