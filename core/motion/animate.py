@@ -209,16 +209,8 @@ def upright_roll(tracks: list[SteadyTrack], pose_nll: PoseNll, pitch: float) -> 
         return 0.0
 
     def nll(rolls: np.ndarray) -> np.ndarray:  # (R,) radians -> (R, F) nats
-        points, confidence, seen_at, poses = [], [], [], []
-        for turn in rolls:
-            for track, frames in zip(tracks, judged, strict=True):
-                pixels = cameras.unrolled(track.joints2d[frames], turn, track.image_size)  # (F', 27, 2)
-                root = pixels[:, PELVIS]
-                points.append(cameras.stood_upright(pixels, root, track.focal, track.image_size, pitch))
-                confidence.append(track.confidence[frames])
-                seen_at.append(root_motion.view_pitch(root, track.focal, track.image_size, pitch))
-                poses.append(track.relative[frames])
-        return pose_nll(*(np.concatenate(a) for a in (points, confidence, seen_at, poses))).reshape(len(rolls), -1)
+        seen = [_judged_people(tracks, judged, turn, pitch) for turn in rolls]
+        return pose_nll(*(np.concatenate(a) for a in zip(*seen, strict=True))).reshape(len(rolls), -1)
 
     if not cameras.choose_roll(nll(cameras.ROLL_SCREEN), cameras.ROLL_SCREEN):
         return 0.0
@@ -233,19 +225,30 @@ def leaning_pitch(tracks: list[SteadyTrack], pose_nll: PoseNll, roll: float) -> 
     judged = _judged_frames(tracks)
     if sum(len(frames) for frames in judged) < cameras.MIN_FRAMES:
         return 0.0
-    pixels = [cameras.unrolled(track.joints2d[frames], roll, track.image_size)
-              for track, frames in zip(tracks, judged, strict=True)]  # fmt: skip
-    root = np.concatenate([p[:, PELVIS] for p in pixels])  # (F, 2)
-    confidence = np.concatenate([track.confidence[frames] for track, frames in zip(tracks, judged, strict=True)])
-    poses = np.concatenate([track.relative[frames] for track, frames in zip(tracks, judged, strict=True)])
-    seen_at = np.concatenate([root_motion.view_pitch(p[:, PELVIS], track.focal, track.image_size, 0.0)
-                              for track, p in zip(tracks, pixels, strict=True)])  # fmt: skip
-    points = np.concatenate(pixels)
+    points, confidence, seen_at, poses = _judged_people(tracks, judged, roll, 0.0)
+    root = points[:, PELVIS]  # (F, 2)
     turned = np.concatenate([cameras.turned_about(points, root[:, None], turn) for turn in cameras.LEAN_TURNS])
     count = len(cameras.LEAN_TURNS)
     nll = pose_nll(turned, np.tile(confidence, (count, 1)), np.tile(seen_at, count), np.tile(poses, (count, 1, 1)))
     turns = cameras.upright_turns(nll.reshape(count, -1), cameras.LEAN_TURNS)
     return cameras.lean_pitch(turns, root, tracks[0].focal, tracks[0].image_size)  # one shot: one lens, one size
+
+
+def _judged_people(tracks: list[SteadyTrack], judged: list[np.ndarray], roll: float,
+                   pitch: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """What a `PoseNll` judges of the tracks' `judged` frames (`_judged_frames`), all tracks' in turn, seen through
+    the camera rolled by `roll` and pitched down by `pitch` radians: (F, 27, 2) pixels turned back by the roll and
+    stood upright (`camera.stood_upright`), (F, 27) confidences, (F,) radians each person is seen below the
+    horizontal, (F, 27, 3) poses."""
+    points, confidence, seen_at, poses = [], [], [], []
+    for track, frames in zip(tracks, judged, strict=True):
+        pixels = cameras.unrolled(track.joints2d[frames], roll, track.image_size)  # (F', 27, 2)
+        root = pixels[:, PELVIS]
+        points.append(cameras.stood_upright(pixels, root, track.focal, track.image_size, pitch))
+        confidence.append(track.confidence[frames])
+        seen_at.append(root_motion.view_pitch(root, track.focal, track.image_size, pitch))
+        poses.append(track.relative[frames])
+    return tuple(np.concatenate(a) for a in (points, confidence, seen_at, poses))
 
 
 def _judged_frames(tracks: list[SteadyTrack]) -> list[np.ndarray]:
