@@ -227,6 +227,8 @@ def leaning_pitch(tracks: list[SteadyTrack], pose_nll: PoseNll, roll: float) -> 
         return 0.0
     points, confidence, seen_at, poses = _judged_people(tracks, judged, roll, 0.0)
     root = points[:, PELVIS]  # (F, 2)
+    if not cameras.crosses(root, tracks[0].image_size):  # the lean cannot say it: no likelihood computed
+        return 0.0
     turned = np.concatenate([cameras.turned_about(points, root[:, None], turn) for turn in cameras.LEAN_TURNS])
     count = len(cameras.LEAN_TURNS)
     nll = pose_nll(turned, np.tile(confidence, (count, 1)), np.tile(seen_at, count), np.tile(poses, (count, 1, 1)))

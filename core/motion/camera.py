@@ -150,7 +150,7 @@ def lean_pitch(turns: np.ndarray, root: np.ndarray, focal: float, image_size: tu
     their roots) say nothing of it."""
     seen = np.isfinite(turns)
     root = np.asarray(root, np.float64)[seen]
-    if len(root) < MIN_FRAMES or np.subtract(*np.percentile(root[:, 0], [90, 10])) < LEAN_ACROSS * image_size[0]:
+    if not crosses(root, image_size):
         return 0.0
     predicted = leans(root, focal, image_size, PITCHES)  # (P, F')
     residual = turns[seen] - predicted
@@ -159,6 +159,13 @@ def lean_pitch(turns: np.ndarray, root: np.ndarray, focal: float, image_size: tu
     if (left[level] - left[best]) * (seen.sum() - 2) < LEAN_EVIDENCE * left[best]:
         return 0.0
     return _vertex(PITCHES, left, best)
+
+
+def crosses(root: np.ndarray, image_size: tuple[int, int]) -> bool:
+    """Whether people at (F, 2) root pixels, at least MIN_FRAMES of them, cross LEAN_ACROSS of the (W, H) picture's
+    width between the 10th and 90th percentiles of their columns: only then can their lean say the pitch."""
+    root = np.asarray(root, np.float64)
+    return len(root) >= MIN_FRAMES and np.subtract(*np.percentile(root[:, 0], [90, 10])) >= LEAN_ACROSS * image_size[0]
 
 
 def turned_about(pixels: np.ndarray, about: np.ndarray, angle: float | np.ndarray) -> np.ndarray:

@@ -109,8 +109,8 @@ def place_poses(
 
 def _weighted_solve(rows: np.ndarray, targets: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """(F, 3) least-squares solutions of (F, N, 3) rows against (F, N) targets with (F, N) weights."""
-    normal = np.einsum("fn,fni,fnj->fij", weights, rows, rows) + 1e-9 * np.eye(3)
-    return np.linalg.solve(normal, np.einsum("fn,fni,fn->fi", weights, rows, targets)[..., None])[..., 0]
+    weighted = np.swapaxes(rows * weights[..., None], 1, 2)  # (F, 3, N)
+    return np.linalg.solve(weighted @ rows + 1e-9 * np.eye(3), weighted @ targets[..., None])[..., 0]
 
 
 def face_the_camera_ray(relative: np.ndarray, root2d: np.ndarray, focal: float, image_size: tuple[int, int],

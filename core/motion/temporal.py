@@ -96,10 +96,10 @@ def rts_smooth(
         x = x + gain * innovation[:, None]
         p = p - gain[:, :, None] * p[:, None, 0, :]
         filtered_x[f], filtered_p[f] = x, p
+    back = filtered_p[:-1] @ a.T @ np.linalg.inv(predicted_p[1:])  # (F-1, C, 2, 2) the smoother's gains
     smooth = filtered_x.copy()
     for f in range(frames - 2, -1, -1):
-        back = filtered_p[f] @ a.T @ np.linalg.inv(predicted_p[f + 1])  # (C, 2, 2)
-        smooth[f] = filtered_x[f] + np.einsum("cij,cj->ci", back, smooth[f + 1] - predicted_x[f + 1])
+        smooth[f] += (back[f] @ (smooth[f + 1] - predicted_x[f + 1])[..., None])[..., 0]
     out = np.where(seen | (fill & seen.any(axis=0)), smooth[..., 0], np.nan)
     return out.reshape(frames, *shape)
 

@@ -12,7 +12,8 @@ The first 33 landmarks are `skeleton.BLAZEPOSE_33`; 33 and 34 are MediaPipe's au
 and body scale, used to place the next crop), 35 to 38 are unused. The network is a MobileNetV2-like encoder
 (row tables in `CONFIGS`), a decoder to 64x64 belief maps and a 256x256 mask, and a regression tower for
 the landmarks. Batch norms are folded into the convolution biases, as in the .tflite files. Weights are read by
-our own TFLite reader and matched to these modules by `tflite_torch.load_tflite_weights`.
+our own TFLite reader and matched to these modules by `tflite_torch.load_tflite_weights` (the match kept for the
+next start by `weight_cache`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import weights as weight_files
-from .tflite_torch import load_tflite_weights
+from .weight_cache import load_weights
 
 NUM_LANDMARKS = 39
 INPUT_SIZE = 256
@@ -331,7 +332,7 @@ def blazepose_landmark(
     `weights`: a .tflite path; by default `weights.fetched_weights` finds and checks the variant's file.
     """
     net = BlazePoseLandmark(variant)
-    load_tflite_weights(net, weight_files.fetched_weights(weight_files.LANDMARK_FILES[variant], weights),
+    load_weights(net, weight_files.fetched_weights(weight_files.LANDMARK_FILES[variant], weights),
                         f"BlazePose's {variant} landmark network")
     return ready(net, device, half)
 

