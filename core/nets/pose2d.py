@@ -93,9 +93,12 @@ class People2D(NamedTuple):
                    z(NUM_BODY), z(NUM_BODY, 3), z(2, 2), z(NUM_LANDMARKS, 64, 64), z(2, 3), rois, z(), z())
 
     def select(self, keep: torch.Tensor) -> People2D:
-        """The people picked by a boolean mask or an index tensor."""
+        """The people picked by a boolean mask or an index tensor (themselves, uncopied, where that is all of
+        them in order)."""
         if keep.dtype == torch.bool:
             keep = keep.nonzero()[:, 0]  # one device sync, not one per field
+        if len(keep) == len(self.score) and torch.equal(keep, torch.arange(len(keep), device=keep.device)):
+            return self
         return People2D(*(Rois(*(t[keep] for t in f)) if isinstance(f, Rois) else f[keep] for f in self))
 
     @classmethod
@@ -168,7 +171,8 @@ class PoseEstimator:
         if len(index) == 0:
             return People2D.nobody(self.device)
         affines = crop_to_image(rois, CROP_SIZE)
-        crops = torch.empty((len(index), 3, CROP_SIZE, CROP_SIZE), device=self.device)
+        crops = torch.empty((len(index), 3, CROP_SIZE, CROP_SIZE), device=self.device).contiguous(
+            memory_format=torch.channels_last)  # as the network takes them: no copy there
         counts = torch.bincount(index, minlength=len(pyramids)).tolist()  # the one device sync of the grouping
         for pyramid, rows in zip(pyramids, torch.argsort(index, stable=True).split(counts), strict=True):
             if len(rows):
@@ -244,7 +248,8 @@ class PoseEstimator:
         inputs = inputs.to(self.dtype).contiguous(memory_format=torch.channels_last)
         with ieee_float32(self.device):
             outs = [net(inputs[i : i + self.batch_size]) for i in range(0, len(inputs), self.batch_size)]
-        return type(outs[0])(*(None if o[0] is None else torch.cat(o).float() for o in zip(*outs, strict=True)))
+        return type(outs[0])(*(None if o[0] is None else (torch.cat(o) if len(o) > 1 else o[0]).float()
+                               for o in zip(*outs, strict=True)))  # fmt: skip
 
 
 def distinct(people: People2D, max_distance: float = DUPLICATE_DISTANCE) -> People2D:
