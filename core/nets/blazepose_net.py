@@ -333,7 +333,7 @@ def blazepose_landmark(
     """
     net = BlazePoseLandmark(variant)
     load_weights(net, weight_files.fetched_weights(weight_files.LANDMARK_FILES[variant], weights),
-                        f"BlazePose's {variant} landmark network")
+                 f"BlazePose's {variant} landmark network")
     return ready(net, device, half)
 
 
