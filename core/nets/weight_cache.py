@@ -14,7 +14,6 @@ matches.
 from __future__ import annotations
 
 import hashlib
-import pickle
 from pathlib import Path
 
 import torch
@@ -38,8 +37,8 @@ def load_weights(net: nn.Module, path: str | Path, what: str | None = None, fold
         try:
             net.load_state_dict(torch.load(kept, map_location="cpu", weights_only=True), strict=True)
             return
-        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError, ValueError):
-            pass  # unreadable or not this network's: matched afresh below
+        except Exception:  # whatever is there, if it is not this network's weights: matched afresh
+            pass
     load_tflite_weights(net, path, what)
     try:
         folder.mkdir(parents=True, exist_ok=True)
