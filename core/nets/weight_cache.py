@@ -32,7 +32,11 @@ def load_weights(net: nn.Module, path: str | Path, what: str | None = None, fold
     weights' cache folder) where one with this file's and this code's key is there; else matched and kept."""
     path = Path(path)
     folder = weight_files.cache_folder() / FOLDER if folder is None else Path(folder)
-    kept = folder / f"{path.stem}-{_key(net, path)}.pt"
+    try:
+        kept = folder / f"{path.stem}-{_key(net, path)}.pt"
+    except OSError:  # the file or this code's sources cannot be read: matched as it is, its error said there
+        load_tflite_weights(net, path, what)
+        return
     if kept.is_file():
         try:
             net.load_state_dict(torch.load(kept, map_location="cpu", weights_only=True), strict=True)
