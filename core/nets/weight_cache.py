@@ -7,8 +7,8 @@ dict it gave takes a few hundredths. So the first start keeps that state dict, a
 the TFLite file's sha256, the network's parameter names and shapes and the source of the code that matches them
 (this package's reader, matcher and network modules): a different file, or code that could match differently,
 has another key and is matched afresh (the stale file of that stem is then removed). A kept file that cannot be
-read or does not fit is matched afresh and written again; where the folder cannot be written, every start
-matches.
+read or does not fit is matched afresh and written again; where the folder cannot be written, or the sources
+cannot be read (an install without them), every start matches.
 """
 
 from __future__ import annotations
