@@ -171,8 +171,8 @@ class PoseEstimator:
         if len(index) == 0:
             return People2D.nobody(self.device)
         affines = crop_to_image(rois, CROP_SIZE)
-        crops = torch.empty((len(index), 3, CROP_SIZE, CROP_SIZE), device=self.device).contiguous(
-            memory_format=torch.channels_last)  # as the network takes them: no copy there
+        crops = torch.empty((len(index), 3, CROP_SIZE, CROP_SIZE), device=self.device,
+                            memory_format=torch.channels_last)  # as the network takes them: no copy there
         counts = torch.bincount(index, minlength=len(pyramids)).tolist()  # the one device sync of the grouping
         for pyramid, rows in zip(pyramids, torch.argsort(index, stable=True).split(counts), strict=True):
             if len(rows):
