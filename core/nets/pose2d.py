@@ -97,8 +97,11 @@ class People2D(NamedTuple):
         them in order)."""
         if keep.dtype == torch.bool:
             keep = keep.nonzero()[:, 0]  # one device sync, not one per field
-        if len(keep) == len(self.score) and torch.equal(keep, torch.arange(len(keep), device=keep.device)):
-            return self
+            if len(keep) == len(self.score):
+                return self
+        elif keep.device.type == "cpu" and len(keep) == len(self.score):  # checked where it costs no device sync
+            if torch.equal(keep, torch.arange(len(keep))):
+                return self
         return People2D(*(Rois(*(t[keep] for t in f)) if isinstance(f, Rois) else f[keep] for f in self))
 
     @classmethod
