@@ -250,12 +250,11 @@ def main() -> None:
           f"PA-MPJPE <= pitch-0 mean ({held['pa_pitch0_mean_mm']} mm) + {PA_TARGET_MM:g} mm "
           f"{'holds' if held['pa_ok'] else 'FAILS'} {held['pa_over_pitch0_mm']}; found - level on the same video "
           f"{held['pa_found_minus_level_mm']}")  # fmt: skip
-    rounded = [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
-    street_rows = [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in streets]
-    rolled_rows = [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in rolls]
-    across_rows = [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in crossing]
-    print(json.dumps({"bench": "camera", "rows": rounded, "level_videos": levels, "street": street_rows,
-                      "rolled": rolled_rows, "across": across_rows, **held,
+    def rounded(table: list[dict]) -> list[dict]:
+        return [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in table]
+
+    print(json.dumps({"bench": "camera", "rows": rounded(rows), "level_videos": levels, "street": rounded(streets),
+                      "rolled": rounded(rolls), "across": rounded(crossing), **held,
                       "seconds": round(time.perf_counter() - began)}))  # fmt: skip
 
 

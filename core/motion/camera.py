@@ -125,8 +125,7 @@ def leans(root: np.ndarray, focal: float, image_size: tuple[int, int], pitch: fl
     """(..., N) radians, clockwise: how far an upright person whose (N, 2) root pixel is off the centre of a (W, H)
     picture leans in it, the camera without roll pitched down by `pitch` radians (a scalar, or (...,) pitches
     broadcast against N), `focal` pixels: the world's vertical through the root is seen turned by this."""
-    root = np.asarray(root, np.float64)
-    du, dv = root[:, 0] - (image_size[0] / 2 - 0.5), (image_size[1] / 2 - 0.5) - root[:, 1]  # v up
+    du, dv = root_motion.from_centre(root, image_size)  # (N,) pixels, v up
     pitch = np.asarray(pitch, np.float64)[..., None]
     return np.arctan2(du * np.sin(pitch), focal * np.cos(pitch) + dv * np.sin(pitch))
 

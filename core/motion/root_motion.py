@@ -32,6 +32,13 @@ def default_focal(image_size: tuple[int, int]) -> float:
     return focal_pixels(LENS_MM, image_size)
 
 
+def from_centre(pixels: np.ndarray, image_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(...,) and (...,) pixels: where (..., 2) pixels (image y down) of a (W, H) picture lie from its centre, the
+    principal point, across (u right) and up (v up)."""
+    pixels = np.asarray(pixels, np.float64)
+    return pixels[..., 0] - (image_size[0] / 2 - 0.5), (image_size[1] / 2 - 0.5) - pixels[..., 1]
+
+
 def placeable(joints2d: np.ndarray, confidence: np.ndarray) -> np.ndarray:
     """(F,) bool: frames with enough joints ((F, J, 2) pixels, finite, (F, J) confidence at least MIN_WEIGHT) for
     `place_poses` to give a position."""
@@ -82,8 +89,7 @@ def place_poses(
     pitch = np.asarray(pitch, np.float64)
     relative = to_camera(relative, pitch[..., None] if pitch.ndim else pitch)
     joints2d = np.asarray(joints2d, np.float64)
-    cx, cy = image_size[0] / 2 - 0.5, image_size[1] / 2 - 0.5
-    du, dv = joints2d[..., 0] - cx, cy - joints2d[..., 1]  # (F, J) pixels from the centre, v up
+    du, dv = from_centre(joints2d, image_size)  # (F, J) pixels from the centre, v up
     x, y, z = np.moveaxis(relative, -1, 0)
     weight = np.where(np.isfinite(x + y + z) & _placing_joints(joints2d, confidence), confidence, 0.0)
     du, dv, x, y, z = (np.nan_to_num(a) for a in (du, dv, x, y, z))
@@ -121,8 +127,7 @@ def face_the_camera_ray(relative: np.ndarray, root2d: np.ndarray, focal: float, 
     centre of a pinhole camera is seen obliquely, by the ray's azimuth: atan((u - cx) / f) for a level camera,
     atan((u - cx) / (f cos(pitch) + (cy - v) sin(pitch))) for one pitched down. root2d: (F, 2) pixels of the root
     joint."""
-    root2d = np.asarray(root2d, np.float64)
-    du, dv = root2d[:, 0] - (image_size[0] / 2 - 0.5), (image_size[1] / 2 - 0.5) - root2d[:, 1]
+    du, dv = from_centre(root2d, image_size)
     azimuth = np.arctan2(du, focal * np.cos(pitch) + dv * np.sin(pitch))
     c, s = np.cos(azimuth)[:, None], np.sin(azimuth)[:, None]
     x, y, z = np.moveaxis(np.asarray(relative, np.float64), -1, 0)
@@ -134,7 +139,6 @@ def view_pitch(root2d: np.ndarray, focal: float, image_size: tuple[int, int], pi
     (F, 2) root pixel runs, the pitch an orthographic lift sees that person at (the ray's elevation, as
     `face_the_camera_ray` takes its azimuth): the ray (du, f cos p + dv sin p, -f sin p + dv cos p) on the pose
     file's axes, dv up from the image centre."""
-    root2d = np.asarray(root2d, np.float64)
-    du, dv = root2d[:, 0] - (image_size[0] / 2 - 0.5), (image_size[1] / 2 - 0.5) - root2d[:, 1]
+    du, dv = from_centre(root2d, image_size)
     along = np.hypot(du, focal * np.cos(pitch) + dv * np.sin(pitch))
     return np.arctan2(focal * np.sin(pitch) - dv * np.cos(pitch), along)

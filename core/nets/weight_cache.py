@@ -46,8 +46,7 @@ def load_weights(net: nn.Module, path: str | Path, what: str | None = None, fold
     load_tflite_weights(net, path, what)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        state = {name: tensor.detach().cpu() for name, tensor in net.state_dict().items()}
-        write_atomically(kept, lambda out: torch.save(state, out))
+        write_atomically(kept, lambda out: torch.save(net.state_dict(), out))  # the net is still on the CPU here
         for stale in folder.glob(f"{path.stem}-*.pt"):
             if stale != kept:
                 stale.unlink(missing_ok=True)
