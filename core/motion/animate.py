@@ -3,8 +3,9 @@
 `animate_track` runs, in order: spike removal and gap filling (short gaps interpolated, long ones left empty), the
 temporal model (temporal.rts_smooth, chosen on data by bench/video.py; `pose_smoother` sets its strength on the
 poses), one symmetric length per bone, one size per track (the stature asked for), the camera's pitch and roll
-(camera.py, unless given), the root trajectory through that camera (root_motion.py, smoothed the same way), a floor,
-foot contacts (low, and still in the picture), the body anchored to its planted feet, and foot locking.
+(camera.py, unless given), the root trajectory through that camera (root_motion.py, its glitches bridged by
+glitches.py, smoothed the same way), a floor, foot contacts (low, and still in the picture), the body anchored to
+its planted feet, and foot locking.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 from ..skeleton import DEFAULT_HEIGHT, H36M_17, POSELIFT, stature
 from . import camera as cameras
 from . import contacts as feet
-from . import root_motion, temporal
+from . import glitches, root_motion, temporal
 
 MAX_GAP_S = 0.25
 """Seconds: the longest run of frames without the person that is interpolated. A walking stride lasts about a
@@ -272,9 +273,11 @@ def _spreads(track: SteadyTrack, pitches: np.ndarray, rolls: np.ndarray) -> tupl
 
 def place_track(track: SteadyTrack, pitch: float, roll: float = 0.0) -> Motion:
     """The Motion of a steady track: placed through the camera pitched down by `pitch` radians and rolled by `roll`
-    (`find_camera`'s, as several tracks of one shot share it), on a floor (the median of its lowest foot point),
-    held on it by the feet planted there (placed again HOLD_ROUNDS times), foot contacts (low, and still in the
-    picture), the body anchored to its planted feet, foot locking, and no foot below the floor."""
+    (`find_camera`'s, as several tracks of one shot share it), the glitches in its distance bridged
+    (`glitches.distance_glitches`), on a floor (the median of its lowest foot point), held on it by the feet planted
+    there and wherever a short stretch between gaps floats (`glitches.adrift`; placed again HOLD_ROUNDS times),
+    foot contacts (low, and still in the picture), the body anchored to its planted feet, foot locking, and no foot
+    below the floor."""
     track = unrolled(track, roll)
     relative, joints2d, confidence, missing = track.relative, track.joints2d, track.confidence, track.missing
     fps, focal, image_size, frames = track.fps, track.focal, track.image_size, len(track.missing)
@@ -284,18 +287,19 @@ def place_track(track: SteadyTrack, pitch: float, roll: float = 0.0) -> Motion:
         return Motion(empty, empty[:, 0], np.zeros((frames, 2), bool), track.filled, missing, unknown)
     relative = root_motion.face_the_camera_ray(relative, track.root2d, focal, image_size, pitch)
     place = functools.partial(_placed_root, relative, joints2d, confidence, missing, fps, focal, image_size, pitch)
-    root = place()
+    root, glitch = place()
     floor = feet.floor_height(relative + root[:, None], POSELIFT.joints, FLOOR_PERCENTILE)
     camera = cameras.ShotCamera(float(pitch), -floor, float(roll))
     root[:, 2] -= floor
     pixels, metres_per_pixel = _feet_in_picture(root, joints2d, missing, fps, focal, camera)
     near = _hold_height(relative, root)
+    adrift = glitches.adrift(_lowest(_feet_heights(relative)) + root[:, 2], near, fps, missing)
     for _ in range(HOLD_ROUNDS):  # placed again, each frame with a foot near the floor holding the body on it
         feet_low = _feet_heights(relative) + root[:, 2:3]  # (F, 2) metres above the floor
-        standing = feet_low < near
+        standing = (feet_low < near) | adrift[:, None]
         if not standing.any():
             break
-        root = place(floor - _lowest(np.where(standing, feet_low - root[:, 2:3], np.nan)))
+        root, glitch = place(floor - _lowest(np.where(standing, feet_low - root[:, 2:3], np.nan)), glitch)
         root[:, 2] -= floor
     settled = feet.floor_height(relative + root[:, None], POSELIFT.joints, FLOOR_PERCENTILE)
     camera, root = dataclasses.replace(camera, height=camera.height - settled), root - [0.0, 0.0, settled]
@@ -312,14 +316,20 @@ def place_track(track: SteadyTrack, pitch: float, roll: float = 0.0) -> Motion:
 
 def _placed_root(relative: np.ndarray, joints2d: np.ndarray, confidence: np.ndarray, missing: np.ndarray,
                  fps: float, focal: float, image_size: tuple[int, int], pitch: float,
-                 root_height: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
-    """(F, 3) metres, the camera at the origin: the root placed through the camera (`root_motion.place_poses`,
-    held at `root_height` where given), spikes removed, short gaps filled and smoothed; NaN where `missing`."""
+                 root_height: np.ndarray | None = None,
+                 glitch: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """((F, 3) metres, the camera at the origin; (F,) bool): the root placed through the camera
+    (`root_motion.place_poses`, held at `root_height` where given), spikes removed, the glitches in its distance
+    (`glitches.distance_glitches`, with the frames `glitch` given: a placement held on the floor hides part of a
+    step the free one showed) bridged, short gaps filled and smoothed, NaN where `missing`; and those glitches."""
     root = root_motion.place_poses(relative, joints2d, confidence, focal, image_size, pitch, root_height)
-    root = temporal.fill_gaps(temporal.remove_spikes(root[:, None]), round(MAX_GAP_S * fps))
+    root = temporal.remove_spikes(root[:, None])[:, 0]
+    found = glitches.distance_glitches(np.linalg.norm(root, axis=-1), fps, missing)
+    glitch = found if glitch is None else glitch | found
+    root = temporal.fill_gaps(glitches.bridged(root, glitch, missing)[:, None], round(MAX_GAP_S * fps))
     root = _over_runs(root, missing, lambda t: temporal.rts_smooth(t, fps, temporal.ROOT_ACCEL_NOISE, fill=True))[:, 0]
     root[missing] = np.nan
-    return root
+    return root, glitch
 
 
 def _feet_in_picture(root: np.ndarray, joints2d: np.ndarray, missing: np.ndarray, fps: float, focal: float,
