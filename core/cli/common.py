@@ -134,11 +134,12 @@ def build_lifter(args: argparse.Namespace, device=None):
         raise CommandError(str(e)) from None
 
 
-def build_estimator(args: argparse.Namespace, max_people: int, small_people: str | None = None):
-    """The BlazePose networks of --model on --device, loaded once per process and setting (a worker may run
-    several commands); with `small_people` ("photo" or "video"), the detector also looks at tiles of each image
-    (`pose2d.SMALL_PEOPLE` or `SMALL_PEOPLE_VIDEO`: slower, finds people down to about 6% or 9% of the picture's
-    long side)."""
+def build_estimator(args: argparse.Namespace, max_people: int, picture: str, small_people: bool = False):
+    """The BlazePose networks of --model on --device for a `picture` ("photo" or "video"), loaded once per process
+    and setting (a worker may run several commands). The detector looks at tiles of a picture whose whole shows
+    nobody (`pose2d.SEARCH` or `SEARCH_VIDEO`); with `small_people`, at tiles of every picture (`pose2d.SMALL_PEOPLE`
+    or `SMALL_PEOPLE_VIDEO`: slower, finds people down to about 6% or 9% of the picture's long side beside bigger
+    ones)."""
     try:
         import torch
     except ImportError as e:
@@ -152,17 +153,18 @@ def build_estimator(args: argparse.Namespace, max_people: int, small_people: str
     from ..nets.weights import WeightsError
 
     try:
-        return _estimator(args.model, args.device, max_people, args.half, small_people, args.landmark_weights,
-                          args.detector_weights)  # fmt: skip
+        return _estimator(args.model, args.device, max_people, args.half, picture, small_people,
+                          args.landmark_weights, args.detector_weights)  # fmt: skip
     except (TFLiteError, WeightsError) as e:
         raise CommandError(str(e)) from None
 
 
 @functools.lru_cache(maxsize=2)
-def _estimator(model: str, device: str | None, max_people: int, half: bool, small_people: str | None,
+def _estimator(model: str, device: str | None, max_people: int, half: bool, picture: str, small_people: bool,
                landmark_weights: Path | None, detector_weights: Path | None):  # fmt: skip
-    from ..nets.pose2d import SMALL_PEOPLE, SMALL_PEOPLE_VIDEO, PoseEstimator
+    from ..nets.pose2d import SEARCH, SEARCH_VIDEO, SMALL_PEOPLE, SMALL_PEOPLE_VIDEO, PoseEstimator
 
-    options = {"photo": SMALL_PEOPLE, "video": SMALL_PEOPLE_VIDEO}.get(small_people, {})
+    options = {("photo", True): SMALL_PEOPLE, ("video", True): SMALL_PEOPLE_VIDEO, ("photo", False): SEARCH,
+               ("video", False): SEARCH_VIDEO}[picture, small_people]  # fmt: skip
     return PoseEstimator(variant=model, device=device, max_people=max_people, half=half,
                          landmark_weights=landmark_weights, detector_weights=detector_weights, **options)  # fmt: skip

@@ -1,7 +1,8 @@
 """`poselift image PATH... -o OUT.npz`: photos in, a pose file out (and, with --overlay, the skeletons drawn).
 
 BlazePose finds the people and their 2D (with --max-people above 1, the default 10, its detector also looks at
-tiles of each photo, `pose2d.SMALL_PEOPLE`, for people down to about 6% of its long side); `lifting.Lifter` lifts
+tiles of each photo, `pose2d.SMALL_PEOPLE`, for people down to about 6% of its long side; with one, at those of a
+photo whose whole picture shows nobody, `pose2d.SEARCH`); `lifting.Lifter` lifts
 them to 3D with the 3D pose prior (the default, or --prior FILE) through the seed's loop (--stages), scaled to a
 stature (--height). Every photo and the prior file are checked before the networks load; a photo that cannot be
 read stops the run with one sentence naming it. A photo with nobody in it becomes a frame with no person (said on
@@ -77,7 +78,7 @@ def _run(args: argparse.Namespace, progress: Progress) -> int:
     lifter = build_lifter(args, args.device)
     if args.overlay is not None:
         _make_folder(args.overlay)
-    estimator = build_estimator(args, args.max_people, small_people="photo" if args.max_people > 1 else None)
+    estimator = build_estimator(args, args.max_people, "photo", args.max_people > 1)
     found = []
     overlays = _overlay_paths(args.photos, args.overlay)
     for start, stop in _batches(sizes):
@@ -94,8 +95,7 @@ def _run(args: argparse.Namespace, progress: Progress) -> int:
     if len(nobody) == len(found):
         where = f"{found[0].path}: no person found" if len(found) == 1 else (
             f"no person found in any of the {len(found)} photos ({found[0].path}, ...)")
-        advice = what_to_try(found[0].size, "photo", args.max_people > 1, None if args.max_people > 1 else
-                             "--max-people 2 or more")  # fmt: skip
+        advice = what_to_try(found[0].size, "photo")
         raise CommandError(f"{where}, so no pose file was written; {advice}.")
     for path in nobody:
         print(f"{path}: no person found; its frame is marked missing.", file=sys.stderr)

@@ -7,8 +7,9 @@ long side. Measured by shrinking pictures step by step onto a grey canvas and ru
 (`PoseEstimator.estimate`): the rendered test video's standing figure was found from 22% of the canvas's long
 side, messi5.jpg's from 24-27%, basketball players in sporting poses only from about 45%; the lite, full and heavy
 models alike (they share the one detector, so `--model heavy` does not find smaller people). Looking at tiles of
-the picture as well (`pose2d.SMALL_PEOPLE`: photos with more than one person asked for; `SMALL_PEOPLE_VIDEO`,
-coarser: `--small-people` for video) brings that down to the same share of a tile's side.
+the picture too (`pose2d.SEARCH` and `SEARCH_VIDEO`, coarser, where the whole picture shows nobody; `SMALL_PEOPLE`
+and `SMALL_PEOPLE_VIDEO` at every picture) brings that down to the same share of a tile's side, so the sentence
+names the tiles' reach.
 tests/core/cli/test_nobody.py keeps the measurement's two ends.
 """
 
@@ -26,16 +27,9 @@ def smallest_person(size: tuple[int, int], small_people: bool = False, picture: 
     return round(FIGURE_SHARE * max(size) * (min(sides) if small_people else 1.0))
 
 
-def what_to_try(size: tuple[int, int], picture: str, small_people: bool = False, option: str | None = None) -> str:
-    """The clause that says what to try, for a (W, H) `picture` ("photo", "video") searched with or without
-    `small_people`; `option`: the command's option that would look for smaller people, where it has one."""
+def what_to_try(size: tuple[int, int], picture: str) -> str:
+    """The clause that says what to try, for a (W, H) `picture` ("photo", "video") searched at its tiles too."""
     w, h = size
-    if small_people:
-        least = smallest_person(size, True, picture)
-        reach = f"from about {least} px tall in a {w} x {h} {picture} (looking at tiles of it)"
-    else:
-        reach = f"from about {smallest_person(size)} px tall in a {w} x {h} {picture} (a quarter of its long side)"
-        if option:
-            reach += f"; {option} looks for them from about {smallest_person(size, True, picture)} px (slower)"
-    return (f"BlazePose finds people {reach}, so crop the {picture} (or shoot from closer) so that people fill more "
-            "of it")
+    return (f"BlazePose finds people from about {smallest_person(size, True, picture)} px tall in a {w} x {h} "
+            f"{picture} (looking at tiles of it), so crop the {picture} (or shoot from closer) so that people fill "
+            "more of it")

@@ -66,8 +66,7 @@ def _run(args: argparse.Namespace) -> int:
     album = Album()
     tracked, progress = tracked_range(args, frames, look=album.look)
     if not tracked.tracks:
-        raise CommandError(nobody_found(args.video, tracked.frames, info.size, "so nothing was written",
-                                        args.small_people))  # fmt: skip
+        raise CommandError(nobody_found(args.video, tracked.frames, info.size, "so nothing was written"))
     summary = scan_summary(args, info, tracked, album.preview_time)
     out = args.output / "tracks.json"
     files = [(out, lambda f: f.write((json.dumps(summary, indent=2) + "\n").encode()))]

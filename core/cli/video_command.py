@@ -84,8 +84,9 @@ def add_range_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=float, default=0.0, metavar="S", help="first second to read (default 0)")
     parser.add_argument("--end", type=float, metavar="S", help="second to stop reading at (default: the end)")
     parser.add_argument("--small-people", action="store_true",
-                        help="also find people down to about 9%% of the picture's long side tall (the detector looks "
-                             "at tiles of each frame: slower)")  # fmt: skip
+                        help="also find people down to about 9%% of the picture's long side tall beside bigger ones "
+                             "(the detector looks at tiles of every frame it runs on, not only where the whole frame "
+                             "shows nobody: slower)")  # fmt: skip
 
 
 def run_video(args: argparse.Namespace) -> int:
@@ -145,8 +146,7 @@ def lift_video(args: argparse.Namespace, lifter_for=build_lifter) -> LiftedVideo
     lifter = lifter_for(args)  # on the people's device, the estimator's
     tracked, progress = tracked_range(args, frames, lifter)
     if not tracked.tracks:
-        raise CommandError(nobody_found(args.video, tracked.frames, info.size, "so no pose file was written",
-                                        args.small_people))  # fmt: skip
+        raise CommandError(nobody_found(args.video, tracked.frames, info.size, "so no pose file was written"))
     tracks = choose_tracks(tracked, args.track, str(args.video))
     pose = video_pose_sequence(tracked, tracks, info=info, nominal_fps=info.fps, model=args.model,
                                lifted_with=lifter.description, height=lifter.height, focal_px=focal_px,
@@ -193,7 +193,7 @@ def tracked_range(args: argparse.Namespace, frames, lifter=None, look=None):
     from ..video.tracking import PoseTracker
     from ..video.video_poses import track_video
 
-    tracker = PoseTracker(build_estimator(args, MAX_PEOPLE, small_people="video" if args.small_people else None))
+    tracker = PoseTracker(build_estimator(args, MAX_PEOPLE, "video", args.small_people))
     progress = Progress(frames.expected, "frames", args.progress)  # its clock starts once the networks are loaded
     progress.update(0, "networks loaded")
 
@@ -213,11 +213,10 @@ def tracked_range(args: argparse.Namespace, frames, lifter=None, look=None):
     return tracked, progress
 
 
-def nobody_found(video: Path, frames: int, size: tuple[int, int], so: str, small_people: bool = False) -> str:
-    """The sentence for a video of `frames` frames of (W, H) `size` in which nobody was found (looking for
-    `small_people` or not); `so` says what follows ("so no pose file was written")."""
-    advice = what_to_try(size, "video", small_people, None if small_people else "--small-people")
-    return f"{video}: no person found in any of its {frames} frames, {so}; {advice}."
+def nobody_found(video: Path, frames: int, size: tuple[int, int], so: str) -> str:
+    """The sentence for a video of `frames` frames of (W, H) `size` in which nobody was found; `so` says what
+    follows ("so no pose file was written")."""
+    return f"{video}: no person found in any of its {frames} frames, {so}; {what_to_try(size, 'video')}."
 
 
 def check_range(args: argparse.Namespace) -> None:

@@ -46,6 +46,8 @@ MAX_PEOPLE = 10
 SMALL_PEOPLE = {"tile_sides": tiles.TILE_SIDES, "min_score": 0.3}  # PoseEstimator's options for people down to
 # about 6% of the picture's long side: tiles, and detections from the detector's score 0.3 up, confirmed
 SMALL_PEOPLE_VIDEO = SMALL_PEOPLE | {"tile_sides": tiles.VIDEO_TILE_SIDES}  # the same in video, from about 9%
+SEARCH = {"search_sides": tiles.TILE_SIDES}  # the tiles of a photo whose whole picture shows nobody
+SEARCH_VIDEO = {"search_sides": tiles.VIDEO_TILE_SIDES}  # of a video frame where a tracker looks afresh (`detect`)
 DUPLICATE_DISTANCE = 0.1  # of a person's height: two people of one image whose landmarks are nearer are one
 MIN_CONFIRMATION = 0.9  # mean landmark confidence that confirms a detection scored under MIN_SCORE
 FRAGMENT_INSIDE = 0.6  # share of a smaller landmarks' box inside a surer person's: a part of them
@@ -122,6 +124,7 @@ class PoseEstimator:
         half: bool = False,
         max_people: int = MAX_PEOPLE,
         tile_sides: tuple[float, ...] = (),
+        search_sides: tuple[float, ...] = (),
         min_score: float = MIN_SCORE,
         batch_size: int | None = None,
         landmark_weights: str | Path | None = None,
@@ -134,7 +137,7 @@ class PoseEstimator:
         self.dtype = next(self.landmark.parameters()).dtype
         self.anchors = ssd_anchors().to(self.device)
         self.max_people = max_people
-        self.tile_sides, self.min_score = tuple(tile_sides), min_score
+        self.tile_sides, self.search_sides, self.min_score = tuple(tile_sides), tuple(search_sides), min_score
         # Images per network call: small chunks stay in the CPU's caches; a GPU wants big ones.
         self.batch_size = batch_size or (8 if self.device.type == "cpu" else 32)
         self.variant = variant
@@ -159,10 +162,11 @@ class PoseEstimator:
         return [ImagePyramid(self._upload(image)) for image in images]
 
     @torch.inference_mode()
-    def detect_regions(self, pyramids: list[ImagePyramid]) -> tuple[torch.Tensor, Rois, torch.Tensor]:
-        """Every person the detector finds, best first per image: image index (N,), BlazePose's region of
-        interest, detector score (N,)."""
-        index, keypoints, scores = self.detect(pyramids)
+    def detect_regions(self, pyramids: list[ImagePyramid],
+                       search: Sequence[bool] | None = None) -> tuple[torch.Tensor, Rois, torch.Tensor]:  # fmt: skip
+        """Every person the detector finds (`detect`, which `search` passes on), best first per image: image index
+        (N,), BlazePose's region of interest, detector score (N,)."""
+        index, keypoints, scores = self.detect(pyramids, search)
         return index, body_rois(keypoints[:, 0], keypoints[:, 1]), scores
 
     @torch.inference_mode()
@@ -182,11 +186,29 @@ class PoseEstimator:
                 crops[rows] = pyramid.crop(affines[rows], CROP_SIZE, border="border")
         return self.landmarks(crops / 255, index, rois, affines, scores)
 
-    def detect(self, pyramids: list[ImagePyramid]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def detect(self, pyramids: list[ImagePyramid],
+               search: Sequence[bool] | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
         """For all detections of all images, best first per image: image index (N,), the 4 keypoints
         (N, 4, 2) in image pixels, and the score (N,). The detector looks at each whole image and, with
-        `tile_sides`, at its tiles (`tiles.views`), all in one batch; what the views find is merged per image."""
-        seen = [tiles.views(p.size, self.tile_sides) for p in pyramids]
+        `tile_sides`, at its tiles (`tiles.views`), all in one batch; what the views find is merged per image.
+        Images where that finds nobody are looked at again at the tiles of `search_sides`, those `search` marks
+        (default: all)."""
+        found = self._detect_views(pyramids, self.tile_sides)
+        search = [True] * len(pyramids) if search is None else list(search)
+        empty = [i for i, people in enumerate(found) if not len(people.scores) and search[i]]
+        if self.search_sides and empty:
+            for i, people in zip(empty, self._detect_views([pyramids[i] for i in empty], self.search_sides),
+                                 strict=True):  # fmt: skip
+                found[i] = people
+        index = torch.tensor([i for i, people in enumerate(found) for _ in people.scores], dtype=torch.long)
+        keypoints, scores = (torch.cat(t).to(self.device) for t in ([p.keypoints for p in found],
+                                                                     [p.scores for p in found]))
+        return index.to(self.device), keypoints, scores
+
+    def _detect_views(self, pyramids: list[ImagePyramid], sides: tuple[float, ...]) -> list[Detections]:
+        """Per image, on the host: the detections (best first, at most `max_people`) of its whole picture and its
+        tiles of `sides`, merged."""
+        seen = [tiles.views(p.size, sides) for p in pyramids]
         counts = [len(rois.size) for rois, _ in seen]
         rois = Rois(*(torch.cat(t).to(self.device) for t in zip(*(r for r, _ in seen), strict=True)))
         cuts = torch.cat([c for _, c in seen])
@@ -206,15 +228,12 @@ class PoseEstimator:
                                                                    rois.size[view].cpu(), tile[view])  # fmt: skip
         view, corners, points, scores = view[keep], corners[keep], points[keep], scores[keep]
         owner = torch.repeat_interleave(torch.arange(len(pyramids)), torch.tensor(counts))[view]
-        index, people = [], []
+        people = []
         for i in range(len(pyramids)):
             mine = owner == i
             merged = weighted_nms(Detections(corners[mine], points[mine], scores[mine]), min_score=self.min_score)
             people.append(Detections(*(t[: self.max_people] for t in merged)))
-            index += [i] * len(people[-1].scores)
-        keypoints, scores = (torch.cat(t).to(self.device) for t in ([p.keypoints for p in people],
-                                                                     [p.scores for p in people]))
-        return torch.tensor(index, dtype=torch.long, device=self.device), keypoints, scores
+        return people
 
     def landmarks(self, crops: torch.Tensor, index: torch.Tensor, rois: Rois, affines: torch.Tensor,
                   scores: torch.Tensor) -> People2D:

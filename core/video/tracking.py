@@ -4,8 +4,9 @@ As MediaPipe's pose graph does in video mode, a person found in one frame is loo
 the region their own landmarks give (hip centre and scale point, `pose2d.next_regions`), without the
 detector. The detector runs again on the frame after a person is lost (pose presence below
 `pose2d.MIN_PRESENCE`), on every frame while nobody is followed, and every `detect_every` frames to pick up
-people who came into view; a detection whose region overlaps a followed person's (IoU of the regions' squares
-above `SAME_PERSON_IOU`) is that person.
+people who came into view (there, where the whole frame shows nobody, at the tiles of the estimator's
+`search_sides` too: people too small for the whole picture); a detection whose region overlaps a followed person's
+(IoU of the regions' squares above `SAME_PERSON_IOU`) is that person.
 
 Where people cross, a region may slide onto the person in front. Each person's look is learnt as they are followed:
 `colours`, the shares of coarse RGB bins among pixels sampled along their torso and thighs, a running mean over the
@@ -228,7 +229,7 @@ class PoseTracker:
         pyramids = self.estimator.pyramids([batch.images[f] for f in frames])
         looking = [k for k, segment in enumerate(live) if step == 0 or segment.lost or not segment.follows]
         if looking:
-            self._detect(pyramids, looking, [live[k] for k in looking], [frames[k] for k in looking])
+            self._detect(pyramids, looking, [live[k] for k in looking], [frames[k] for k in looking], step == 0)
         looked = {f.piece: f.region for segment in live for f in segment.follows}
         seen = self._landmarks(pyramids, [segment.follows for segment in live])
         looks = _looks(seen, [batch.images[frame] for frame in frames])
@@ -296,13 +297,13 @@ class PoseTracker:
                 kept.append(follow)
         return kept
 
-    def _detect(
-        self, pyramids: list[ImagePyramid], looking: list[int], segments: list[_Segment], frames: list[int]
-    ) -> None:
+    def _detect(self, pyramids: list[ImagePyramid], looking: list[int], segments: list[_Segment], frames: list[int],
+                first: bool) -> None:  # fmt: skip
         """Detect in the images `looking` (positions in `pyramids`), frames `frames` (positions in the batch) of
-        `segments`; each new person joins the follows of its segment with a region refined from the landmarks
-        of this frame."""
-        index, rois, scores = self.estimator.detect_regions([pyramids[k] for k in looking])
+        `segments`, at their `first` frames searching the tiles of a frame whose whole shows nobody
+        (`PoseEstimator.detect`; not on every frame while nobody is followed); each new person joins the follows
+        of its segment with a region refined from the landmarks of this frame."""
+        index, rois, scores = self.estimator.detect_regions([pyramids[k] for k in looking], [first] * len(looking))
         if len(index) == 0:
             return
         regions, image = _regions(rois), index.tolist()

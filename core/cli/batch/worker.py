@@ -80,8 +80,7 @@ class Worker:
         if self.lifter is None:
             try:
                 self.lifter = build_lifter(args)
-                small_people = "video" if args.small_people else None
-                build_estimator(args, MAX_PEOPLE, small_people=small_people)  # kept for `tracked_range`
+                build_estimator(args, MAX_PEOPLE, "video", args.small_people)  # kept for `tracked_range`
             except (CommandError, WeightsError) as e:
                 raise SetupError(str(e)) from None
         return self.lifter

@@ -50,11 +50,10 @@ def test_an_upright_person_is_found_from_about_a_quarter_of_the_long_side(estima
         assert tallest(estimator, on_canvas(pixels, 0.6 * reach / height)) == 0, "not found well below it"
 
 
-def test_the_advice_names_the_size_in_the_pictures_own_pixels_and_the_option_that_looks_for_smaller_people():
-    assert what_to_try((768, 576), "video", option="--small-people") == (
-        "BlazePose finds people from about 192 px tall in a 768 x 576 video (a quarter of its long side); "
-        "--small-people looks for them from about 72 px (slower), so crop the video (or shoot from closer) so that "
-        "people fill more of it")
-    assert what_to_try((768, 576), "video", small_people=True) == (
+def test_the_advice_names_the_size_the_tiles_reach_in_the_pictures_own_pixels():
+    assert what_to_try((768, 576), "video") == (
         "BlazePose finds people from about 72 px tall in a 768 x 576 video (looking at tiles of it), so crop the "
         "video (or shoot from closer) so that people fill more of it")
+    assert what_to_try((512, 384), "photo") == (
+        "BlazePose finds people from about 32 px tall in a 512 x 384 photo (looking at tiles of it), so crop the "
+        "photo (or shoot from closer) so that people fill more of it")

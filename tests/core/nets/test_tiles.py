@@ -9,7 +9,7 @@ import torch
 
 from poselift.core.image.image_io import read_image
 from poselift.core.nets import tiles
-from poselift.core.nets.pose2d import NUM_BODY, SMALL_PEOPLE, People2D, PoseEstimator, distinct
+from poselift.core.nets.pose2d import NUM_BODY, SEARCH, SMALL_PEOPLE, People2D, PoseEstimator, distinct
 from poselift.core.skeleton import BLAZEPOSE_33
 from poselift.core.video.video_io import VideoFrames, probe_video
 
@@ -52,6 +52,19 @@ def test_walkers_a_tenth_of_the_picture_tall_are_found_only_with_the_tiles(estim
     assert heights(whole, frame) == []
     found = heights(tiled, frame)
     assert len(found) >= 4 and all(40 < h < 130 for h in found), found
+
+
+def test_where_the_whole_picture_shows_nobody_its_search_tiles_find_the_walkers_and_elsewhere_change_nothing(asset):
+    searching = PoseEstimator(variant="full", device="cpu", **SEARCH)
+    street = next(iter(VideoFrames(probe_video(asset("vtest.avi")), start=20.0, end=20.05))).pixels[0]
+    found = heights(searching, street)
+    assert len(found) >= 4 and all(40 < h < 130 for h in found), found
+    pyramids = searching.pyramids([street, street])
+    index, _, _ = searching.detect_regions(pyramids, search=[False, True])
+    assert set(index.tolist()) == {1}, "the search only where asked"
+    messi = read_image(asset("messi5.jpg")).pixels  # somebody big: the whole picture finds him, as without a search
+    assert searching.detect(searching.pyramids([messi]))[2].tolist() == PoseEstimator(
+        variant="full", device="cpu").detect(searching.pyramids([messi]))[2].tolist()
 
 
 @pytest.mark.parametrize(("photo", "people"), [("basketball2.png", 2), ("messi5.jpg", 1), ("camera.png", 1),
