@@ -28,10 +28,10 @@ a robust standard deviation of 2.1% a frame, 1.5% for a median of three); a glit
 LEVEL_S = 0.3
 """Seconds: the distance before and after each frame is the median over this long, so that a step shows above the
 frame-to-frame spread and a single wild frame does not."""
-GLITCH_S = 1.5
-"""Seconds: the longest stretch taken for a glitch. A tracked region that stays on someone else for longer is
-another person's track, not this one's to correct; a stretch of frames between gaps no longer than this is too
-short to judge its motion by."""
+GLITCH_S = 2.5
+"""Seconds: the longest stretch taken for a glitch (on vtest.avi a region stayed on a nearer walker for 2 s). A
+tracked region that stays on someone else for longer is another person's track, not this one's to correct; a
+stretch of frames between gaps no longer than this is too short to judge its motion by."""
 
 
 def bridged(root: np.ndarray, glitch: np.ndarray, missing: np.ndarray) -> np.ndarray:
@@ -54,8 +54,9 @@ def distance_glitches(distance: np.ndarray, fps: float, missing: np.ndarray) -> 
     each run of frames not `missing` on its own. A step is where the median distance over LEVEL_S after a frame
     differs from that before it by at least MIN_STEP and at more than MAX_SPEED; a glitch is the stretch between
     two steps of opposite sign at most GLITCH_S apart whose own distance lies beyond the levels on both sides, or
-    between a run's end and a step at most GLITCH_S from it where the rest of the run is longer; its frames are
-    those nearer its own median distance than the level either side."""
+    between a run's end and a step at most GLITCH_S from it (and from any other) where the rest of the run is
+    longer; of stretches that share a step, the one farther from its nearer side. Its frames are those nearer its
+    own median distance than the level either side."""
     distance = np.asarray(distance, np.float64)
     glitch = np.zeros(len(distance), bool)
     for first, last in temporal.runs(~np.asarray(missing, bool)):
@@ -83,10 +84,26 @@ def _run_glitches(log_distance: np.ndarray, fps: float) -> np.ndarray:
         stretches.append((0, steps[0]))
     if steps and n - steps[-1] <= longest and (len(steps) == 1 or steps[-1] - steps[-2] > longest):
         stretches.append((steps[-1], n))
+    chosen: list[tuple[int, int]] = []
+    for _, start, stop, own, level in sorted(_departures(stretches, log_distance, before, after), reverse=True):
+        if all(stop < first or last < start for first, last in chosen):  # a step ends one glitch at most
+            chosen.append((start, stop))
+            near, far = max(0, start - span), min(n, stop + span)
+            around = log_distance[near:far]
+            glitch[near:far] |= np.abs(around - own) < np.abs(around - level)
+    return glitch
+
+
+def _departures(stretches: list[tuple[int, int]], log_distance: np.ndarray, before: np.ndarray,
+                after: np.ndarray) -> list[tuple[float, int, int, float, float]]:  # fmt: skip
+    """(how far, start, stop, own level, the sides' level) of each of `stretches` (frames [start, stop) of a run's
+    (n,) log distances, `before` and `after` each frame its levels) that lies beyond the level on both its sides,
+    or, ending the run, beyond the one side it has and shorter than the rest; how far: from the nearer side."""
+    n, out = len(log_distance), []
     for start, stop in stretches:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            own = np.nanmedian(log_distance[start:stop])
+            warnings.simplefilter("ignore", RuntimeWarning)  # nothing placed in it: no level
+            own = float(np.nanmedian(log_distance[start:stop]))
         sides = [level for level in (before[start] if start else np.nan, after[stop] if stop < n else np.nan)
                  if np.isfinite(level)]  # fmt: skip
         if not sides or not np.isfinite(own):
@@ -95,19 +112,19 @@ def _run_glitches(log_distance: np.ndarray, fps: float) -> np.ndarray:
             continue
         if len(sides) == 2 and (own - sides[0]) * (own - sides[1]) <= 0:  # a step on its way, not there and back
             continue
-        level, near, far = float(np.mean(sides)), max(0, start - span), min(n, stop + span)
-        around = log_distance[near:far]
-        glitch[near:far] |= np.abs(around - own) < np.abs(around - level)
-    return glitch
+        out.append((min(abs(own - side) for side in sides), start, stop, own, float(np.mean(sides))))
+    return out
 
 
 def adrift(heights: np.ndarray, near: float, fps: float, missing: np.ndarray) -> np.ndarray:
-    """(F,) bool: the frames of each run of frames not `missing` at most GLITCH_S long whose (F,) lowest foot
-    heights above the floor (metres, NaN: unknown) are on median more than `near`: a short stretch seen between
-    gaps has no motion to judge the picture's distance by, and one that floats is placed wrong, not flying."""
+    """(F,) bool: the frames of each run of frames not `missing` too short for `distance_glitches` to judge (under
+    twice LEVEL_S), and of each at most GLITCH_S long whose (F,) lowest foot heights above the floor (metres, NaN:
+    unknown) are on median more than `near`: a short stretch seen between gaps has no motion to judge the
+    picture's distance by, and one that floats is placed wrong, not flying."""
     afloat = np.zeros(len(heights), bool)
     for first, last in temporal.runs(~np.asarray(missing, bool)):
         known = heights[first:last][np.isfinite(heights[first:last])]
-        if last - first <= GLITCH_S * fps and known.size and np.median(known) > near:
+        unjudged = last - first < 2 * max(2, round(LEVEL_S * fps))
+        if unjudged or (last - first <= GLITCH_S * fps and known.size and np.median(known) > near):
             afloat[first:last] = True
     return afloat

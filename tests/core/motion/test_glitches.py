@@ -36,6 +36,16 @@ def test_a_glitch_that_ends_a_run_is_found_and_the_run_beside_a_gap_judged_alone
     np.testing.assert_array_equal(distance_glitches(distance, fps, missing), glitch)
 
 
+def test_of_two_stretches_between_steps_the_one_farther_from_both_sides_is_the_glitch():
+    """As on vtest.avi: a walker placed 8% near, then 8% far (the region's size wobbling), then for 2 s two fifths
+    nearer (on a nearer walker). The stretch 8% far also lies beyond both its sides, but less than the glitch."""
+    fps, t = 10.0, np.arange(80) / 10.0
+    distance = (10.0 + 0.5 * t) * np.select([t < 2.0, t < 3.5, t < 5.5], [0.92, 1.08, 1 / 1.4], 1.0)
+    distance *= np.exp(np.random.default_rng(0).normal(0.0, 0.02, len(t)))
+    found = distance_glitches(distance, fps, np.zeros(len(t), bool))
+    np.testing.assert_array_equal(np.flatnonzero(found), np.arange(35, 55))
+
+
 def test_motion_a_person_makes_is_no_glitch():
     fps, t = 30.0, np.arange(180) / 30.0
     running_in_and_back = 2.0 + 2.5 * np.abs(t - 3.0)  # 2.5 m/s towards the camera to 2 m away, and back
@@ -59,10 +69,11 @@ def test_a_glitch_is_bridged_between_the_frames_either_side_and_held_at_a_run_en
 
 def test_a_short_stretch_between_gaps_that_floats_is_adrift_and_a_long_one_is_not():
     fps = 10.0
-    heights = np.zeros(100)
-    missing = np.zeros(100, bool)
-    missing[[20, 40, 90]] = True  # runs 21..39 (1.9 s), 41..89 (4.9 s) and 91..99 (0.9 s)
-    heights[21:40] = heights[91:] = 0.8
-    heights[60:62] = 0.8  # a jump within a long run
+    heights = np.zeros(120)
+    missing = np.zeros(120, bool)
+    missing[[3, 40, 60, 100]] = True  # runs 0..2 (0.3 s), 4..39 (3.6 s), 41..59 (1.9 s), 61..99, 101..119
+    heights[:3] = [0.0, 0.5, 0.9]  # too short to judge by its distance's steps: held whatever it does
+    heights[4:40] = heights[41:60] = 0.8  # floating: for longer than a glitch lasts, and within it
+    heights[70:73] = 0.8  # a jump within a long run
     found = adrift(heights, 0.3, fps, missing)
-    assert found[91:].all() and not found[:91].any()
+    assert found[:3].all() and found[41:60].all() and found.sum() == 3 + 19
