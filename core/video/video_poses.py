@@ -314,9 +314,10 @@ def relift(lifter, record: TrackRecord, joints2d: np.ndarray, confidence: np.nda
     cascade on the network's) from `record`'s (F, J, 2) `joints2d` and (F, J) `confidence` (`TrackRecord.arrays`),
     each seen at the pitch of the ray to its pelvis from the camera pitched down by `pitch` radians
     (`root_motion.view_pitch`; `focal` pixels, (W, H) `image_size`), its 2D first seen without the camera's roll
-    of `roll` radians (`camera.unrolled`), at stature `height` metres; NaN and False where it was not tracked or is
-    not lifted, as `TrackRecord.arrays`."""
-    from ..motion.camera import unrolled, unrolled_world
+    of `roll` radians (`camera.unrolled`) and stood upright about its pelvis (`camera.leans`: off the picture's
+    centre a pitched camera sees an upright person lean), at stature `height` metres; NaN and False where it was
+    not tracked or is not lifted, as `TrackRecord.arrays`."""
+    from ..motion.camera import leans, turned_about, unrolled, unrolled_world
     from ..motion.root_motion import view_pitch
 
     frames = len(joints2d)
@@ -326,9 +327,12 @@ def relift(lifter, record: TrackRecord, joints2d: np.ndarray, confidence: np.nda
         world = unrolled_world(world, roll)
     joints3d, found = np.full((frames, J, 3), np.nan, np.float32), np.zeros(frames, bool)
     if tracked.any():
-        seen_at = view_pitch(joints2d[tracked, skeleton.POSELIFT.index("pelvis")], focal, image_size, pitch)
-        lifted = lifter.lift_points(joints2d[tracked], confidence[tracked], height, world[tracked], pitch=seen_at,
-                                    network_points=network2d[tracked])  # fmt: skip
+        pelvis = joints2d[tracked, skeleton.POSELIFT.index("pelvis")]  # (N, 2) pixels
+        lean = leans(pelvis, focal, image_size, pitch)[:, None]  # (N, 1) radians
+        points, network_points = (turned_about(p[tracked], pelvis[:, None], lean) for p in (joints2d, network2d))
+        lifted = lifter.lift_points(points, confidence[tracked], height, unrolled_world(world[tracked], lean),
+                                    pitch=view_pitch(pelvis, focal, image_size, pitch),
+                                    network_points=network_points)  # fmt: skip
         joints3d[tracked] = np.where(lifted.ok[:, None, None], lifted.joints3d, np.nan)
         found[tracked] = lifted.ok
     return joints3d, found

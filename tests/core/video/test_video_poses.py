@@ -118,16 +118,17 @@ def test_tracks_are_chosen_as_asked_all_by_id_or_the_longest(tracked):
 
 
 class _Relifter:
-    """A stand-in for lifting.Lifter: lifts every frame to one (27, 3) pose and records the pitches it was asked
-    to see each frame through; every roll of the camera leaves the poses as likely (so none is found)."""
+    """A stand-in for lifting.Lifter: lifts every frame to one (27, 3) pose and records the 2D and the pitches it
+    was asked to see each frame through; every roll of the camera leaves the poses as likely (so none is found)."""
 
     def __init__(self, pose: np.ndarray):
-        self.pose, self.pitches = pose, []
+        self.pose, self.pitches, self.points = pose, [], []
 
     def lift_points(self, points, confidence, height, world, *, pitch, network_points):
         from poselift.core.lift.lifting import Lifted
 
         self.pitches.append(np.asarray(pitch))
+        self.points.append(np.asarray(points))
         n = len(points)
         return Lifted(np.repeat(self.pose[None], n, 0), points, confidence, network_points, world, np.zeros(n),
                       np.ones(n, bool))  # fmt: skip
@@ -137,8 +138,10 @@ class _Relifter:
 
 
 def test_a_pitched_shot_is_lifted_again_frame_by_frame_through_the_pitch_each_person_is_seen_at(tracked):
-    """Once the camera is pitched, each frame is lifted again through the pitch of the ray to its pelvis; a level
-    camera keeps the lifts as they are."""
+    """Once the camera is pitched, each frame is lifted again through the pitch of the ray to its pelvis, its 2D
+    stood upright about the pelvis (off the picture's centre the pitched camera sees an upright person lean); a
+    level camera keeps the lifts as they are."""
+    from poselift.core.motion.camera import stood_upright
     from poselift.core.motion.root_motion import default_focal, view_pitch
 
     video, info = tracked
@@ -151,7 +154,10 @@ def test_a_pitched_shot_is_lifted_again_frame_by_frame_through_the_pitch_each_pe
     level = sequence((again, info), 0, pitch=0.0)
     assert not lifter.pitches and np.isfinite(level.joints3d).any()
     pitched = sequence((again, info), 0, pitch=0.3)
-    expected = view_pitch(record.joints2d[0][:, PELVIS], default_focal(info.size), info.size, 0.3)
-    np.testing.assert_allclose(lifter.pitches[0], expected)
+    pelvis, focal = record.joints2d[0][:, PELVIS], default_focal(info.size)
+    np.testing.assert_allclose(lifter.pitches[0], view_pitch(pelvis, focal, info.size, 0.3))
+    upright = stood_upright(record.joints2d[0], pelvis, focal, info.size, 0.3)
+    np.testing.assert_allclose(lifter.points[0], upright, atol=1e-3)
+    assert np.abs(upright - record.joints2d[0]).max() > 1.0, "the person is off the centre: stood upright"
     reach = np.linalg.norm(pitched.joints3d[:, 0, :17] - pitched.joints3d[:, 0, PELVIS : PELVIS + 1], axis=-1)
     assert np.abs(reach - reach[:1]).max() < 0.05, "every frame the one pose it was lifted again to"
