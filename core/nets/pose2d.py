@@ -4,7 +4,7 @@
 graph does for one person:
   1. letterboxes every image into the detector's 224 x 224 input (and, with `tile_sides`, overlapping tiles of it
      at finer scales, `tiles.views`, for people too small for the whole picture) and runs the detector on all of
-     them at once;
+     them at once; with `search_sides`, again on those tiles of the images where that finds nobody;
   2. keeps every detection (weighted NMS over all views of an image, best first, up to `max_people` per image)
      and builds its region of interest from the hip centre and the scale point (`roi.body_rois`);
   3. crops all regions of all images to 256 x 256 (grid_sample on the device) and runs the landmark network on
