@@ -66,7 +66,7 @@ def distance_glitches(distance: np.ndarray, fps: float, missing: np.ndarray) -> 
 
 def _run_glitches(log_distance: np.ndarray, fps: float) -> np.ndarray:
     """(n,) bool: `distance_glitches` of one run's (n,) log distances (NaN: not placed)."""
-    n, span, longest = len(log_distance), max(2, round(LEVEL_S * fps)), GLITCH_S * fps
+    n, span, longest = len(log_distance), _level_frames(fps), GLITCH_S * fps
     glitch = np.zeros(n, bool)
     if np.isfinite(log_distance).sum() < 2 * span:
         return glitch
@@ -92,6 +92,11 @@ def _run_glitches(log_distance: np.ndarray, fps: float) -> np.ndarray:
             around = log_distance[near:far]
             glitch[near:far] |= np.abs(around - own) < np.abs(around - level)
     return glitch
+
+
+def _level_frames(fps: float) -> int:
+    """Frames: LEVEL_S at `fps`, at least two."""
+    return max(2, round(LEVEL_S * fps))
 
 
 def _departures(stretches: list[tuple[int, int]], log_distance: np.ndarray, before: np.ndarray,
@@ -124,7 +129,7 @@ def adrift(heights: np.ndarray, near: float, fps: float, missing: np.ndarray) ->
     afloat = np.zeros(len(heights), bool)
     for first, last in temporal.runs(~np.asarray(missing, bool)):
         known = heights[first:last][np.isfinite(heights[first:last])]
-        unjudged = last - first < 2 * max(2, round(LEVEL_S * fps))
+        unjudged = last - first < 2 * _level_frames(fps)
         if unjudged or (last - first <= GLITCH_S * fps and known.size and np.median(known) > near):
             afloat[first:last] = True
     return afloat
