@@ -16,10 +16,12 @@ Batched: with a level camera only the horizontal image coordinate depends on yaw
 factored once per person and component, a yaw costs one J x J Cholesky solve (Woodbury) whose matrix is quadratic
 in (cos, sin), shared by yaw and yaw + 180 degrees. Through a pitched camera the vertical image coordinate mixes in
 the depth, which turns with the yaw; but what the camera does not see is one direction, its optical axis, so the
-normal matrix is the yaw-free one of all three coordinates less the J depth rows: factored once, a yaw again costs
-one J x J Cholesky solve (Woodbury), quadratic in (cos, sin) but no longer shared with yaw + 180 degrees. Those
-solves run vectorised over people x components x yaws, batch last, on the fit's device (cuda or cpu), with no loop
-over people; a chunk of people all seen level takes the level solve.
+normal matrix is the yaw-free one of all three coordinates less the depth rows: factored once, a yaw again costs
+one Cholesky solve (Woodbury), quadratic in (cos, sin) but no longer shared with yaw + 180 degrees, and only as
+large as the joints seen less one (the rows of joints not seen are zero, and centring takes one more dimension),
+people seen alike being solved together. Those solves run vectorised over people x components x yaws, batch last,
+on the fit's device (cuda or cpu), with no loop over people; a chunk of people all seen level takes the level
+solve.
 
 Frames: the fitted pose is upright in the level world frame whatever the pitch (X image right, Y away from the
 camera along the floor, Z up), turned by its yaw about Z; the camera's own axes are X, the optical axis (Y pitched
@@ -110,10 +112,10 @@ def fit_upright(
     fitted scale is not positive is not lifted (ok False, the most likely component's mean pose facing the camera);
     one whose residual is over `max_residual`, or whose pose is far from typical (`prior_distance` over
     `max_prior_distance`, as through a camera looking down steeply that `pitch` does not say; told the pitch, such a
-    view stays typical), keeps its fit with ok False. People are solved `chunk` at a time to bound memory; `device`
-    defaults to that of `joints2d`; float64 is the lifter's: float32 cancels in the likelihood (yaws a few degrees
-    off, joints centimetres off at noise_scale 1) and breaks down when the 2D is trusted much more (noise_scale
-    0.1)."""
+    view stays typical), keeps its fit with ok False. People are solved `chunk` at a time to bound memory (seen
+    pitched, in order of how many joints they show; the results are in the input's order); `device` defaults to
+    that of `joints2d`; float64 is the lifter's: float32 cancels in the likelihood (yaws a few degrees off, joints
+    centimetres off at noise_scale 1) and breaks down when the 2D is trusted much more (noise_scale 0.1)."""
     if angles < 2 or angles % 2 or fine_angles < 3 or fine_angles % 2 == 0:
         raise ValueError(f"angles must be even and fine_angles odd and >= 3, not {angles} and {fine_angles}")
     if device is None:
@@ -148,11 +150,12 @@ def fit_upright(
             nll=none,
             ok=none.bool(),
         )
+    order = _solve_order(joints2d, weights, pitch, near, options, chunk)
     chunks = [
-        _fit_chunk(prior, *(t[i : i + chunk] for t in (joints2d, weights, height, pitch, near)), options)
+        _fit_chunk(prior, *(t[order[i : i + chunk]] for t in (joints2d, weights, height, pitch, near)), options)
         for i in range(0, len(joints2d), chunk)
     ]
-    return _concatenate(chunks)
+    return _concatenate(chunks, torch.argsort(order))
 
 
 def model_inputs(
@@ -168,10 +171,23 @@ def model_inputs(
     return points, np.where(have, confidence[..., take], 0.0)
 
 
-def _concatenate(chunks: list[UprightFit]) -> UprightFit:
-    """The fits of consecutive chunks of people as one fit, people in order."""
+def _solve_order(joints2d: torch.Tensor, weights: torch.Tensor, pitch: torch.Tensor, near: torch.Tensor,
+                 options: _Options, chunk: int) -> torch.Tensor:  # fmt: skip
+    """(N,) the order to solve the people in, `chunk` at a time: where any is seen pitched, by how many joints each
+    is fitted on (all, for those with too few to lift), so that those seen alike share a chunk, whose pitched yaw
+    solves are as large as its most (`_depth_joints`); as given where there is one chunk, where all are seen level,
+    or where only some have a yaw to search near (whether a chunk searches near depends on who is in it)."""
+    finite = torch.isfinite(near)
+    if len(near) <= chunk or not (pitch.any() & (finite.all() | ~finite.any())):
+        return torch.arange(len(near), device=near.device)
+    seen = (torch.isfinite(joints2d).all(-1) & torch.isfinite(weights) & (weights >= options.min_weight)).sum(1)
+    return torch.argsort(torch.where(seen < options.min_joints, weights.shape[1], seen), stable=True)
+
+
+def _concatenate(chunks: list[UprightFit], index: torch.Tensor) -> UprightFit:
+    """The fits of consecutive chunks of people as one fit, its people taken in the (N,) `index` order."""
     names = [f.name for f in fields(UprightFit) if f.name != "joint_names"]
-    tensors = {name: torch.cat([getattr(c, name) for c in chunks]) for name in names}
+    tensors = {name: torch.cat([getattr(c, name) for c in chunks])[index] for name in names}
     return UprightFit(joint_names=chunks[0].joint_names, **tensors)
 
 
@@ -224,7 +240,7 @@ def _fit_chunk(prior: _Prior, joints2d: torch.Tensor, weights: torch.Tensor, hei
     seen_count = observed.seen.sum(1).clamp_min(1).to(joints2d.dtype)
     log_norm = prior.log_norm + 2 * (seen_count[:, None] - 1) * torch.log(prior.noise)  # (N, K)
     if pitch.any():
-        pitched = _pitched_setup(prior, basis, fit_weights, observations, pitch)
+        pitched = _pitched_setup(prior, fit_weights, observations, pitch)
         nll = functools.partial(_pitched_nll, pitched, log_norm=log_norm)
         solve = functools.partial(_pitched_coefficients, pitched)
     else:
@@ -491,99 +507,108 @@ class _PitchedSetup:
     """Per person and component (B = N x K, batch last), rows weighted by sqrt(w) / noise, seen through a camera
     pitched down by p. At yaw (c, s) = (cos, sin) a joint's rows B_j (3 x (Q+1), X Y Z) are seen along the image's
     horizontal r1 = (c, -s, 0) and vertical r2 = (sin p s, sin p c, cos p), so the normal matrix is H = D +
-    sum_j B_j^T (I - n n^T) B_j = Hf - N^T N: the yaw-free Hf = D + B^T B = Lf Lf^T less the rank-J depth rows
-    N = n.B along the optical axis n = r1 x r2 = (-cos p s, -cos p c, sin p). Woodbury: det H = det Hf det S and
-    r^T H^-1 r = |g|^2 + h^T S^-1 h with S = I - Gn^T Gn (J x J), Gn = Lf^-1 N^T, g = Lf^-1 r, h = Gn^T g; the right-
-    hand side r = sum_j B_j^T (r1 u_j + r2 v_j). S, h and |g|^2 are quadratic in (c, s), their yaw-free parts
-    folded into c^2 + s^2 = 1, so a yaw costs one J x J solve, as a level one does."""
+    sum_j B_j^T (I - n n^T) B_j = Hf - N^T N: the yaw-free Hf = D + B^T B = Lf Lf^T less the depth rows N = n.B
+    along the optical axis n = r1 x r2 = (-cos p s, -cos p c, sin p). The rows and the observations are zero at
+    the joints not seen and, centred, sum to 0 over the joints weighted by sqrt(w): as joint vectors they lie in
+    the J' = (most joints seen) - 1 dimensions orthogonal to both, and are taken in orthonormal coordinates there
+    (`_depth_joints`), which keeps every sum over the joints: J' rows per axis. Woodbury: det H = det Hf det S and
+    r^T H^-1 r = |g|^2 + h^T S^-1 h with S = I - Gn^T Gn (J' x J'), Gn = Lf^-1 N^T, g = Lf^-1 r, h = Gn^T g; the
+    right-hand side r = sum_j B_j^T (r1 u_j + r2 v_j). S, h and |g|^2 are quadratic in (c, s), their yaw-free
+    parts folded into c^2 + s^2 = 1, so a yaw costs one J' x J' solve."""
 
-    terms: torch.Tensor  # (5, (J+1) J, B) [I - S | h^T] as rows, coefficients of c^2, cs, s^2, c, s
+    terms: torch.Tensor  # (5, J'+1, J', B) [I - S | h^T] as rows, coefficients of c^2, cs, s^2, c, s
     squared_g: torch.Tensor  # (5, B) |g|^2: coefficients of c^2, cs, s^2, c, s
     base: torch.Tensor  # (B,) |u|^2 + |v|^2 + log det Hf, the yaw-free part of 2 NLL
-    rows: torch.Tensor  # (N, K, J, 3, Q+1) B, the weighted rows of X, Y and Z, for the chosen yaw's solve
-    observations: torch.Tensor  # (N, K, J, 2) u and v, the weighted observations
+    rows: torch.Tensor  # (N, K, 3, J', Q+1) B, the weighted rows of X, Y and Z, for the chosen yaw's solve
+    observations: torch.Tensor  # (N, K, J', 2) u and v, the weighted observations; both in the J' coordinates
     ridge: torch.Tensor  # (K, Q+1) D's diagonal
     pitch: torch.Tensor  # (N,) radians down
 
 
-def _pitched_setup(prior: _Prior, basis: torch.Tensor, weights: torch.Tensor, observations: torch.Tensor,
+def _pitched_setup(prior: _Prior, weights: torch.Tensor, observations: torch.Tensor,
                    pitch: torch.Tensor) -> _PitchedSetup:  # fmt: skip
-    """(N, K, J, 3, Q+1) centred basis, (N, J) weights, (N, J, 2) centred observations in model units (+y up) and
-    (N,) pitches in radians down."""
-    n, k, j = basis.shape[:3]
-    root_w = (weights[:, None] / prior.noise[None, :, None] ** 2).sqrt()  # (N, K, J)
-    rows = root_w[..., None, None] * basis  # (N, K, J, 3, Q+1)
-    u, v = root_w * observations[:, None, :, 0], root_w * observations[:, None, :, 1]  # (N, K, J)
-    stacked = rows.permute(0, 1, 3, 2, 4).reshape(n, k, 3 * j, -1)  # (N, K, 3J, Q+1): all X rows, Y, then Z
-    chol = torch.linalg.cholesky(stacked.mT @ stacked + torch.diag_embed(prior.ridge))  # Hf = Lf Lf^T
-    g = torch.linalg.solve_triangular(chol, stacked.mT, upper=False)  # (N, K, Q+1, 3J) Lf^-1 B^T
-    p = (g.mT @ g).unflatten(-2, (3, j)).unflatten(-1, (3, j))  # (N, K, 3, J, 3, J): P_ab = G_a^T G_b
+    """(N, J) weights, (N, J, 2) observations in model units (+y up) centred on their weighted centroid and (N,)
+    pitches in radians down."""
+    n, k = len(weights), len(prior.noise)
+    joints = _depth_joints(weights)  # (N, J, J') sqrt(w_j) T_jl
+    size = joints.shape[2] + 1  # J' + 1
+    # T^T sqrt(w) (basis - centroid) / noise = T^T sqrt(w) basis / noise, as T^T sqrt(w) sums to 0 over the joints.
+    model = (prior.basis / prior.noise[:, None, None, None]).transpose(0, 1).flatten(1)  # (J, K x 3 x (Q+1))
+    rows = (joints.mT.flatten(0, 1) @ model).unflatten(0, (n, size - 1)).unflatten(-1, (k, 3, -1))
+    rows = rows.permute(0, 2, 3, 1, 4).contiguous()  # (N, K, 3, J', Q+1) B, all X rows, Y, then Z
+    weighted = (joints.mT @ observations)[:, None] / prior.noise[:, None, None]  # (N, K, J', 2) u, v
+    u, v = weighted.unbind(-1)
+    flat = rows.flatten(2, 3)  # (N, K, 3J', Q+1)
+    chol = torch.linalg.cholesky(flat.mT @ flat + torch.diag_embed(prior.ridge))  # Hf = Lf Lf^T
     down_cos, down_sin = torch.cos(pitch)[:, None, None], torch.sin(pitch)[:, None, None]  # (N, 1, 1)
-
-    def times(a: int, b: int, values: torch.Tensor) -> torch.Tensor:  # P_ab (N, K, J, J) @ (N, K, J)
-        return (p[:, :, a, :, b] @ values[..., None])[..., 0]
-
-    # w_a = sum_b P_ab o_b = c alpha_a + s beta_a + gamma_a, o = (c u + s sin p v, c sin p v - s u, cos p v).
-    alpha = [times(a, 0, u) + down_sin * times(a, 1, v) for a in range(3)]
-    beta = [down_sin * times(a, 0, v) - times(a, 1, u) for a in range(3)]
-    gamma = [down_cos * times(a, 2, v) for a in range(3)]
-    # h = n.w; |g|^2 = o.w.
-    h_terms = (-down_cos * alpha[1] + down_sin * gamma[2], -down_cos * (alpha[0] + beta[1]),
-               -down_cos * beta[0] + down_sin * gamma[2], -down_cos * gamma[1] + down_sin * alpha[2],
-               -down_cos * gamma[0] + down_sin * beta[2])  # fmt: skip
-
-    def dot(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return (x * y).sum(-1)
-
-    sin_v, cos_v = down_sin * v, down_cos * v
-    g_terms = (dot(u, alpha[0]) + dot(sin_v, alpha[1]) + dot(cos_v, gamma[2]),
-               dot(u, beta[0]) + dot(sin_v, alpha[0] + beta[1]) - dot(u, alpha[1]),
-               dot(sin_v, beta[0]) - dot(u, beta[1]) + dot(cos_v, gamma[2]),
-               dot(u, gamma[0]) + dot(sin_v, gamma[1]) + dot(cos_v, alpha[2]),
-               dot(sin_v, gamma[0]) - dot(u, gamma[1]) + dot(cos_v, beta[2]))  # fmt: skip
-    # I - S = Gn^T Gn = sum_ab n_a n_b P_ab, the constant sin^2 p P_zz folded into c^2 + s^2.
-    cos2, sin2, mixed = down_cos[..., None] ** 2, down_sin[..., None] ** 2, (down_cos * down_sin)[..., None]
-    m_terms = (cos2 * p[:, :, 1, :, 1] + sin2 * p[:, :, 2, :, 2], cos2 * (p[:, :, 0, :, 1] + p[:, :, 1, :, 0]),
-               cos2 * p[:, :, 0, :, 0] + sin2 * p[:, :, 2, :, 2], -mixed * (p[:, :, 1, :, 2] + p[:, :, 2, :, 1]),
-               -mixed * (p[:, :, 0, :, 2] + p[:, :, 2, :, 0]))  # fmt: skip
-    augmented = [torch.cat([-m, h[..., None, :]], dim=-2) for m, h in zip(m_terms, h_terms, strict=True)]
+    # r = B^T (c o1 + s o2 + o3), o1 = (u, sin p v, 0), o2 = (sin p v, -u, 0), o3 = (0, 0, cos p v) per joint;
+    # N = c Ny + s Nx + Nz with Na = n_a Ba, n_a n's factor (-cos p, -cos p, sin p) of axis a. sides: (N, K, 3J',
+    # 3) o2, o1 and o3, all X entries, Y, then Z.
+    zero = torch.zeros_like(u)
+    sides = torch.stack([torch.cat([down_sin * v, -u, zero], -1), torch.cat([u, down_sin * v, zero], -1),
+                         torch.cat([zero, zero, down_cos * v], -1)], dim=-1)  # fmt: skip
+    along_n = torch.stack([-down_cos, -down_cos, down_sin], dim=2)[..., None]  # (N, 1, 3, 1, 1)
+    # Per axis a its rows Na, then the right-hand side's part paired with it (o2 with X, o1 with Y, o3 with Z).
+    paired = torch.cat([along_n * rows, (sides.mT @ flat)[..., None, :]], dim=-2)  # (N, K, 3, J'+1, Q+1)
+    g = torch.linalg.solve_triangular(chol, paired.flatten(2, 3).mT, upper=False)  # Lf^-1 of each, as columns
+    # The products of the columns: N^T N, h and |g|^2 at each function of the yaw are sums of two blocks.
+    gram = (g.mT @ g).unflatten(-1, (3, size)).unflatten(-3, (3, size)).transpose(-3, -2)  # (N, K, 3, 3, J'+1, J'+1)
+    pairs = (((1, 1), (2, 2)), ((1, 0), (0, 1)), ((0, 0), (2, 2)), ((1, 2), (2, 1)), ((0, 2), (2, 0)))
+    blocks = torch.stack([gram[:, :, a, b] + gram[:, :, c, d] for (a, b), (c, d) in pairs])  # (5, N, K, J'+1, J'+1)
     logdet_f = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
     return _PitchedSetup(
-        terms=torch.stack([term.reshape(n * k, -1).T for term in augmented]).contiguous(),
-        squared_g=torch.stack(g_terms).reshape(5, n * k),
+        terms=blocks[..., :-1].permute(0, 3, 4, 1, 2).reshape(5, size, size - 1, n * k).contiguous(),
+        squared_g=blocks[..., -1, -1].reshape(5, n * k),
         base=((u**2).sum(-1) + (v**2).sum(-1) + logdet_f).reshape(n * k),
         rows=rows,
-        observations=torch.stack([u, v], dim=-1),
+        observations=weighted,
         ridge=prior.ridge,
         pitch=pitch,
     )
 
 
+def _depth_joints(weights: torch.Tensor) -> torch.Tensor:
+    """(N, J) weights w -> (N, J, J') sqrt(w_j) T_jl: T's J' orthonormal columns span the joint vectors that are
+    zero where w is and orthogonal to sqrt(w), J' one less than the most joints with weight. In the coordinates of
+    each person's joints with weight (first, padded with others to as many as the most) they are the Householder
+    reflection that takes sqrt(w) / |sqrt(w)| to the last axis, less that axis."""
+    seen = weights > 0
+    most = int(seen.sum(1).max())  # one look per chunk: it sets the size of every yaw's solve
+    order = torch.argsort((~seen).int(), dim=1, stable=True)[:, :most]  # (N, J'+1) the joints with weight first
+    root = weights.gather(1, order).sqrt()
+    mirror = root / root.norm(dim=1, keepdim=True)
+    mirror[:, -1] += 1  # (N, J'+1) e + e_last: I - 2 m m^T / |m|^2 takes e = sqrt(w) / |sqrt(w)| to -e_last
+    reflection = torch.eye(most, device=weights.device, dtype=weights.dtype) - mirror[:, :, None] * mirror[:, None] * (
+        2 / mirror.pow(2).sum(1))[:, None, None]  # fmt: skip
+    columns = root[..., None] * reflection[..., :-1]  # (N, J'+1, J')
+    return weights.new_zeros(*weights.shape, most - 1).scatter_(1, order[..., None].expand_as(columns), columns)
+
+
 def _pitched_nll(setup: _PitchedSetup, yaw: torch.Tensor, log_norm: torch.Tensor) -> torch.Tensor:
     """`_nll` through the pitched camera: (N, K, 2, A) at (A,) yaws shared by all and at the same yaws + pi, or
     (N, K, 1, A) at (N, K, A) yaws; radians. 2 NLL = |u|^2 + |v|^2 - r^T H^-1 r + log det H + 2 log_norm."""
-    b = setup.base.numel()
-    j = setup.rows.shape[2]
     shared = yaw.ndim == 1
     if shared:
         yaw = torch.cat([yaw, yaw + math.pi])
     c, s = torch.cos(yaw), torch.sin(yaw)
     yaw_terms = torch.stack([c * c, c * s, s * s, c, s])  # (5, A') or (5, N, K, A)
+    # [S - I | -h^T] = -sum_t terms_t yaw_terms_t, as _cholesky_rows wants it (h's sign does not matter).
     if shared:
-        aug = (yaw_terms.T @ setup.terms.flatten(1)).unflatten(1, (j + 1, j, b))  # (A', J + 1, J, B)
+        aug = (-yaw_terms.T @ setup.terms.flatten(1)).unflatten(1, setup.terms.shape[1:])  # (A', J'+1, J', B)
         squared_g = yaw_terms.T @ setup.squared_g  # (A', B)
     else:
-        yaw_terms = yaw_terms.flatten(1, 2).permute(0, 2, 1)  # (5, A, B)
-        aug = _per_person(setup.terms, yaw_terms).unflatten(1, (j + 1, j))
+        yaw_terms = yaw_terms.flatten(1, 2).mT.contiguous()  # (5, A, B), B contiguous for _per_person
+        aug = _per_person(setup.terms.flatten(1, 2), -yaw_terms).unflatten(1, setup.terms.shape[1:3])
         squared_g = (setup.squared_g[:, None] * yaw_terms).sum(0)  # (A, B)
-    z, logdet_s = _cholesky_rows(aug)  # S^-1/2 h: (A', 1, J, B); log det S: (A', B)
+    z, logdet_s = _cholesky_rows(aug)  # S^-1/2 h: (A', 1, J', B); log det S: (A', B)
     two_nll = setup.base - squared_g - z[:, 0].pow(2).sum(1) + logdet_s  # (A', B)
     return 0.5 * two_nll.T.reshape(*log_norm.shape, 2 if shared else 1, -1) + log_norm[..., None, None]
 
 
 def _per_person(terms: torch.Tensor, yaw_terms: torch.Tensor) -> torch.Tensor:
     """sum_t terms[t] * yaw_terms[t] for (5, R, B) terms and (5, A, B) yaw terms, one yaw per person and component
-    (B of them): (A, R, B), batch last and contiguous, as _cholesky_rows wants it."""
+    (B of them): (A, R, B) in the yaw terms' layout, batch last and contiguous where they are (the layout
+    _cholesky_rows runs fastest on)."""
     aug = terms[0] * yaw_terms[0, :, None]
     for term in range(1, 5):
         aug.addcmul_(terms[term], yaw_terms[term, :, None])
@@ -593,13 +618,13 @@ def _per_person(terms: torch.Tensor, yaw_terms: torch.Tensor) -> torch.Tensor:
 def _pitched_coefficients(setup: _PitchedSetup, yaw: torch.Tensor, component: torch.Tensor) -> torch.Tensor:
     """(N, Q+1) coefficients c* = H^-1 r at (N,) yaws (radians) of (N,) components, through the pitched camera."""
     people = torch.arange(len(yaw), device=yaw.device)
-    rows, seen = setup.rows[people, component], setup.observations[people, component]  # (N, J, 3, Q+1), (N, J, 2)
+    rows, seen = setup.rows[people, component], setup.observations[people, component]  # (N, 3, J', Q+1), (N, J', 2)
     c, s = torch.cos(yaw)[:, None, None], torch.sin(yaw)[:, None, None]
     down_cos, down_sin = torch.cos(setup.pitch)[:, None, None], torch.sin(setup.pitch)[:, None, None]
-    bx, by, bz = rows.unbind(2)  # (N, J, Q+1) each
-    image_rows = torch.cat([c * bx - s * by, down_cos * bz + down_sin * (s * bx + c * by)], dim=1)  # (N, 2J, Q+1)
+    bx, by, bz = rows.unbind(1)  # (N, J', Q+1) each
+    image_rows = torch.cat([c * bx - s * by, down_cos * bz + down_sin * (s * bx + c * by)], dim=1)  # (N, 2J', Q+1)
     matrix = image_rows.mT @ image_rows + torch.diag_embed(setup.ridge[component])  # H
-    observed = torch.cat([seen[..., 0], seen[..., 1]], dim=1)[..., None]  # (N, 2J, 1) u then v
+    observed = torch.cat([seen[..., 0], seen[..., 1]], dim=1)[..., None]  # (N, 2J', 1) u then v
     return torch.linalg.solve(matrix, image_rows.mT @ observed)[..., 0]
 
 
