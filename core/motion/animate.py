@@ -292,14 +292,14 @@ def place_track(track: SteadyTrack, pitch: float, roll: float = 0.0) -> Motion:
     camera = cameras.ShotCamera(float(pitch), -floor, float(roll))
     root[:, 2] -= floor
     pixels, metres_per_pixel = _feet_in_picture(root, joints2d, missing, fps, focal, camera)
-    near = _hold_height(relative, root)
-    adrift = glitches.adrift(_lowest(_feet_heights(relative)) + root[:, 2], near, fps, missing)
+    near, feet_up = _hold_height(relative, root), _feet_heights(relative)  # (F, 2) metres up from the pelvis
+    adrift = glitches.adrift(_lowest(feet_up) + root[:, 2], near, fps, missing)
     for _ in range(HOLD_ROUNDS):  # placed again, each frame with a foot near the floor holding the body on it
-        feet_low = _feet_heights(relative) + root[:, 2:3]  # (F, 2) metres above the floor
+        feet_low = feet_up + root[:, 2:3]  # (F, 2) metres above the floor
         standing = (feet_low < near) | adrift[:, None]
         if not standing.any():
             break
-        root, glitch = place(floor - _lowest(np.where(standing, feet_low - root[:, 2:3], np.nan)), glitch)
+        root, glitch = place(floor - _lowest(np.where(standing, feet_up, np.nan)), glitch)
         root[:, 2] -= floor
     settled = feet.floor_height(relative + root[:, None], POSELIFT.joints, FLOOR_PERCENTILE)
     camera, root = dataclasses.replace(camera, height=camera.height - settled), root - [0.0, 0.0, settled]
